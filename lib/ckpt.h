@@ -1,0 +1,681 @@
+/*
+ * ckpt.h - the public API of libckpt.
+ *
+ * libckpt reads, verifies and writes stream-processing checkpoints: ckpt's
+ * own native format and Apache Spark's (Structured Streaming and DStream).
+ * It is the only header cmd/ and tests include from lib/.
+ *
+ * Model (docs/DESIGN.md section 2): a checkpoint holds batches 0..N, each
+ * with an offsets entry and, once done, a commit entry.  The restart point
+ * is the newest committed batch whose files verify.  Operators have
+ * partitions (and, for Spark joins, named stores); each partition has state
+ * versions made of snapshots and deltas.
+ *
+ * Conventions:
+ *  - every call returns an int status: CKPT_OK (0), CKPT_EOF (1, an
+ *    iterator is done), or a negative severity (CKPT_WARN, CKPT_FAILED,
+ *    CKPT_FATAL) with details in the struct ckpt_error the caller passed;
+ *  - the library never prints and never exits;
+ *  - whoever opens, closes; every _free()/_close() accepts NULL;
+ *  - memory is bounded by a block, never by a file or a directory.
+ */
+#ifndef CKPT_H
+#define CKPT_H
+
+#include <stddef.h>
+#include <stdint.h>
+#include <stdarg.h>
+
+#ifdef __cplusplus
+extern "C" {
+#endif
+
+#if defined(__GNUC__) && __GNUC__ >= 4
+#define CKPT_API __attribute__((visibility("default")))
+#else
+#define CKPT_API
+#endif
+
+#if defined(__GNUC__)
+#define CKPT_PRINTF(f, a) __attribute__((format(printf, f, a)))
+#else
+#define CKPT_PRINTF(f, a)
+#endif
+
+#define CKPT_VERSION_MAJOR 0
+#define CKPT_VERSION_MINOR 1
+#define CKPT_VERSION_PATCH 0
+#define CKPT_VERSION_STRING "0.1.0"
+
+CKPT_API const char *ckpt_version(void);
+
+/* ------------------------------------------------------------------ */
+/* Status and errors                                                    */
+/* ------------------------------------------------------------------ */
+
+/* Severities, ordered as in libarchive's archive.h. */
+enum ckpt_rc {
+	CKPT_OK = 0,
+	CKPT_EOF = 1,		/* iterator exhausted; not an error */
+	CKPT_WARN = -20,	/* damaged item, iteration may continue */
+	CKPT_FAILED = -25,	/* this operation failed */
+	CKPT_FATAL = -30	/* the handle is dead */
+};
+
+/*
+ * Error kinds.  Values are pinned: never renumber, only append.
+ * cmd/ maps them to exit codes (NOTFOUND and NOTCKPT 10, LOCKED 11,
+ * USAGE 2, INTERRUPTED 130, the rest 1).
+ */
+enum ckpt_error_kind {
+	CKPT_E_NONE = 0,
+	CKPT_E_IO = 1,		/* a system call failed */
+	CKPT_E_FORMAT = 2,	/* bytes do not parse */
+	CKPT_E_CHECKSUM = 3,	/* a checksum does not match */
+	CKPT_E_NOTFOUND = 4,	/* path or object does not exist */
+	CKPT_E_LOCKED = 5,	/* another writer holds the lock */
+	CKPT_E_UNSUPPORTED = 6,	/* valid but not supported (hdfs://, ...) */
+	CKPT_E_BACKEND = 7,	/* storage backend (S3, archive) failed */
+	CKPT_E_NOMEM = 8,	/* allocation failed */
+	CKPT_E_NOTCKPT = 9,	/* path exists but holds no checkpoint */
+	CKPT_E_USAGE = 10,	/* bad argument to a library call */
+	CKPT_E_CONFIG = 11,	/* incompatible job or configuration */
+	CKPT_E_INTERRUPTED = 12,/* stopped by a signal */
+	CKPT_E_EXISTS = 13,	/* object exists (conditional create) */
+	CKPT_E_NOSPACE = 14	/* ENOSPC / quota */
+};
+
+#define CKPT_ERROR_MSG_MAX 512
+
+/*
+ * The error a failed call fills in.  msg is "<what failed>: <why>",
+ * lowercase, no trailing period, no newline, with the path quoted,
+ * e.g. "cannot read 'state/0/3/00..07.delta': block 2 at offset 4096:
+ * checksum mismatch".  The first error set wins, as in curl's failf().
+ */
+struct ckpt_error {
+	int kind;		/* enum ckpt_error_kind */
+	int sys_errno;		/* errno when kind == CKPT_E_IO, else 0 */
+	char msg[CKPT_ERROR_MSG_MAX];
+};
+
+/* Sets err (if err is non-NULL and still empty) and returns CKPT_FAILED. */
+CKPT_API int ckpt_error_set(struct ckpt_error *err, int kind,
+	const char *fmt, ...) CKPT_PRINTF(3, 4);
+/* Same, with errno recorded and ": strerror(errno)" appended. */
+CKPT_API int ckpt_error_set_errno(struct ckpt_error *err, int sys_errno,
+	const char *fmt, ...) CKPT_PRINTF(3, 4);
+CKPT_API void ckpt_error_clear(struct ckpt_error *err);
+/* Stable lowercase name of a kind ("io", "format", "checksum", ...). */
+CKPT_API const char *ckpt_error_kind_name(int kind);
+
+/* ------------------------------------------------------------------ */
+/* Context                                                              */
+/* ------------------------------------------------------------------ */
+
+/*
+ * A caller-created context carries what would otherwise be global:
+ * limits, the fault-injection plan (tests only), an interrupt flag the
+ * caller may set from a signal handler.  lib/ has no mutable globals.
+ */
+struct ckpt_ctx;
+
+CKPT_API int ckpt_ctx_new(struct ckpt_ctx **out, struct ckpt_error *err);
+CKPT_API void ckpt_ctx_free(struct ckpt_ctx *ctx);
+/*
+ * Points the library at a flag that a signal handler sets to non-zero;
+ * long loops check it and fail with CKPT_E_INTERRUPTED.
+ */
+CKPT_API void ckpt_ctx_set_interrupt(struct ckpt_ctx *ctx,
+	volatile int *flag);
+CKPT_API int ckpt_ctx_interrupted(const struct ckpt_ctx *ctx);
+/* Progress callback: done/total units of what (total 0 = unknown). */
+typedef void (*ckpt_progress_fn)(void *arg, const char *what,
+	uint64_t done, uint64_t total);
+CKPT_API void ckpt_ctx_set_progress(struct ckpt_ctx *ctx,
+	ckpt_progress_fn fn, void *arg);
+
+/* ------------------------------------------------------------------ */
+/* Storage                                                              */
+/* ------------------------------------------------------------------ */
+
+/*
+ * A store is where bytes live: a local directory, an S3 prefix, an
+ * archive.  Paths inside a store are relative, '/'-separated, never
+ * absolute, never containing "..".  Opening parses a URL or plain path:
+ * "/dir", "file:///dir", "s3://bucket/prefix", "x.tar.zst", "x.zip".
+ */
+struct ckpt_store;
+struct ckpt_rfile;	/* streaming reader */
+struct ckpt_wfile;	/* durable writer */
+struct ckpt_lock;
+
+#define CKPT_STORE_RDONLY  0x0u
+#define CKPT_STORE_RDWR    0x1u
+#define CKPT_STORE_CREATE  0x2u	/* create the root directory if missing */
+
+CKPT_API int ckpt_store_open(struct ckpt_ctx *ctx, const char *url,
+	unsigned flags, struct ckpt_store **out, struct ckpt_error *err);
+CKPT_API void ckpt_store_close(struct ckpt_store *st);
+/* The URL as given (secrets stripped), and the backend name ("file"). */
+CKPT_API const char *ckpt_store_url(const struct ckpt_store *st);
+CKPT_API const char *ckpt_store_backend(const struct ckpt_store *st);
+
+#define CKPT_NAME_MAX 256
+
+struct ckpt_stat {
+	char name[CKPT_NAME_MAX];	/* last path component */
+	uint64_t size;
+	int64_t mtime_ms;
+	int is_dir;
+};
+
+/* Stats path; CKPT_E_NOTFOUND if absent. Never follows symlinks. */
+CKPT_API int ckpt_store_stat(struct ckpt_store *st, const char *path,
+	struct ckpt_stat *out, struct ckpt_error *err);
+
+/*
+ * Sort orders for listing.  NAME is bytewise; NUMERIC puts names that
+ * start with a decimal number in numeric order ("2" < "10"), the rest
+ * after them bytewise.
+ */
+enum ckpt_list_order { CKPT_LIST_NAME = 0, CKPT_LIST_NUMERIC = 1 };
+
+/*
+ * Streams the entries of directory dir (not recursive; "" is the root)
+ * to cb in the requested order, with memory bounded by a fixed window
+ * (several passes over a very large directory).  Symlinks are reported
+ * as files of size 0 and never followed.  cb returns 0 to go on,
+ * non-zero to stop (then list returns CKPT_OK).  A missing dir is
+ * CKPT_E_NOTFOUND.
+ */
+typedef int (*ckpt_list_fn)(void *arg, const struct ckpt_stat *ent);
+CKPT_API int ckpt_store_list(struct ckpt_store *st, const char *dir,
+	enum ckpt_list_order order, ckpt_list_fn cb, void *arg,
+	struct ckpt_error *err);
+
+/* Streaming read. read() sets *got to 0 at end of file. */
+CKPT_API int ckpt_store_open_read(struct ckpt_store *st, const char *path,
+	struct ckpt_rfile **out, struct ckpt_error *err);
+CKPT_API int ckpt_rfile_read(struct ckpt_rfile *f, void *buf, size_t len,
+	size_t *got, struct ckpt_error *err);
+CKPT_API uint64_t ckpt_rfile_size(const struct ckpt_rfile *f);
+CKPT_API void ckpt_rfile_close(struct ckpt_rfile *f);
+/* Reads up to len bytes at off; *got < len only at end of file. */
+CKPT_API int ckpt_store_read_range(struct ckpt_store *st, const char *path,
+	uint64_t off, void *buf, size_t len, size_t *got,
+	struct ckpt_error *err);
+/*
+ * Reads a whole small file (at most max bytes, else CKPT_E_FORMAT "file
+ * too large") into a malloc'd buffer, NUL-terminated; caller frees.
+ */
+CKPT_API int ckpt_store_read_all(struct ckpt_store *st, const char *path,
+	size_t max, char **out, size_t *len, struct ckpt_error *err);
+
+/*
+ * Durable atomic write: bytes go to a temp name in the same directory;
+ * commit fsyncs the file, renames it to path, fsyncs the directory.
+ * Parent directories are created (and fsynced) as needed.  With
+ * CKPT_WRITE_EXCL the commit fails with CKPT_E_EXISTS if path exists
+ * (link(2) locally, a conditional put on S3): that is the commit point.
+ * abort (or close without commit) removes the temp file.
+ */
+#define CKPT_WRITE_EXCL 0x1u
+CKPT_API int ckpt_store_create(struct ckpt_store *st, const char *path,
+	unsigned flags, struct ckpt_wfile **out, struct ckpt_error *err);
+CKPT_API int ckpt_wfile_write(struct ckpt_wfile *f, const void *buf,
+	size_t len, struct ckpt_error *err);
+CKPT_API uint64_t ckpt_wfile_size(const struct ckpt_wfile *f);
+CKPT_API int ckpt_wfile_commit(struct ckpt_wfile *f, struct ckpt_error *err);
+CKPT_API void ckpt_wfile_abort(struct ckpt_wfile *f);
+/* create + write + commit in one call. */
+CKPT_API int ckpt_store_write_atomic(struct ckpt_store *st, const char *path,
+	unsigned flags, const void *buf, size_t len, struct ckpt_error *err);
+
+/* Removes a file (or an empty directory); a missing path is CKPT_OK. */
+CKPT_API int ckpt_store_remove(struct ckpt_store *st, const char *path,
+	struct ckpt_error *err);
+/* Makes earlier removes in dir durable (fsync of the directory). */
+CKPT_API int ckpt_store_sync_dir(struct ckpt_store *st, const char *dir,
+	struct ckpt_error *err);
+
+/*
+ * The single-writer lock of a checkpoint directory.  The holder is
+ * recorded as host, pid and start time; a second writer gets
+ * CKPT_E_LOCKED with "locked by pid P on H since T".  A lock whose
+ * holder is a dead process on this host is taken over.
+ */
+struct ckpt_lock_info {
+	char host[128];
+	long pid;
+	int64_t since_ms;
+	char what[64];		/* "ckpt run wordcount", "ckpt prune" */
+};
+CKPT_API int ckpt_store_lock(struct ckpt_store *st, const char *what,
+	struct ckpt_lock **out, struct ckpt_error *err);
+CKPT_API void ckpt_lock_release(struct ckpt_lock *lk);
+/* Who holds the lock now; CKPT_EOF if nobody. */
+CKPT_API int ckpt_store_lock_holder(struct ckpt_store *st,
+	struct ckpt_lock_info *out, struct ckpt_error *err);
+
+/* ------------------------------------------------------------------ */
+/* Checkpoints (any format)                                             */
+/* ------------------------------------------------------------------ */
+
+/*
+ * Opening detects the format (cheap bidders first, highest bid wins; a
+ * tie is CKPT_E_FORMAT "ambiguous").  "Not a checkpoint" is
+ * CKPT_E_NOTCKPT; a missing path CKPT_E_NOTFOUND.
+ */
+struct ckpt;
+
+CKPT_API int ckpt_open(struct ckpt_ctx *ctx, const char *url,
+	struct ckpt **out, struct ckpt_error *err);
+/* Same, on a store the caller owns (not closed by ckpt_close). */
+CKPT_API int ckpt_open_store(struct ckpt_ctx *ctx, struct ckpt_store *st,
+	struct ckpt **out, struct ckpt_error *err);
+CKPT_API void ckpt_close(struct ckpt *c);
+CKPT_API struct ckpt_store *ckpt_get_store(struct ckpt *c);
+/* Names of all format drivers, NULL-terminated ("native", "spark", ...) */
+CKPT_API const char *const *ckpt_format_names(void);
+
+#define CKPT_NONE INT64_MIN	/* "no such batch / version" */
+
+struct ckpt_info {
+	char format[32];	/* "native", "spark", "dstream" */
+	char kind[64];		/* "native v2", "structured streaming", ... */
+	int format_version;	/* native: 1 or 2; Spark: log version */
+	char id[128];		/* job id / Spark query id ("" unknown) */
+	char name[128];		/* job name ("" unknown) */
+	char version_estimate[64];	/* Spark version estimate ("") */
+	char version_reason[256];
+	int64_t first_batch;	/* CKPT_NONE when no batch */
+	int64_t last_batch;	/* newest offsets entry */
+	int64_t last_commit;	/* newest commit entry */
+	int64_t batches;	/* number of offsets entries */
+	int64_t restart_point;	/* newest committed batch, CKPT_NONE */
+	int64_t next_batch;	/* the batch a restart runs next */
+	int64_t state_version;	/* state version a restart loads */
+	char restart_rule[160];	/* why, in words */
+	int64_t watermark_ms;	/* CKPT_NONE if none */
+	int operators;
+	uint64_t files;
+	uint64_t bytes;
+	/* JSON object text of metadata/config (malloc'd; may be NULL) */
+	char *metadata_json;
+};
+/* Fills *out; caller calls ckpt_info_release(). */
+CKPT_API int ckpt_info_get(struct ckpt *c, struct ckpt_info *out,
+	struct ckpt_error *err);
+CKPT_API void ckpt_info_release(struct ckpt_info *info);
+
+/* One batch, as ls shows it. */
+struct ckpt_batch {
+	int64_t id;
+	int has_offsets;
+	int committed;
+	int64_t time_ms;	/* batch time, CKPT_NONE unknown */
+	uint64_t files;		/* files belonging to this batch */
+	uint64_t bytes;
+	int is_restart_point;
+	int has_state;		/* a state checkpoint was taken here */
+};
+
+/*
+ * Batch iterator, ascending id, bounded memory (never the whole list).
+ * next returns CKPT_OK with *out filled, or CKPT_EOF.
+ */
+struct ckpt_batch_iter;
+CKPT_API int ckpt_batch_iter_open(struct ckpt *c,
+	struct ckpt_batch_iter **out, struct ckpt_error *err);
+CKPT_API int ckpt_batch_iter_next(struct ckpt_batch_iter *it,
+	struct ckpt_batch *out, struct ckpt_error *err);
+CKPT_API void ckpt_batch_iter_close(struct ckpt_batch_iter *it);
+
+/*
+ * Details of one batch as JSON object text (malloc'd, caller frees):
+ * {"batch":N,"offsets":{...},"commit":{...}|null,"sources":[...]}.
+ * Each driver documents its fields; CKPT_E_NOTFOUND if no such batch.
+ */
+CKPT_API int ckpt_batch_json(struct ckpt *c, int64_t batch, char **json,
+	struct ckpt_error *err);
+
+#define CKPT_OP_NAME_MAX 128
+
+/* One stateful operator (or, for Spark joins, one of its stores). */
+struct ckpt_operator {
+	int index;			/* 0..operators-1 */
+	char name[CKPT_OP_NAME_MAX];	/* "counts", "0", "1/left-keyToNumValues" */
+	char type[64];			/* "reduceByKey", "dedupe", "join" */
+	int partitions;
+	int64_t min_version;		/* CKPT_NONE when no state */
+	int64_t max_version;
+	uint64_t snapshots;
+	uint64_t deltas;
+	int64_t keys;			/* at the restart point, -1 unknown */
+	uint64_t bytes;
+	char *key_schema;		/* JSON text or NULL (malloc'd) */
+	char *value_schema;
+};
+CKPT_API int ckpt_operator_count(struct ckpt *c);
+/* Fills *out for operator index; release with ckpt_operator_release. */
+CKPT_API int ckpt_operator_get(struct ckpt *c, int index,
+	struct ckpt_operator *out, struct ckpt_error *err);
+CKPT_API void ckpt_operator_release(struct ckpt_operator *op);
+/* Finds an operator by name (or decimal index); -1 if none. */
+CKPT_API int ckpt_operator_find(struct ckpt *c, const char *name);
+
+struct ckpt_partition {
+	int partition;
+	int64_t min_version;
+	int64_t max_version;
+	uint64_t snapshots;
+	uint64_t deltas;
+	uint64_t bytes;
+	int64_t keys;		/* at restart point, -1 unknown */
+};
+CKPT_API int ckpt_partition_get(struct ckpt *c, int op, int partition,
+	struct ckpt_partition *out, struct ckpt_error *err);
+
+/*
+ * State records of one operator partition at a version (CKPT_NONE =
+ * the version a restart loads): the newest snapshot <= version plus
+ * every delta after it, tombstones applied.  Records come in key order
+ * for native checkpoints (streaming k-way merge), in file order for
+ * Spark.  key_json / value_json are decoded through the schema, or a
+ * {"hex":"..."} fallback; they stay valid until the next call.
+ */
+struct ckpt_record {
+	const uint8_t *key;
+	size_t key_len;
+	const uint8_t *value;	/* NULL for a tombstone (raw mode only) */
+	size_t value_len;
+	const char *key_json;
+	const char *value_json;
+	int partition;
+};
+struct ckpt_state_iter;
+#define CKPT_STATE_RAW_DELTAS 0x1u /* one file, no merge, with tombstones */
+CKPT_API int ckpt_state_open(struct ckpt *c, int op, int partition,
+	int64_t version, unsigned flags, struct ckpt_state_iter **out,
+	struct ckpt_error *err);
+CKPT_API int ckpt_state_next(struct ckpt_state_iter *it,
+	struct ckpt_record *out, struct ckpt_error *err);
+CKPT_API void ckpt_state_close(struct ckpt_state_iter *it);
+
+/* Roles of files inside a checkpoint (ls leftovers, prune, verify). */
+enum ckpt_file_role {
+	CKPT_F_METADATA = 0, CKPT_F_OFFSETS, CKPT_F_COMMIT, CKPT_F_SNAPSHOT,
+	CKPT_F_DELTA, CKPT_F_SCHEMA, CKPT_F_OUTPUT, CKPT_F_WAL, CKPT_F_SOURCE,
+	CKPT_F_CHECKSUM, CKPT_F_LOCK, CKPT_F_TEMP, CKPT_F_ORPHAN,
+	CKPT_F_FOREIGN, CKPT_F_UNCOMMITTED, CKPT_F_OTHER
+};
+CKPT_API const char *ckpt_file_role_name(int role);
+
+struct ckpt_file {
+	const char *path;	/* relative to the checkpoint root */
+	int role;
+	int64_t batch;		/* or version for state files; CKPT_NONE */
+	int op;			/* -1 if not state */
+	int partition;		/* -1 if not state */
+	uint64_t size;
+	int64_t mtime_ms;
+};
+/*
+ * Walks every file of the checkpoint with its role, in a stable order,
+ * bounded memory.  cb returns non-zero to stop.
+ */
+typedef int (*ckpt_file_fn)(void *arg, const struct ckpt_file *f);
+CKPT_API int ckpt_files_walk(struct ckpt *c, ckpt_file_fn cb, void *arg,
+	struct ckpt_error *err);
+
+/* ---- verify ---- */
+
+enum ckpt_verify_level {
+	CKPT_VERIFY_STRUCTURE = 0,	/* manifests, sizes, headers, chain */
+	CKPT_VERIFY_READ_STATE = 1	/* every block and record */
+};
+struct ckpt_verify_opts {
+	int level;
+	/* --read-subset: check state files whose index % subset_of ==
+	 * subset_n - 1 (n/t form), or a percentage when subset_pct > 0 */
+	unsigned subset_n, subset_of;
+	double subset_pct;
+};
+enum ckpt_problem_severity { CKPT_PROBLEM_WARNING = 1,
+	CKPT_PROBLEM_ERROR = 2 };
+struct ckpt_problem {
+	int severity;
+	int kind;		/* enum ckpt_error_kind */
+	const char *path;	/* file, relative to the root ("" = root) */
+	int64_t offset;		/* byte offset, -1 when not applicable */
+	const char *msg;	/* what is wrong */
+};
+struct ckpt_verify_stats {
+	uint64_t files;
+	uint64_t bytes;
+	uint64_t blocks;
+	uint64_t records;
+	uint64_t checksums;	/* checksums compared */
+	uint64_t errors;
+	uint64_t warnings;
+};
+typedef int (*ckpt_problem_fn)(void *arg, const struct ckpt_problem *p);
+/*
+ * Verifies c, reporting each problem to cb.  Returns CKPT_OK when the
+ * walk completed (problems or not; see stats), CKPT_FAILED when it could
+ * not run at all.
+ */
+CKPT_API int ckpt_verify(struct ckpt *c, const struct ckpt_verify_opts *o,
+	ckpt_problem_fn cb, void *arg, struct ckpt_verify_stats *stats,
+	struct ckpt_error *err);
+
+/* ---- hex dump support (inspect --hex) ---- */
+
+/*
+ * Describes the structure of one file for a hex dump: cb receives
+ * regions (header, block N, footer, record...) with offset, length and
+ * a note ("xxh3 ok", "lz4 block 32768->12058, checksum ok").
+ */
+struct ckpt_region {
+	uint64_t offset;
+	uint64_t length;
+	const char *what;
+	const char *note;
+	int ok;			/* 1 ok, 0 bad, -1 n/a */
+};
+typedef int (*ckpt_region_fn)(void *arg, const struct ckpt_region *r);
+CKPT_API int ckpt_file_regions(struct ckpt *c, const char *path,
+	ckpt_region_fn cb, void *arg, struct ckpt_error *err);
+
+/* ------------------------------------------------------------------ */
+/* Native checkpoints: schema, values, writer                           */
+/* ------------------------------------------------------------------ */
+
+/*
+ * Value types of the native typed encoding (ckpt-format(5)).  A schema
+ * is written as text, e.g. "string", "int64",
+ * "struct<count:int64,last_seen:timestamp,actions:list<string>>".
+ */
+enum ckpt_type {
+	CKPT_T_NULL = 0, CKPT_T_BOOL = 1, CKPT_T_INT64 = 2,
+	CKPT_T_DOUBLE = 3, CKPT_T_STRING = 4, CKPT_T_BYTES = 5,
+	CKPT_T_TIMESTAMP = 6, CKPT_T_LIST = 7, CKPT_T_STRUCT = 8
+};
+struct ckpt_schema;
+CKPT_API int ckpt_schema_parse(const char *text, struct ckpt_schema **out,
+	struct ckpt_error *err);
+CKPT_API void ckpt_schema_free(struct ckpt_schema *s);
+/*
+ * Decodes one encoded value of schema s to JSON text appended to
+ * *buf (realloc'd; *cap its capacity, *len its length).  Malformed
+ * input is CKPT_E_FORMAT naming the byte offset.
+ */
+CKPT_API int ckpt_value_to_json(const struct ckpt_schema *s,
+	const uint8_t *data, size_t len, char **buf, size_t *len_out,
+	size_t *cap, struct ckpt_error *err);
+
+/*
+ * Growable byte buffer used by the encoders.  ckpt_buf_release frees.
+ */
+struct ckpt_buf {
+	uint8_t *data;
+	size_t len;
+	size_t cap;
+};
+CKPT_API int ckpt_buf_reserve(struct ckpt_buf *b, size_t more);
+CKPT_API int ckpt_buf_append(struct ckpt_buf *b, const void *p, size_t n);
+CKPT_API void ckpt_buf_release(struct ckpt_buf *b);
+
+/*
+ * Encoders for the typed value encoding.  A struct is its fields in
+ * schema order; a list is a count then its elements.  They return 0 or
+ * -1 on allocation failure.
+ */
+CKPT_API int ckpt_enc_null(struct ckpt_buf *b);
+CKPT_API int ckpt_enc_bool(struct ckpt_buf *b, int v);
+CKPT_API int ckpt_enc_int64(struct ckpt_buf *b, int64_t v);
+CKPT_API int ckpt_enc_double(struct ckpt_buf *b, double v);
+CKPT_API int ckpt_enc_string(struct ckpt_buf *b, const char *s, size_t n);
+CKPT_API int ckpt_enc_bytes(struct ckpt_buf *b, const void *p, size_t n);
+CKPT_API int ckpt_enc_timestamp(struct ckpt_buf *b, int64_t ms);
+CKPT_API int ckpt_enc_list_begin(struct ckpt_buf *b, uint64_t count);
+CKPT_API int ckpt_enc_struct_begin(struct ckpt_buf *b, unsigned nfields);
+
+/* Matching decoders: each consumes from *p (advanced), bounded by end. */
+struct ckpt_dec {
+	const uint8_t *p;
+	const uint8_t *end;
+	const uint8_t *start;	/* for error offsets */
+};
+CKPT_API int ckpt_dec_int64(struct ckpt_dec *d, int64_t *v,
+	struct ckpt_error *err);
+CKPT_API int ckpt_dec_double(struct ckpt_dec *d, double *v,
+	struct ckpt_error *err);
+CKPT_API int ckpt_dec_bool(struct ckpt_dec *d, int *v,
+	struct ckpt_error *err);
+CKPT_API int ckpt_dec_string(struct ckpt_dec *d, const char **s, size_t *n,
+	struct ckpt_error *err);
+CKPT_API int ckpt_dec_timestamp(struct ckpt_dec *d, int64_t *ms,
+	struct ckpt_error *err);
+CKPT_API int ckpt_dec_list_begin(struct ckpt_dec *d, uint64_t *count,
+	struct ckpt_error *err);
+CKPT_API int ckpt_dec_struct_begin(struct ckpt_dec *d, unsigned *nfields,
+	struct ckpt_error *err);
+/* Skips one value whatever its type. */
+CKPT_API int ckpt_dec_skip(struct ckpt_dec *d, struct ckpt_error *err);
+
+/* Description of a native checkpoint's job, stored in its metadata. */
+#define CKPT_MAX_OPERATORS 16
+struct ckpt_op_desc {
+	const char *name;		/* "counts" */
+	const char *type;		/* "reduceByKey", "window", "session" */
+	int partitions;
+	const char *key_schema;		/* schema text, e.g. "string" */
+	const char *value_schema;
+};
+struct ckpt_job_desc {
+	const char *job;		/* "wordcount" */
+	const char *id;			/* lineage id (uuid-like); NULL = new */
+	const char *fingerprint;	/* operator-graph fingerprint */
+	const char *config_json;	/* JSON object text of the config */
+	int format_version;		/* 1 (snapshots only) or 2 (deltas) */
+	int snapshot_every;		/* v2: full snapshot every N ckpts */
+	int nops;
+	struct ckpt_op_desc ops[CKPT_MAX_OPERATORS];
+};
+
+/*
+ * The native writer.  It holds the directory's writer lock from open
+ * to close.  A batch is:
+ *   begin_batch (writes offsets/N durably)
+ *   [state_open/put/del/finish per operator partition]
+ *   [file(...) for output and other per-batch files]
+ *   commit (writes commits/N with its manifest: the commit point).
+ * Creating a new directory writes its metadata; opening an existing
+ * one checks desc against it (CKPT_E_CONFIG naming what changed).
+ */
+struct ckpt_nwriter;
+struct ckpt_swriter;
+
+#define CKPT_NW_CREATE     0x1u	/* create if missing */
+#define CKPT_NW_NO_CHECK   0x2u	/* skip the job/config compatibility check */
+
+CKPT_API int ckpt_nwriter_open(struct ckpt_ctx *ctx, const char *url,
+	const struct ckpt_job_desc *desc, unsigned flags,
+	struct ckpt_nwriter **out, struct ckpt_error *err);
+/* Releases the lock; an open batch is abandoned (not committed). */
+CKPT_API void ckpt_nwriter_close(struct ckpt_nwriter *w);
+CKPT_API struct ckpt_store *ckpt_nwriter_store(struct ckpt_nwriter *w);
+CKPT_API const char *ckpt_nwriter_lineage_id(const struct ckpt_nwriter *w);
+
+/* offsets_json: JSON object text describing the input this batch covers */
+CKPT_API int ckpt_nwriter_begin_batch(struct ckpt_nwriter *w, int64_t batch,
+	int64_t time_ms, const char *offsets_json, struct ckpt_error *err);
+
+/*
+ * A state file for (op, partition) at the current batch: a snapshot
+ * (full state) or a delta (changes since the previous state checkpoint,
+ * format version 2 only).  Keys must be added in strictly ascending
+ * bytewise order; put replaces, del writes a tombstone (delta only).
+ */
+enum ckpt_state_kind { CKPT_STATE_SNAPSHOT = 0, CKPT_STATE_DELTA = 1 };
+CKPT_API int ckpt_nwriter_state_open(struct ckpt_nwriter *w, int op,
+	int partition, enum ckpt_state_kind kind, struct ckpt_swriter **out,
+	struct ckpt_error *err);
+CKPT_API int ckpt_swriter_put(struct ckpt_swriter *sw, const void *key,
+	size_t klen, const void *val, size_t vlen, struct ckpt_error *err);
+CKPT_API int ckpt_swriter_del(struct ckpt_swriter *sw, const void *key,
+	size_t klen, struct ckpt_error *err);
+/* Finishes (footer, durable write) and frees sw, success or not. */
+CKPT_API int ckpt_swriter_finish(struct ckpt_swriter *sw,
+	struct ckpt_error *err);
+
+/* Any other file of this batch (output/N, ...): written durably and
+ * listed in the manifest. */
+CKPT_API int ckpt_nwriter_file(struct ckpt_nwriter *w, const char *path,
+	const void *data, size_t len, struct ckpt_error *err);
+
+/*
+ * Writes commits/N (conditional create) with the manifest of every file
+ * this batch wrote and extra_json (object text or NULL) merged in.
+ */
+CKPT_API int ckpt_nwriter_commit(struct ckpt_nwriter *w,
+	const char *extra_json, struct ckpt_error *err);
+
+/* ---- native reader helpers (engine recovery, migrate, diff) ---- */
+
+/*
+ * The newest state checkpoint usable for a restart at or before batch
+ * (CKPT_NONE = the restart point): its batch id, or CKPT_NONE when the
+ * job has no state checkpoint yet.
+ */
+CKPT_API int ckpt_native_state_base(struct ckpt *c, int64_t batch,
+	int64_t *state_batch, struct ckpt_error *err);
+/* The job description stored in metadata (strings owned by c). */
+CKPT_API int ckpt_native_job(struct ckpt *c, struct ckpt_job_desc *out,
+	struct ckpt_error *err);
+
+/* ------------------------------------------------------------------ */
+/* Fault injection and crash points (tests; free when off)              */
+/* ------------------------------------------------------------------ */
+
+/*
+ * Named crash points in the engine and the commit protocol, enabled at
+ * run time by CKPT_CRASH_POINT=name[:occurrence] in the environment
+ * (read once by ckpt_ctx_new).  When the named point is reached for the
+ * occurrence-th time the process kills itself with SIGKILL, as a crash
+ * would.  I/O faults: CKPT_FAULT=op:errno[:occurrence] where op is
+ * write|fsync|rename|link|mkdir and errno ENOSPC|EIO|SHORT.
+ * ckpt_crash_point() is a no-op when nothing is armed.
+ */
+CKPT_API void ckpt_crash_point(struct ckpt_ctx *ctx, const char *name);
+/* NULL-terminated list of every crash point name. */
+CKPT_API const char *const *ckpt_crash_point_names(void);
+
+/* ---- engine section: owned by lib/engine (see ckpt_engine.h) ---- */
+
+#ifdef __cplusplus
+}
+#endif
+#endif /* CKPT_H */
