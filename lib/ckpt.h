@@ -183,16 +183,21 @@ enum ckpt_list_order { CKPT_LIST_NAME = 0, CKPT_LIST_NUMERIC = 1 };
 
 /*
  * Streams the entries of directory dir (not recursive; "" is the root)
- * to cb in the requested order, with memory bounded by a fixed window
- * (several passes over a very large directory).  Symlinks are reported
- * as files of size 0 and never followed.  cb returns 0 to go on,
- * non-zero to stop (then list returns CKPT_OK).  A missing dir is
- * CKPT_E_NOTFOUND.
+ * whose names sort strictly after `after` (NULL: from the start) to cb
+ * in the requested order, with memory bounded by a fixed window (a very
+ * large directory is read in several passes; S3 uses start-after).
+ * Symlinks are reported as files of size 0 (is_dir 0) and never
+ * followed.  cb returns 0 to go on, non-zero to stop (list then returns
+ * CKPT_OK); paging callers stop after K entries and call again with the
+ * last name as `after`.  A missing dir is CKPT_E_NOTFOUND.
  */
 typedef int (*ckpt_list_fn)(void *arg, const struct ckpt_stat *ent);
 CKPT_API int ckpt_store_list(struct ckpt_store *st, const char *dir,
-	enum ckpt_list_order order, ckpt_list_fn cb, void *arg,
-	struct ckpt_error *err);
+	enum ckpt_list_order order, const char *after, ckpt_list_fn cb,
+	void *arg, struct ckpt_error *err);
+/* Compares two names in the given order (<0, 0, >0). */
+CKPT_API int ckpt_name_cmp(enum ckpt_list_order order, const char *a,
+	const char *b);
 
 /* Streaming read. read() sets *got to 0 at end of file. */
 CKPT_API int ckpt_store_open_read(struct ckpt_store *st, const char *path,
