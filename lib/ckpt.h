@@ -671,12 +671,17 @@ CKPT_API int ckpt_native_job(struct ckpt *c, struct ckpt_job_desc *out,
  * (read once by ckpt_ctx_new).  When the named point is reached for the
  * occurrence-th time the process kills itself with SIGKILL, as a crash
  * would.  I/O faults: CKPT_FAULT=op:errno[:occurrence] where op is
- * write|fsync|rename|link|mkdir and errno ENOSPC|EIO|SHORT.
+ * write|fsync|rename|link|mkdir|unlink and errno ENOSPC|EIO|SHORT (SHORT:
+ * write only, half the bytes land, then ENOSPC).  Only the occurrence-th
+ * matching call fails (default 1).  A malformed value makes ckpt_ctx_new
+ * fail with CKPT_E_USAGE; an unknown crash point name too.
  * ckpt_crash_point() is a no-op when nothing is armed.
  */
 CKPT_API void ckpt_crash_point(struct ckpt_ctx *ctx, const char *name);
 /* NULL-terminated list of every crash point name. */
 CKPT_API const char *const *ckpt_crash_point_names(void);
+/* One-line description of a crash point; NULL for an unknown name. */
+CKPT_API const char *ckpt_crash_point_desc(const char *name);
 
 /* ---- engine section: owned by lib/engine (see ckpt_engine.h) ---- */
 

@@ -62,7 +62,7 @@ unit_read_file(const char *path, size_t *n)
 static int
 rm_rf(const char *dir)
 {
-	char cmd[4200];
+	char cmd[4300];
 
 	snprintf(cmd, sizeof(cmd), "rm -rf '%s'", dir);
 	return system(cmd);
