@@ -683,6 +683,174 @@ CKPT_API const char *const *ckpt_crash_point_names(void);
 /* One-line description of a crash point; NULL for an unknown name. */
 CKPT_API const char *ckpt_crash_point_desc(const char *name);
 
+/* ------------------------------------------------------------------ */
+/* diff / prune / migrate (lib/ops)                                     */
+/* ------------------------------------------------------------------ */
+
+/*
+ * diff: compares batch from_batch of a with batch to_batch of b (a and
+ * b may be the same checkpoint).  Differences arrive at cb in order:
+ * metadata fields, offsets fields, then state per operator/partition
+ * in key order.  Both sides are streamed; memory is bounded by blocks.
+ */
+enum ckpt_diff_kind {
+	CKPT_DIFF_META = 0,	/* a metadata field (config, schema, ...) */
+	CKPT_DIFF_OFFSETS = 1,	/* an offsets field of the compared batches */
+	CKPT_DIFF_STATE = 2,	/* one key of one operator partition */
+	CKPT_DIFF_PARTITION = 3	/* summary after a partition that differs */
+};
+struct ckpt_diff_item {
+	int kind;		/* enum ckpt_diff_kind */
+	char change;		/* '+', '-' or 'M' (0 for PARTITION) */
+	const char *field;	/* META/OFFSETS: "config.window_ms" */
+	const char *op;		/* STATE/PARTITION: operator name */
+	int partition;
+	const uint8_t *key;	/* STATE: raw key */
+	size_t key_len;
+	const char *key_json;
+	const char *old_json;	/* NULL for '+' */
+	const char *new_json;	/* NULL for '-' */
+	uint64_t old_bytes;	/* key + value bytes on the a side */
+	uint64_t new_bytes;
+	/* PARTITION: counts for this partition */
+	uint64_t added, removed, modified;
+};
+struct ckpt_diff_opts {
+	int64_t from_batch;	/* batch of a; CKPT_NONE = its restart point */
+	int64_t to_batch;	/* batch of b; CKPT_NONE = its restart point */
+	const char *op;		/* only this operator (name or index), NULL all */
+	const char *key;	/* only this key (JSON text, string or raw) */
+	uint64_t limit;		/* report at most this many keys, 0 = all */
+	int no_state;		/* compare metadata and offsets only */
+};
+struct ckpt_diff_stats {
+	int64_t from_batch, to_batch;	/* the batches compared */
+	int64_t from_version, to_version;	/* their state versions */
+	uint64_t meta;		/* metadata fields that differ */
+	uint64_t offsets;	/* offsets fields that differ */
+	uint64_t added, removed, modified;	/* keys */
+	uint64_t bytes_added, bytes_removed;	/* key+value bytes */
+	uint64_t bytes_modified_old, bytes_modified_new;
+	uint64_t keys_a, keys_b;	/* keys compared on each side */
+	uint64_t partitions;	/* partitions compared */
+	uint64_t partitions_differ;
+	uint64_t shown;		/* STATE items passed to cb */
+	int truncated;		/* --limit hid some keys */
+};
+typedef int (*ckpt_diff_fn)(void *arg, const struct ckpt_diff_item *it);
+/*
+ * Returns CKPT_OK when the comparison ran (identical or not: see
+ * stats; ckpt_diff_differs() says which).  cb returns non-zero to stop.
+ */
+CKPT_API int ckpt_diff(struct ckpt *a, struct ckpt *b,
+	const struct ckpt_diff_opts *o, ckpt_diff_fn cb, void *arg,
+	struct ckpt_diff_stats *stats, struct ckpt_error *err);
+CKPT_API int ckpt_diff_differs(const struct ckpt_diff_stats *s);
+/*
+ * The two newest committed batches of c (*older, *newer), for
+ * `diff PATH` with one path; CKPT_E_NOTFOUND when c has fewer than two.
+ */
+CKPT_API int ckpt_diff_default_batches(struct ckpt *c, int64_t *older,
+	int64_t *newer, struct ckpt_error *err);
+
+/*
+ * prune: removes what no kept batch needs.  Kept: the restart point,
+ * the newest keep_last committed batches, batches within keep_within_ms
+ * of the newest batch's time, uncommitted batches newer than the
+ * restart point (unless discard_uncommitted), and everything restoring
+ * any of them needs.  Removed: older batches, temp files, orphaned
+ * state, uncommitted batches older than the restart point.  Takes the
+ * writer lock (CKPT_E_LOCKED) unless dry_run.  Deletes commit entries
+ * before anything else, so an interrupted prune never harms the
+ * restart point; running it again finishes the job.
+ */
+struct ckpt_prune_opts {
+	int64_t keep_last;	/* batches; -1 = no such rule */
+	int64_t keep_within_ms;	/* -1 = no such rule */
+	int discard_uncommitted;
+	int dry_run;		/* report only, change nothing */
+};
+enum ckpt_prune_what {
+	CKPT_PRUNE_FILE = 0,	/* a file removed (or, dry run, to remove) */
+	CKPT_PRUNE_KEPT = 1	/* a kept batch and why */
+};
+struct ckpt_prune_item {
+	int what;		/* enum ckpt_prune_what */
+	const char *path;	/* FILE */
+	int role;		/* FILE: enum ckpt_file_role */
+	int64_t batch;		/* batch (or state version); CKPT_NONE */
+	uint64_t bytes;		/* FILE: size */
+	const char *reason;	/* why removed / why kept */
+};
+struct ckpt_prune_stats {
+	int64_t restart_point;	/* CKPT_NONE if none */
+	int64_t oldest_kept;	/* oldest batch kept, CKPT_NONE */
+	uint64_t batches_kept;
+	uint64_t batches_removed;
+	uint64_t files_removed;	/* or, dry run, to remove */
+	uint64_t bytes_freed;
+	uint64_t files_kept;
+	uint64_t bytes_kept;
+};
+typedef int (*ckpt_prune_fn)(void *arg, const struct ckpt_prune_item *it);
+/*
+ * Prunes the checkpoint at url.  file_cb gets every file removed (or
+ * to remove), kept_cb every kept batch; either may be NULL.
+ */
+CKPT_API int ckpt_prune(struct ckpt_ctx *ctx, const char *url,
+	const struct ckpt_prune_opts *o, ckpt_prune_fn file_cb,
+	ckpt_prune_fn kept_cb, void *arg, struct ckpt_prune_stats *stats,
+	struct ckpt_error *err);
+
+/*
+ * migrate: named migrations of a native checkpoint.  The result is
+ * written to a new directory (dest, or a temp sibling of url when in
+ * place), verified with --read-state, and only then, in place, swapped
+ * with the original.  Every migration appends an entry to the
+ * metadata's "history".  Without execute nothing is written and cb
+ * receives the planned changes.
+ */
+struct ckpt_migration {
+	const char *name;	/* "format", "repartition", ... */
+	const char *args;	/* "--to-version N" */
+	const char *summary;	/* one line */
+};
+/* The migrations, terminated by an entry whose name is NULL. */
+CKPT_API const struct ckpt_migration *ckpt_migrations(void);
+
+enum ckpt_offsets_reset {
+	CKPT_RESET_NONE = 0, CKPT_RESET_EARLIEST, CKPT_RESET_LATEST,
+	CKPT_RESET_TO_OFFSET, CKPT_RESET_SHIFT_BY, CKPT_RESET_TO_TIME
+};
+struct ckpt_migrate_opts {
+	const char *migration;	/* a name from ckpt_migrations() */
+	const char *dest;	/* --to DEST; NULL = in place */
+	int execute;		/* 0 = preview only */
+	int to_version;		/* format */
+	int partitions;		/* repartition */
+	const char *old_name;	/* rename-operator */
+	const char *new_name;
+	int reset;		/* set-offsets: enum ckpt_offsets_reset */
+	const char *source;	/* --to-offset SOURCE=N: SOURCE (NULL all) */
+	int64_t value;		/* offset, shift, or time in ms */
+};
+struct ckpt_migrate_item {
+	const char *what;	/* "metadata", "state", "offsets", "batch" */
+	const char *detail;	/* one line, e.g. "format_version 1 -> 2" */
+};
+struct ckpt_migrate_result {
+	char dest[1024];	/* where the result is (url) */
+	int in_place;
+	int64_t batches;	/* batches written */
+	int64_t state_files;	/* state files written */
+	uint64_t records;	/* state records written */
+	int64_t new_batch;	/* set-offsets: the planned batch, CKPT_NONE */
+};
+typedef int (*ckpt_migrate_fn)(void *arg, const struct ckpt_migrate_item *it);
+CKPT_API int ckpt_migrate(struct ckpt_ctx *ctx, const char *url,
+	const struct ckpt_migrate_opts *o, ckpt_migrate_fn cb, void *arg,
+	struct ckpt_migrate_result *res, struct ckpt_error *err);
+
 /* ---- engine section: owned by lib/engine (see ckpt_engine.h) ---- */
 
 #ifdef __cplusplus
