@@ -1,0 +1,292 @@
+/*
+ * engine.h - private interfaces of the embedded micro-batch engine.
+ *
+ * The engine (docs/DESIGN.md section 4) cuts the lines of a source into
+ * micro-batches, runs them through a job's stateless stages (flatMap,
+ * map, filter) into one stateful operator (reduceByKey, windowed reduce
+ * with an inverse function, keyed state with a timeout), writes each
+ * batch's output and, every checkpoint interval, the operator's state
+ * through the native writer of lib/ckpt.h.  This header holds what the
+ * engine's files share: the source interface, the keyed state table,
+ * the operator interface and the job definition.  It is not public:
+ * cmd/ and tests use the engine section of lib/ckpt.h.
+ *
+ * Sources.  A source yields lines and can tell and restore its position
+ * (struct eng_pos), so a batch is described by the positions before and
+ * after it in its offsets entry and can be replayed.  A source that is
+ * not replayable by itself (the socket) makes itself replayable by
+ * logging what it receives (a write-ahead log) before handing it out.
+ */
+#ifndef CKPT_ENGINE_H
+#define CKPT_ENGINE_H
+
+#include <stdint.h>
+
+#include "../ckpt.h"
+
+/* ------------------------------------------------------------------ */
+/* Sources                                                              */
+/* ------------------------------------------------------------------ */
+
+/* Longest input line; a longer one is a malformed line, skipped. */
+#define ENG_LINE_MAX (1024 * 1024)
+/* Longest key (word, event key); a longer one makes the line malformed. */
+#define ENG_KEY_MAX 1024
+
+/*
+ * Where a source stands: the position after the last line it handed
+ * out.  Which fields mean something depends on the source:
+ *   file:      name (file inside an input directory, "" for one file),
+ *              off (byte offset in that file)
+ *   generator: rec only
+ *   socket:    seg (WAL segment number), off (byte offset in it)
+ * rec counts the lines handed out since the start of the stream, in
+ * every source; untimed input derives its logical time from it.
+ */
+struct eng_pos {
+	char name[CKPT_NAME_MAX];
+	uint64_t seg;
+	uint64_t off;
+	uint64_t rec;
+};
+
+/* One line from a source, valid until the next call on the source. */
+struct eng_line {
+	const char *data;
+	size_t len;		/* without the newline */
+	int too_long;		/* longer than ENG_LINE_MAX: data is empty */
+};
+
+struct eng_source;
+
+struct eng_source_ops {
+	const char *name;	/* "file", "generator", "socket" */
+	/*
+	 * Next line: CKPT_OK with *out filled and the position advanced
+	 * past it; CKPT_EOF when no line is available now.  *done is set
+	 * to 1 with CKPT_EOF when no line will ever come (end of a file
+	 * without --follow, end of the generator).
+	 */
+	int (*next)(struct eng_source *s, struct eng_line *out, int *done,
+	    struct ckpt_error *err);
+	/* Moves to a position previously told (or the zero position). */
+	int (*seek)(struct eng_source *s, const struct eng_pos *pos,
+	    struct ckpt_error *err);
+	/*
+	 * Waits up to timeout_ms for more input (receives, for a socket)
+	 * and returns CKPT_OK; returns early when input arrived or the
+	 * stop flag is set.  May be NULL: the engine then sleeps.
+	 */
+	int (*wait)(struct eng_source *s, int64_t timeout_ms,
+	    struct ckpt_error *err);
+	/*
+	 * Called once a state checkpoint at a batch whose start position
+	 * is keep has committed: the source may drop what lies before
+	 * keep (the socket deletes WAL segments).  May be NULL.
+	 */
+	int (*release)(struct eng_source *s, const struct eng_pos *keep,
+	    struct ckpt_error *err);
+	void (*close)(struct eng_source *s);
+};
+
+/* Common head of every source; each source embeds it first. */
+struct eng_source {
+	const struct eng_source_ops *ops;
+	struct eng_pos pos;		/* after the last line handed out */
+	int wall_clock;			/* batches by arrival, not event time */
+	struct ckpt_ctx *ctx;
+	volatile int *stop;		/* the caller's stop flag (may be NULL) */
+};
+
+/* Appends the JSON object of pos ({"name":...,"off":...}) to b. */
+int eng_pos_json(struct ckpt_buf *b, const struct eng_pos *pos);
+
+/* File source: path is a file or a directory of files read in name order. */
+int eng_source_file_open(struct ckpt_ctx *ctx, const char *path, int follow,
+    struct eng_source **out, struct ckpt_error *err);
+
+/* Generator source parameters (see ckpt_run_opts). */
+struct eng_gen_params {
+	uint64_t seed;
+	uint64_t keys;
+	uint64_t events;	/* lines to generate */
+	uint64_t rate;		/* events per second of event time */
+	unsigned skew_pct;	/* share of events on the hot 1% of keys */
+	unsigned late_pct;	/* share of events that arrive late */
+	int64_t late_ms;	/* how late, at most */
+	uint64_t gap_every;	/* an idle gap after every N events (0 none) */
+	int64_t gap_ms;		/* length of an idle gap */
+	int64_t start_ms;	/* event time of the first event */
+	int timed;		/* TIME<TAB>KEY<TAB>VALUE lines, else text */
+};
+int eng_source_gen_open(struct ckpt_ctx *ctx, const struct eng_gen_params *p,
+    struct eng_source **out, struct ckpt_error *err);
+
+/*
+ * Socket source: connects to host:port, reconnecting with backoff, and
+ * appends every received block of complete lines to the write-ahead log
+ * under <dir>/wal/ (dir: the local checkpoint directory), fsynced before
+ * the lines are handed out.
+ */
+int eng_source_socket_open(struct ckpt_ctx *ctx, const char *hostport,
+    const char *dir, struct eng_source **out, struct ckpt_error *err);
+
+/* ------------------------------------------------------------------ */
+/* Keyed state table                                                    */
+/* ------------------------------------------------------------------ */
+
+#define ENG_E_DIRTY	0x1u	/* changed since the last state checkpoint */
+#define ENG_E_DELETED	0x2u	/* removed; a tombstone until the checkpoint */
+#define ENG_E_PERSISTED	0x4u	/* present in the last state checkpoint */
+#define ENG_E_TOUCHED	0x8u	/* updated in the current batch */
+
+/*
+ * One key of an operator's state.  count is the value of reduceByKey,
+ * the window total, the session's event count; ext holds what else an
+ * operator keeps per key (window slides, session actions), owned by
+ * the operator (freed through its free_ext).
+ */
+struct eng_entry {
+	uint64_t hash;
+	int64_t count;
+	int64_t aux;		/* session: last seen (event time, ms) */
+	void *ext;
+	uint32_t klen;
+	uint32_t flags;
+	char key[];		/* klen bytes, then a NUL */
+};
+
+/*
+ * An open-addressing hash table (linear probing, backward-shift delete)
+ * of entries, one per operator partition.  Removing a key marks it
+ * ENG_E_DELETED and dirty; the entry goes away at the next state
+ * checkpoint, after its tombstone is written.
+ */
+struct eng_table {
+	struct eng_entry **slots;
+	size_t cap;		/* power of two */
+	size_t used;		/* entries, deleted ones included */
+	size_t live;		/* entries not deleted */
+	struct eng_entry **dirty;	/* entries made dirty since the checkpoint */
+	size_t ndirty, dirty_cap;
+};
+
+/* Stable partition hash of a key (XXH3-64 of its bytes). */
+uint64_t eng_hash(const void *key, size_t len);
+
+void eng_table_init(struct eng_table *t);
+/* Frees every entry (ext through free_ext, which may be NULL). */
+void eng_table_release(struct eng_table *t, void (*free_ext)(void *));
+/* Live entry for key or NULL (deleted entries are not found). */
+struct eng_entry *eng_table_get(struct eng_table *t, const char *key,
+    size_t klen, uint64_t hash);
+/*
+ * Entry for key, created (count 0, no ext) or revived if absent; NULL
+ * on allocation failure.  *created tells which (may be NULL).
+ */
+struct eng_entry *eng_table_upsert(struct eng_table *t, const char *key,
+    size_t klen, uint64_t hash, int *created);
+/* Marks e changed since the last checkpoint. Returns -1 on ENOMEM. */
+int eng_table_dirty(struct eng_table *t, struct eng_entry *e);
+/* Removes e from the live state: a tombstone until the next checkpoint. */
+int eng_table_delete(struct eng_table *t, struct eng_entry *e,
+    void (*free_ext)(void *));
+/*
+ * After a state checkpoint: purges deleted entries, clears dirty flags,
+ * marks live entries persisted.
+ */
+void eng_table_checkpointed(struct eng_table *t, void (*free_ext)(void *));
+/* Calls fn on every live entry (hash order); fn returns non-zero to stop. */
+int eng_table_each(struct eng_table *t,
+    int (*fn)(void *arg, struct eng_entry *e), void *arg);
+
+/* Sorts entries by key bytes (memcmp, then length). */
+void eng_entries_sort(struct eng_entry **v, size_t n);
+
+/* ------------------------------------------------------------------ */
+/* Records, operators, jobs                                             */
+/* ------------------------------------------------------------------ */
+
+/* A record between the stateless stages and the stateful operator. */
+struct eng_rec {
+	int64_t time_ms;	/* event time (logical arrival for text) */
+	const char *key;
+	size_t klen;
+	const char *val;	/* session: the action; may be empty */
+	size_t vlen;
+	int64_t n;		/* the value to reduce (1 per occurrence) */
+};
+
+/* The effective parameters of a run (job defaults, directory, flags). */
+struct eng_params {
+	int64_t batch_ms;
+	int64_t window_ms;	/* window job */
+	int64_t slide_ms;	/* window job */
+	int64_t timeout_ms;	/* session job */
+	int64_t max_actions;	/* session job */
+	int64_t rate;		/* untimed input: lines per second */
+	int partitions;
+	int64_t ckpt_every;	/* batches between state checkpoints */
+	int snapshot_every;	/* v2: a snapshot every N state checkpoints */
+	int format_version;
+};
+
+struct eng;
+
+/*
+ * Receives the records a stage emits.  Returns 0, or -1 with err set.
+ */
+typedef int (*eng_emit_fn)(struct eng *e, const struct eng_rec *r,
+    struct ckpt_error *err);
+
+/*
+ * A flatMap/map/filter stage: turns one line (with its logical time)
+ * into zero or more records passed to emit.  Returns 0, 1 when the line
+ * is malformed (counted, skipped; fatal with --strict; *why names the
+ * reason), or -1 with err set.
+ */
+typedef int (*eng_stage_fn)(struct eng *e, const char *line, size_t len,
+    int64_t time_ms, eng_emit_fn emit, const char **why,
+    struct ckpt_error *err);
+
+/* The stateful operator types the engine provides. */
+enum eng_op_type { ENG_OP_REDUCE = 0, ENG_OP_WINDOW, ENG_OP_SESSION };
+
+/*
+ * A stateful operator.  State is one eng_table per partition.  The
+ * engine feeds records to add(), calls end_batch() after the last
+ * record of a batch (the operator appends the batch's output lines to
+ * out), and uses encode/decode for state checkpoints and restores.
+ */
+struct eng_op_ops {
+	const char *type;		/* "reduceByKey", "window", "session" */
+	const char *value_schema;	/* native schema text */
+	int (*add)(struct eng *e, const struct eng_rec *r,
+	    struct ckpt_error *err);
+	int (*end_batch)(struct eng *e, int64_t batch, struct ckpt_buf *out,
+	    struct ckpt_error *err);
+	/* Appends the typed encoding of entry's value to b. */
+	int (*encode)(struct eng *e, const struct eng_entry *en,
+	    struct ckpt_buf *b);
+	/* Loads entry's value from its typed encoding. */
+	int (*decode)(struct eng *e, struct eng_entry *en,
+	    const uint8_t *v, size_t vlen, struct ckpt_error *err);
+	void (*free_ext)(void *ext);
+};
+
+extern const struct eng_op_ops eng_op_reduce;
+extern const struct eng_op_ops eng_op_window;
+extern const struct eng_op_ops eng_op_session;
+
+/* flatMap: a text line to (word, 1) records split on blanks. */
+int eng_stage_words(struct eng *e, const char *line, size_t len,
+    int64_t time_ms, eng_emit_fn emit, const char **why,
+    struct ckpt_error *err);
+/* map + filter: "TIME<TAB>KEY[<TAB>VALUE]" to (key, value, 1) at TIME. */
+int eng_stage_event(struct eng *e, const char *line, size_t len,
+    int64_t time_ms, eng_emit_fn emit, const char **why,
+    struct ckpt_error *err);
+/* Parses the event time of an event line; -1 when malformed. */
+int eng_event_time(const char *line, size_t len, int64_t *time_ms);
+
+#endif /* CKPT_ENGINE_H */
