@@ -853,6 +853,111 @@ CKPT_API int ckpt_migrate(struct ckpt_ctx *ctx, const char *url,
 
 /* ---- engine section: owned by lib/engine (see ckpt_engine.h) ---- */
 
+/*
+ * The embedded micro-batch engine (`ckpt run`, DESIGN.md section 4).
+ * ckpt_run() runs a job on a source into a native checkpoint directory,
+ * recovering from it when it exists (getOrCreate), until the input is
+ * exhausted, max_batches ran or *stop becomes non-zero (then it
+ * finishes the batch in flight, checkpoints, and returns CKPT_OK with
+ * result.stopped set).  Parameters left at 0 take the directory's value
+ * when it exists, else the job's default; a given value that differs
+ * from the directory's fails with CKPT_E_CONFIG naming the change.
+ */
+enum ckpt_run_source { CKPT_SRC_NONE = 0, CKPT_SRC_FILE, CKPT_SRC_GENERATOR,
+	CKPT_SRC_SOCKET };
+
+/* Per-batch metrics, handed to on_metrics after each batch. */
+struct ckpt_run_metrics {
+	int64_t batch;
+	int64_t batch_time_ms;		/* the batch's (logical) time */
+	uint64_t records_in;		/* lines read */
+	uint64_t records_out;		/* output lines */
+	uint64_t malformed;		/* malformed lines skipped */
+	int64_t scheduling_delay_ms;
+	int64_t processing_delay_ms;
+	int64_t checkpoint_ms;		/* -1: no state checkpoint here */
+	uint64_t checkpoint_bytes;	/* state bytes written here */
+	uint64_t dir_bytes;		/* checkpoint directory size */
+	uint64_t state_keys;		/* live keys after the batch */
+	int replayed;			/* recomputed during recovery */
+	const char *checkpoint_kind;	/* "snapshot", "delta" or NULL */
+};
+
+struct ckpt_run_opts {
+	const char *job;		/* "wordcount", "window", "session" */
+	const char *checkpoint;		/* directory URL */
+	int source;			/* enum ckpt_run_source */
+	const char *input;		/* file or directory (FILE) */
+	int follow;			/* FILE: wait for more lines */
+	const char *socket;		/* "HOST:PORT" (SOCKET) */
+	/* GENERATOR; 0 = default */
+	uint64_t seed, gen_keys, gen_events, gen_rate;
+	int gen_skew_pct, gen_late_pct;	/* -1 = default */
+	int64_t gen_late_ms, gen_gap_ms, gen_start_ms;
+	uint64_t gen_gap_every;
+	/* job parameters (ms); 0 = the directory's or the job's default */
+	int64_t batch_ms, window_ms, slide_ms, timeout_ms;
+	int64_t max_actions, rate;
+	int partitions;
+	int64_t checkpoint_batches;	/* state checkpoint every N batches */
+	int64_t checkpoint_ms;		/* or every D (multiple of batch) */
+	int snapshot_every;
+	int format_version;
+	int strict;			/* a malformed line is an error */
+	int64_t max_batches;		/* stop after N new batches (0 = no) */
+	int64_t idle_flush_ms;		/* --follow: close a batch after idle */
+	volatile int *stop;		/* set from a signal handler */
+	/* callbacks (any may be NULL); arg is cb_arg */
+	void (*on_metrics)(void *arg, const struct ckpt_run_metrics *m);
+	void (*on_warning)(void *arg, const char *msg);
+	/* each newly committed batch's output (or a dumped input line) */
+	void (*on_output)(void *arg, int64_t batch, const void *data,
+		size_t len);
+	void *cb_arg;
+	int dump_input;			/* only hand the source's lines out */
+};
+
+struct ckpt_run_result {
+	int64_t first_new_batch;	/* CKPT_NONE when none ran */
+	int64_t last_batch;		/* newest committed batch */
+	int64_t batches_run;		/* batches committed by this run */
+	int64_t batches_replayed;	/* recomputed during recovery */
+	uint64_t records_in;
+	uint64_t malformed;
+	int resumed;			/* the directory existed */
+	int stopped;			/* *stop ended the run */
+};
+
+CKPT_API void ckpt_run_opts_init(struct ckpt_run_opts *o);
+CKPT_API int ckpt_run(struct ckpt_ctx *ctx, const struct ckpt_run_opts *o,
+	struct ckpt_run_result *res, struct ckpt_error *err);
+
+/* A job and its defaults, for `ckpt run --list`. */
+struct ckpt_job_info {
+	const char *name;
+	const char *summary;
+	const char *input;		/* input line format */
+	const char *output;		/* output line format */
+	int64_t batch_ms, window_ms, slide_ms, timeout_ms;	/* 0: unused */
+	int64_t max_actions, rate;	/* 0: unused */
+	int partitions;
+	int64_t checkpoint_batches;
+	int snapshot_every;
+	int format_version;
+};
+/* Number of jobs; ckpt_job_get fills *out for index i (0-based). */
+CKPT_API int ckpt_job_count(void);
+CKPT_API int ckpt_job_get(int i, struct ckpt_job_info *out);
+
+/*
+ * Parses a duration: a number with a unit ms, s, m, h or d ("500ms",
+ * "30s", "10m"); a bare number is seconds.  Returns 0, or -1 when
+ * malformed, negative or overflowing.
+ */
+CKPT_API int ckpt_duration_parse(const char *s, int64_t *ms);
+/* Formats ms as the shortest exact duration ("30s", "10m", "1500ms"). */
+CKPT_API void ckpt_duration_format(int64_t ms, char *buf, size_t len);
+
 #ifdef __cplusplus
 }
 #endif

@@ -289,4 +289,48 @@ int eng_stage_event(struct eng *e, const char *line, size_t len,
 /* Parses the event time of an event line; -1 when malformed. */
 int eng_event_time(const char *line, size_t len, int64_t *time_ms);
 
+/* ------------------------------------------------------------------ */
+/* The running engine                                                   */
+/* ------------------------------------------------------------------ */
+
+struct job_def;
+
+/*
+ * One run of one job.  Operators and stages reach the current batch
+ * and the state through it; engine.c owns it.
+ */
+struct eng {
+	struct ckpt_ctx *ctx;
+	const struct ckpt_run_opts *o;
+	const struct job_def *job;
+	const struct eng_op_ops *op;
+	struct eng_params p;
+	struct eng_table *parts;	/* p.partitions tables */
+	int64_t start_ms;		/* logical time of batch 0 */
+	int64_t batch;			/* the batch being run */
+	int64_t batch_start_ms;		/* [start, end) of its time */
+	int64_t batch_end_ms;
+	/* entries updated in the current batch (ENG_E_TOUCHED) */
+	struct eng_entry **touched;
+	size_t ntouched, touched_cap;
+	uint64_t batch_out;		/* output lines of the batch */
+	void *opstate;			/* the operator's own (may be NULL) */
+	struct ckpt_buf tmp;		/* scratch */
+};
+
+/* The partition table a key hashes to. */
+static inline struct eng_table *
+eng_part(struct eng *e, uint64_t hash)
+{
+	return &e->parts[hash % (uint64_t)e->p.partitions];
+}
+
+/* Records e as updated in this batch (once). Returns -1 on ENOMEM. */
+int eng_touch(struct eng *e, struct eng_entry *en);
+/* Reports a warning through the caller's on_warning callback. */
+void eng_warn(struct eng *e, const char *fmt, ...) CKPT_PRINTF(2, 3);
+/* Appends printf output to b; -1 on ENOMEM. */
+int eng_buf_printf(struct ckpt_buf *b, const char *fmt, ...)
+    CKPT_PRINTF(2, 3);
+
 #endif /* CKPT_ENGINE_H */
