@@ -1,0 +1,212 @@
+/*
+ * ops_merge.c - one sorted record stream over several state partitions.
+ *
+ * diff compares two such streams; migrate writes them out, either as
+ * they are (format, rename, copy) or routed to new partitions
+ * (repartition: every source partition is merged and a keep filter
+ * picks the keys of one target partition, so the target's keys come
+ * out in ascending order as the writer requires).  Each source is a
+ * ckpt_state_open() iterator; the smallest head is found by a linear
+ * scan, which is cheap for the partition counts jobs use.  This file
+ * does not decode values and holds no more than one block per source
+ * plus one copy of the last key (for the order check).
+ */
+#include <stdlib.h>
+#include <string.h>
+
+#include "ops.h"
+
+struct merge_src {
+	struct ckpt_state_iter *it;
+	struct ckpt_record rec;
+	int live;		/* rec holds the head */
+	int partition;
+};
+
+struct ops_merge {
+	struct ckpt *c;
+	int op;
+	int n;
+	struct merge_src *src;
+	ops_keep_fn keep;
+	void *keep_arg;
+	uint8_t *last;		/* copy of the last key returned */
+	size_t last_len;
+	size_t last_cap;
+	int have_last;
+	int last_src;
+};
+
+int
+ops_key_cmp(const uint8_t *a, size_t alen, const uint8_t *b, size_t blen)
+{
+	size_t n = alen < blen ? alen : blen;
+	int r = n ? memcmp(a, b, n) : 0;
+
+	if (r != 0)
+		return r;
+	return alen < blen ? -1 : alen > blen ? 1 : 0;
+}
+
+/* Loads the next record of s into s->rec (s->live 0 at the end). */
+static int
+src_advance(struct merge_src *s, struct ckpt_error *err)
+{
+	int rc;
+
+	if (s->it == NULL) {
+		s->live = 0;
+		return CKPT_OK;
+	}
+	rc = ckpt_state_next(s->it, &s->rec, err);
+	if (rc == CKPT_EOF) {
+		s->live = 0;
+		return CKPT_OK;
+	}
+	if (rc != CKPT_OK)
+		return rc;
+	s->live = 1;
+	return CKPT_OK;
+}
+
+int
+ops_merge_open(struct ckpt *c, int op, int first_part, int nparts,
+	int64_t version, ops_keep_fn keep, void *keep_arg,
+	struct ops_merge **out, struct ckpt_error *err)
+{
+	struct ops_merge *m;
+	int i, rc;
+
+	*out = NULL;
+	if (nparts < 0)
+		return ckpt_error_set(err, CKPT_E_USAGE,
+		    "cannot merge state: bad partition count %d", nparts);
+	m = calloc(1, sizeof(*m));
+	if (m == NULL || (nparts > 0 &&
+	    (m->src = calloc((size_t)nparts, sizeof(*m->src))) == NULL)) {
+		free(m);
+		return ckpt_error_set(err, CKPT_E_NOMEM,
+		    "cannot merge state: out of memory");
+	}
+	m->c = c;
+	m->op = op;
+	m->n = nparts;
+	m->keep = keep;
+	m->keep_arg = keep_arg;
+	m->last_src = -1;
+	for (i = 0; i < nparts; i++) {
+		m->src[i].partition = first_part + i;
+		if (version != CKPT_NONE) {
+			rc = ckpt_state_open(c, op, first_part + i, version, 0,
+			    &m->src[i].it, err);
+			if (rc != CKPT_OK)
+				goto fail;
+		}
+		rc = src_advance(&m->src[i], err);
+		if (rc != CKPT_OK)
+			goto fail;
+	}
+	*out = m;
+	return CKPT_OK;
+fail:
+	ops_merge_close(m);
+	return rc;
+}
+
+/* Remembers key as the last one returned (for the order check). */
+static int
+merge_remember(struct ops_merge *m, const uint8_t *key, size_t len,
+	struct ckpt_error *err)
+{
+	if (len > m->last_cap) {
+		size_t cap = len < 64 ? 64 : len;
+		uint8_t *p = realloc(m->last, cap);
+
+		if (p == NULL)
+			return ckpt_error_set(err, CKPT_E_NOMEM,
+			    "cannot merge state: out of memory");
+		m->last = p;
+		m->last_cap = cap;
+	}
+	if (len)
+		memcpy(m->last, key, len);
+	m->last_len = len;
+	m->have_last = 1;
+	return CKPT_OK;
+}
+
+/*
+ * Returns the smallest head that passes the filter.  The previous
+ * winner was advanced before, so its record is fresh.
+ */
+int
+ops_merge_next(struct ops_merge *m, struct ckpt_record *out,
+	struct ckpt_error *err)
+{
+	int i, best, rc, cmp;
+
+	if (m->last_src >= 0) {
+		rc = src_advance(&m->src[m->last_src], err);
+		if (rc != CKPT_OK)
+			return rc;
+		m->last_src = -1;
+	}
+	for (;;) {
+		best = -1;
+		for (i = 0; i < m->n; i++) {
+			if (!m->src[i].live)
+				continue;
+			if (best < 0) {
+				best = i;
+				continue;
+			}
+			cmp = ops_key_cmp(m->src[i].rec.key,
+			    m->src[i].rec.key_len, m->src[best].rec.key,
+			    m->src[best].rec.key_len);
+			if (cmp == 0)
+				return ckpt_error_set(err, CKPT_E_FORMAT,
+				    "cannot merge state of operator %d: a key "
+				    "is in partitions %d and %d", m->op,
+				    m->src[best].partition,
+				    m->src[i].partition);
+			if (cmp < 0)
+				best = i;
+		}
+		if (best < 0)
+			return CKPT_EOF;
+		if (m->have_last && ops_key_cmp(m->last, m->last_len,
+		    m->src[best].rec.key, m->src[best].rec.key_len) >= 0)
+			return ckpt_error_set(err, CKPT_E_FORMAT,
+			    "cannot merge state of operator %d partition %d: "
+			    "keys are not in ascending order", m->op,
+			    m->src[best].partition);
+		rc = merge_remember(m, m->src[best].rec.key,
+		    m->src[best].rec.key_len, err);
+		if (rc != CKPT_OK)
+			return rc;
+		if (m->keep == NULL || m->keep(m->keep_arg,
+		    m->src[best].rec.key, m->src[best].rec.key_len)) {
+			*out = m->src[best].rec;
+			out->partition = m->src[best].partition;
+			m->last_src = best;
+			return CKPT_OK;
+		}
+		rc = src_advance(&m->src[best], err);
+		if (rc != CKPT_OK)
+			return rc;
+	}
+}
+
+void
+ops_merge_close(struct ops_merge *m)
+{
+	int i;
+
+	if (m == NULL)
+		return;
+	for (i = 0; i < m->n; i++)
+		ckpt_state_close(m->src[i].it);
+	free(m->src);
+	free(m->last);
+	free(m);
+}
