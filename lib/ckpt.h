@@ -605,6 +605,7 @@ struct ckpt_swriter;
 
 #define CKPT_NW_CREATE     0x1u	/* create if missing */
 #define CKPT_NW_NO_CHECK   0x2u	/* skip the job/config compatibility check */
+#define CKPT_NW_RAW        0x4u	/* native format: blocks uncompressed */
 
 CKPT_API int ckpt_nwriter_open(struct ckpt_ctx *ctx, const char *url,
 	const struct ckpt_job_desc *desc, unsigned flags,
@@ -660,6 +661,28 @@ CKPT_API int ckpt_native_state_base(struct ckpt *c, int64_t batch,
 /* The job description stored in metadata (strings owned by c). */
 CKPT_API int ckpt_native_job(struct ckpt *c, struct ckpt_job_desc *out,
 	struct ckpt_error *err);
+
+/* ---- native format extras (lib/format/fmt_native*.c, codec_value.c) ---- */
+
+/*
+ * The newest committed state batch the writer builds on (CKPT_NONE
+ * before the first state checkpoint): deltas are relative to it.
+ */
+CKPT_API int ckpt_nwriter_state_batch(const struct ckpt_nwriter *w,
+	int64_t *batch);
+/*
+ * Reads the payload of a small framed native file (offsets/N, commits/N,
+ * meta/N, output/N and other batch files) after checking every block
+ * and the footer: malloc'd, NUL-terminated, caller frees.
+ */
+CKPT_API int ckpt_native_read_file(struct ckpt *c, const char *path,
+	char **data, size_t *len, struct ckpt_error *err);
+/* Peak block-buffer bytes a state iterator has held (tests). */
+CKPT_API uint64_t ckpt_state_iter_mem(const struct ckpt_state_iter *it);
+/* The root type of a schema (enum ckpt_type), -1 for NULL. */
+CKPT_API int ckpt_schema_type(const struct ckpt_schema *s);
+/* The next value's type tag (enum ckpt_type), -1 at the end. */
+CKPT_API int ckpt_dec_type(const struct ckpt_dec *d);
 
 /* ------------------------------------------------------------------ */
 /* Fault injection and crash points (tests; free when off)              */
