@@ -99,14 +99,25 @@ opt_usage_error(struct cli *cli, const char *const *usage,
 	cli_exit(cli, EXIT_USAGE);
 }
 
+/* A global option is shadowed by a command option of the same name. */
+static int
+shadowed(const struct option *o, const struct option *by)
+{
+	if (by == NULL)
+		return 0;
+	return (o->long_name != NULL &&
+		find_long(by, o->long_name, strlen(o->long_name)) != NULL) ||
+		(o->short_name != 0 && find_short(by, o->short_name) != NULL);
+}
+
 static void
-help_options(const struct option *o, FILE *f)
+help_options(const struct option *o, const struct option *by, FILE *f)
 {
 	char left[128];
 	int n;
 
 	for (; o->type != OPT_T_END; o++) {
-		if (o->flags & OPT_HIDDEN)
+		if ((o->flags & OPT_HIDDEN) || shadowed(o, by))
 			continue;
 		if (o->short_name && o->long_name)
 			n = snprintf(left, sizeof(left), "-%c, --%s",
@@ -149,21 +160,22 @@ opt_help(const struct cli *cli, const char *const *usage,
 	}
 	if (opts != NULL && opts->type != OPT_T_END) {
 		fputs("\nOptions:\n", f);
-		help_options(opts, f);
+		help_options(opts, NULL, f);
 	}
 	fputs("\nGlobal options:\n", f);
-	help_options(g, f);
+	help_options(g, opts, f);
 }
 
 /* ---- completion ---- */
 
 static void
-complete_list(const struct option *o, const char *cur)
+complete_list(const struct option *o, const struct option *by,
+	const char *cur)
 {
 	char buf[160];
 
 	for (; o->type != OPT_T_END; o++) {
-		if (o->flags & OPT_HIDDEN)
+		if ((o->flags & OPT_HIDDEN) || shadowed(o, by))
 			continue;
 		if (o->long_name)
 			snprintf(buf, sizeof(buf), "--%s", o->long_name);
@@ -182,7 +194,7 @@ opt_complete_globals(const char *cur)
 
 	cli_init(&scratch);
 	globals_init(g, &scratch);
-	complete_list(g, cur);
+	complete_list(g, NULL, cur);
 }
 
 /* Finds the option a word names ("--batch", "-b"), or NULL. */
@@ -247,8 +259,8 @@ opt_complete(const struct opt_complete *rq, const struct option *opts,
 		return;
 	}
 	if (cur[0] == '-') {
-		complete_list(opts, cur);
-		complete_list(g, cur);
+		complete_list(opts, NULL, cur);
+		complete_list(g, opts, cur);
 	}
 }
 

@@ -1,0 +1,531 @@
+/*
+ * ls.c - `ckpt ls PATH`: what a checkpoint holds, at a glance.
+ *
+ * Prints a header (format, job, restart point and why, next batch, state
+ * version, watermark, lock holder), the batches (the 20 newest unless -a
+ * or -l; the restart point marked), the operators (with -l, each
+ * partition), the leftover files a prune would look at (temp files,
+ * files of uncommitted batches and whether recovery replays them,
+ * orphans, foreign files) and totals.  Batches and files are streamed
+ * from the library iterators: nothing grows with the checkpoint except
+ * a fixed ring of the newest batches.
+ *
+ * It changes nothing and reads no state record (see inspect.c).
+ */
+#include <inttypes.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "cmd.h"
+
+#define LS_RING 20
+
+static const char *const ls_usage[] = {
+	"ckpt ls [-l] [-a] PATH",
+	"",
+	"List the batches, restart point, operators and leftover files of a",
+	"checkpoint.  Without -a or -l only the 20 newest batches are shown.",
+	NULL
+};
+
+struct ls {
+	struct cli *cli;
+	struct ckpt *c;
+	struct ckpt_info info;
+	int info_ok;
+	int lng, all;
+	struct jw jw;
+	struct ckpt_batch ring[LS_RING];
+	uint64_t nbatches;
+	uint64_t files, bytes;
+	uint64_t nleft;
+};
+
+static void
+text_header(struct ls *ls, const char *path)
+{
+	struct ckpt_info *in = &ls->info;
+	struct ckpt_lock_info lk;
+	struct ckpt_error err = { 0 };
+	char a[CLI_FMT_MAX];
+
+	printf("path:          %s\n", path);
+	printf("format:        %s\n", in->kind[0] ? in->kind : in->format);
+	if (in->version_estimate[0])
+		printf("spark version: %s (%s)\n", in->version_estimate,
+			in->version_reason);
+	printf("id:            %s\n", in->id[0] ? in->id : "-");
+	printf("name:          %s\n", in->name[0] ? in->name : "-");
+	if (in->restart_point == CKPT_NONE)
+		printf("restart point: none (%s)\n", in->restart_rule[0] ?
+			in->restart_rule : "no committed batch");
+	else
+		printf("restart point: %sbatch %" PRId64 "%s (%s)\n",
+			cli_color(ls->cli, CLI_GREEN), in->restart_point,
+			cli_color(ls->cli, CLI_RESET), in->restart_rule);
+	printf("next batch:    %s\n", cli_fmt_i64(a, in->next_batch));
+	printf("state version: %s\n", cli_fmt_i64(a, in->state_version));
+	printf("watermark:     %s\n", cli_fmt_time(a, in->watermark_ms));
+	if (ckpt_store_lock_holder(ckpt_get_store(ls->c), &lk, &err) ==
+	    CKPT_OK)
+		printf("locked by:     pid %ld on %s since %s (%s)\n", lk.pid,
+			lk.host, cli_fmt_time(a, lk.since_ms), lk.what);
+}
+
+static void
+json_header(struct ls *ls, const char *path)
+{
+	struct ckpt_info *in = &ls->info;
+	struct ckpt_lock_info lk;
+	struct ckpt_error err = { 0 };
+	struct jw *w = &ls->jw;
+
+	jw_key(w, "path");
+	jw_str(w, path);
+	jw_key(w, "format");
+	jw_str(w, in->format);
+	jw_key(w, "kind");
+	jw_str(w, in->kind);
+	jw_key(w, "format_version");
+	jw_int(w, in->format_version);
+	jw_key(w, "id");
+	jw_str(w, in->id[0] ? in->id : NULL);
+	jw_key(w, "name");
+	jw_str(w, in->name[0] ? in->name : NULL);
+	jw_key(w, "version_estimate");
+	jw_str(w, in->version_estimate[0] ? in->version_estimate : NULL);
+	jw_key(w, "restart_point");
+	jw_i64(w, in->restart_point);
+	jw_key(w, "restart_rule");
+	jw_str(w, in->restart_rule);
+	jw_key(w, "next_batch");
+	jw_i64(w, in->next_batch);
+	jw_key(w, "state_version");
+	jw_i64(w, in->state_version);
+	jw_key(w, "watermark_ms");
+	jw_i64(w, in->watermark_ms);
+	jw_key(w, "lock");
+	if (ckpt_store_lock_holder(ckpt_get_store(ls->c), &lk, &err) ==
+	    CKPT_OK) {
+		jw_obj_begin(w);
+		jw_key(w, "host");
+		jw_str(w, lk.host);
+		jw_key(w, "pid");
+		jw_int(w, lk.pid);
+		jw_key(w, "since_ms");
+		jw_int(w, lk.since_ms);
+		jw_key(w, "what");
+		jw_str(w, lk.what);
+		jw_obj_end(w);
+	} else {
+		jw_null(w);
+	}
+}
+
+/* ---- batches ---- */
+
+static void
+text_batch(struct ls *ls, const struct ckpt_batch *b)
+{
+	char t[CLI_FMT_MAX], sz[CLI_FMT_MAX];
+	const char *commit = b->committed ? "yes" :
+		b->has_offsets ? "no" : "-";
+
+	printf("%10" PRId64 "  %-6s  %-5s  %-24s  %6" PRIu64 "  %10s",
+		b->id, commit, b->has_state ? "yes" : "-",
+		cli_fmt_time(t, b->time_ms), b->files,
+		cli_fmt_size(sz, b->bytes));
+	if (b->is_restart_point)
+		printf("  %s<- restart point%s", cli_color(ls->cli, CLI_GREEN),
+			cli_color(ls->cli, CLI_RESET));
+	putchar('\n');
+}
+
+static void
+json_batch(struct ls *ls, const struct ckpt_batch *b)
+{
+	struct jw *w = &ls->jw;
+
+	jw_obj_begin(w);
+	jw_key(w, "id");
+	jw_int(w, b->id);
+	jw_key(w, "has_offsets");
+	jw_bool(w, b->has_offsets);
+	jw_key(w, "committed");
+	jw_bool(w, b->committed);
+	jw_key(w, "has_state");
+	jw_bool(w, b->has_state);
+	jw_key(w, "restart_point");
+	jw_bool(w, b->is_restart_point);
+	jw_key(w, "time_ms");
+	jw_i64(w, b->time_ms);
+	jw_key(w, "files");
+	jw_uint(w, b->files);
+	jw_key(w, "bytes");
+	jw_uint(w, b->bytes);
+	jw_obj_end(w);
+}
+
+/* Streams the batches; text mode keeps only the newest LS_RING. */
+static int
+list_batches(struct ls *ls, struct ckpt_error *err)
+{
+	struct ckpt_batch_iter *it = NULL;
+	struct ckpt_batch b;
+	int every = ls->all || ls->lng || ls->cli->json;
+	uint64_t i, first;
+	int rc;
+
+	if (ls->cli->json) {
+		jw_key(&ls->jw, "batches");
+		jw_arr_begin(&ls->jw);
+	} else {
+		printf("\n%10s  %-6s  %-5s  %-24s  %6s  %10s\n", "BATCH",
+			"COMMIT", "STATE", "TIME", "FILES", "BYTES");
+	}
+	rc = ckpt_batch_iter_open(ls->c, &it, err);
+	if (rc != CKPT_OK)
+		return rc;
+	while ((rc = ckpt_batch_iter_next(it, &b, err)) == CKPT_OK) {
+		if (ls->cli->json)
+			json_batch(ls, &b);
+		else if (every)
+			text_batch(ls, &b);
+		else
+			ls->ring[ls->nbatches % LS_RING] = b;
+		ls->nbatches++;
+	}
+	ckpt_batch_iter_close(it);
+	if (rc != CKPT_EOF)
+		return rc;
+	if (ls->cli->json) {
+		jw_arr_end(&ls->jw);
+		return CKPT_OK;
+	}
+	if (ls->nbatches == 0)
+		printf("%10s  (no batches)\n", "");
+	if (every)
+		return CKPT_OK;
+	first = ls->nbatches > LS_RING ? ls->nbatches - LS_RING : 0;
+	if (first > 0)
+		printf("%10s  ... %" PRIu64 " older batch%s (use -a to list "
+			"all)\n", "", first, first == 1 ? "" : "es");
+	for (i = first; i < ls->nbatches; i++)
+		text_batch(ls, &ls->ring[i % LS_RING]);
+	return CKPT_OK;
+}
+
+/* ---- operators ---- */
+
+static void
+text_versions(char buf[CLI_FMT_MAX], int64_t lo, int64_t hi)
+{
+	if (lo == CKPT_NONE || hi == CKPT_NONE)
+		snprintf(buf, CLI_FMT_MAX, "-");
+	else
+		snprintf(buf, CLI_FMT_MAX, "%" PRId64 "..%" PRId64, lo, hi);
+}
+
+static void
+text_keys(char buf[CLI_FMT_MAX], int64_t keys)
+{
+	if (keys < 0)
+		snprintf(buf, CLI_FMT_MAX, "?");
+	else
+		snprintf(buf, CLI_FMT_MAX, "%" PRId64, keys);
+}
+
+static int
+text_operator(struct ls *ls, const struct ckpt_operator *op,
+	struct ckpt_error *err)
+{
+	struct ckpt_partition p;
+	char v[CLI_FMT_MAX], k[CLI_FMT_MAX], sz[CLI_FMT_MAX];
+	int i, rc;
+
+	text_versions(v, op->min_version, op->max_version);
+	text_keys(k, op->keys);
+	printf("%-20s  %-14s  %5d  %-14s  %9" PRIu64 "  %7" PRIu64
+		"  %8s  %10s\n", op->name, op->type[0] ? op->type : "-",
+		op->partitions, v, op->snapshots, op->deltas, k,
+		cli_fmt_size(sz, op->bytes));
+	if (!ls->lng)
+		return CKPT_OK;
+	for (i = 0; i < op->partitions; i++) {
+		char name[32];
+
+		rc = ckpt_partition_get(ls->c, op->index, i, &p, err);
+		if (rc != CKPT_OK)
+			return rc;
+		snprintf(name, sizeof(name), "  partition %d", p.partition);
+		text_versions(v, p.min_version, p.max_version);
+		text_keys(k, p.keys);
+		printf("%-20s  %-14s  %5s  %-14s  %9" PRIu64 "  %7" PRIu64
+			"  %8s  %10s\n", name, "", "", v, p.snapshots,
+			p.deltas, k, cli_fmt_size(sz, p.bytes));
+	}
+	return CKPT_OK;
+}
+
+static int
+json_operator(struct ls *ls, const struct ckpt_operator *op,
+	struct ckpt_error *err)
+{
+	struct jw *w = &ls->jw;
+	struct ckpt_partition p;
+	int i, rc;
+
+	jw_obj_begin(w);
+	jw_key(w, "index");
+	jw_int(w, op->index);
+	jw_key(w, "name");
+	jw_str(w, op->name);
+	jw_key(w, "type");
+	jw_str(w, op->type[0] ? op->type : NULL);
+	jw_key(w, "num_partitions");
+	jw_int(w, op->partitions);
+	jw_key(w, "min_version");
+	jw_i64(w, op->min_version);
+	jw_key(w, "max_version");
+	jw_i64(w, op->max_version);
+	jw_key(w, "snapshots");
+	jw_uint(w, op->snapshots);
+	jw_key(w, "deltas");
+	jw_uint(w, op->deltas);
+	jw_key(w, "keys");
+	jw_i64(w, op->keys < 0 ? CKPT_NONE : op->keys);
+	jw_key(w, "bytes");
+	jw_uint(w, op->bytes);
+	jw_key(w, "key_schema");
+	jw_json(w, op->key_schema);
+	jw_key(w, "value_schema");
+	jw_json(w, op->value_schema);
+	if (ls->lng) {
+		jw_key(w, "partitions");
+		jw_arr_begin(w);
+		for (i = 0; i < op->partitions; i++) {
+			rc = ckpt_partition_get(ls->c, op->index, i, &p, err);
+			if (rc != CKPT_OK)
+				return rc;
+			jw_obj_begin(w);
+			jw_key(w, "partition");
+			jw_int(w, p.partition);
+			jw_key(w, "min_version");
+			jw_i64(w, p.min_version);
+			jw_key(w, "max_version");
+			jw_i64(w, p.max_version);
+			jw_key(w, "snapshots");
+			jw_uint(w, p.snapshots);
+			jw_key(w, "deltas");
+			jw_uint(w, p.deltas);
+			jw_key(w, "keys");
+			jw_i64(w, p.keys < 0 ? CKPT_NONE : p.keys);
+			jw_key(w, "bytes");
+			jw_uint(w, p.bytes);
+			jw_obj_end(w);
+		}
+		jw_arr_end(w);
+	}
+	jw_obj_end(w);
+	return CKPT_OK;
+}
+
+static int
+list_operators(struct ls *ls, struct ckpt_error *err)
+{
+	struct ckpt_operator op;
+	int i, n = ckpt_operator_count(ls->c), rc = CKPT_OK;
+
+	if (ls->cli->json) {
+		jw_key(&ls->jw, "operators");
+		jw_arr_begin(&ls->jw);
+	} else {
+		printf("\n%-20s  %-14s  %5s  %-14s  %9s  %7s  %8s  %10s\n",
+			"OPERATOR", "TYPE", "PARTS", "VERSIONS", "SNAPSHOTS",
+			"DELTAS", "KEYS", "BYTES");
+		if (n <= 0)
+			printf("(no stateful operators)\n");
+	}
+	for (i = 0; i < n && rc == CKPT_OK; i++) {
+		memset(&op, 0, sizeof(op));
+		rc = ckpt_operator_get(ls->c, i, &op, err);
+		if (rc != CKPT_OK)
+			break;
+		if (ls->cli->json)
+			rc = json_operator(ls, &op, err);
+		else
+			rc = text_operator(ls, &op, err);
+		ckpt_operator_release(&op);
+	}
+	if (rc == CKPT_OK && ls->cli->json)
+		jw_arr_end(&ls->jw);
+	return rc;
+}
+
+/* ---- leftovers and totals ---- */
+
+static int
+is_leftover(int role)
+{
+	return role == CKPT_F_TEMP || role == CKPT_F_UNCOMMITTED ||
+		role == CKPT_F_ORPHAN || role == CKPT_F_FOREIGN;
+}
+
+/* Recovery re-runs every batch from the next batch on. */
+static int
+replayed(const struct ls *ls, const struct ckpt_file *f)
+{
+	return f->role == CKPT_F_UNCOMMITTED && f->batch != CKPT_NONE &&
+		ls->info.next_batch != CKPT_NONE &&
+		f->batch >= ls->info.next_batch;
+}
+
+static void
+reason(char *buf, size_t len, const struct ls *ls, const struct ckpt_file *f)
+{
+	switch (f->role) {
+	case CKPT_F_TEMP:
+		snprintf(buf, len, "temporary file of an interrupted write");
+		break;
+	case CKPT_F_UNCOMMITTED:
+		if (f->batch == CKPT_NONE)
+			snprintf(buf, len, "written by an uncommitted batch");
+		else
+			snprintf(buf, len, "batch %" PRId64 " has no commit: "
+				"recovery %s it", f->batch,
+				replayed(ls, f) ? "replays" : "ignores");
+		break;
+	case CKPT_F_ORPHAN:
+		snprintf(buf, len, "not referenced by any commit");
+		break;
+	default:
+		snprintf(buf, len, "not a file of a %s checkpoint",
+			ls->info.format);
+		break;
+	}
+}
+
+static int
+on_file(void *arg, const struct ckpt_file *f)
+{
+	struct ls *ls = arg;
+	char why[160], sz[CLI_FMT_MAX];
+	struct jw *w = &ls->jw;
+
+	ls->files++;
+	ls->bytes += f->size;
+	if (!is_leftover(f->role))
+		return 0;
+	reason(why, sizeof(why), ls, f);
+	if (!ls->cli->json) {
+		if (ls->nleft == 0)
+			printf("\nLeftovers:\n");
+		printf("  %-12s  %-40s  %10s  %s\n",
+			ckpt_file_role_name(f->role), f->path,
+			cli_fmt_size(sz, f->size), why);
+		ls->nleft++;
+		return 0;
+	}
+	ls->nleft++;
+	jw_obj_begin(w);
+	jw_key(w, "path");
+	jw_str(w, f->path);
+	jw_key(w, "role");
+	jw_str(w, ckpt_file_role_name(f->role));
+	jw_key(w, "bytes");
+	jw_uint(w, f->size);
+	jw_key(w, "reason");
+	jw_str(w, why);
+	jw_key(w, "batch");
+	jw_i64(w, f->batch);
+	jw_key(w, "replayed");
+	jw_bool(w, replayed(ls, f));
+	jw_obj_end(w);
+	return 0;
+}
+
+static int
+list_files(struct ls *ls, struct ckpt_error *err)
+{
+	char sz[CLI_FMT_MAX];
+	int rc;
+
+	if (ls->cli->json) {
+		jw_key(&ls->jw, "leftovers");
+		jw_arr_begin(&ls->jw);
+	}
+	rc = ckpt_files_walk(ls->c, on_file, ls, err);
+	if (rc != CKPT_OK)
+		return rc;
+	if (ls->cli->json) {
+		jw_arr_end(&ls->jw);
+		jw_key(&ls->jw, "totals");
+		jw_obj_begin(&ls->jw);
+		jw_key(&ls->jw, "files");
+		jw_uint(&ls->jw, ls->files);
+		jw_key(&ls->jw, "bytes");
+		jw_uint(&ls->jw, ls->bytes);
+		jw_obj_end(&ls->jw);
+		return CKPT_OK;
+	}
+	if (ls->nleft == 0)
+		printf("\nLeftovers: none\n");
+	printf("\nTotal: %" PRIu64 " file%s, %s (%" PRIu64 " bytes)\n",
+		ls->files, ls->files == 1 ? "" : "s",
+		cli_fmt_size(sz, ls->bytes), ls->bytes);
+	return CKPT_OK;
+}
+
+int
+cmd_ls(struct cli *cli, int argc, char **argv)
+{
+	struct ls ls;
+	const struct option opts[] = {
+		OPT_BOOL('l', "long", &ls.lng,
+			"every batch, and each partition of each operator"),
+		OPT_BOOL('a', "all", &ls.all, "every batch, not the newest 20"),
+		OPT_END(),
+	};
+	struct ckpt_error err = { 0 };
+	struct ckpt_ctx *ctx = NULL;
+	int n, status, rc;
+
+	memset(&ls, 0, sizeof(ls));
+	ls.cli = cli;
+	n = opt_parse(cli, argc, argv, opts, ls_usage, 0);
+	if (n != 1)
+		opt_usage_error(cli, ls_usage, n == 0 ? "missing PATH" :
+			"too many arguments");
+	status = cli_ctx_new(cli, &ctx);
+	if (status != EXIT_OK)
+		return status;
+	rc = ckpt_open(ctx, argv[0], &ls.c, &err);
+	if (rc != CKPT_OK)
+		goto out_ctx;
+	rc = ckpt_info_get(ls.c, &ls.info, &err);
+	if (rc != CKPT_OK)
+		goto out_close;
+	ls.info_ok = 1;
+	if (cli->json) {
+		cli_json_begin(cli, &ls.jw);
+		json_header(&ls, argv[0]);
+	} else {
+		text_header(&ls, argv[0]);
+	}
+	rc = list_batches(&ls, &err);
+	if (rc == CKPT_OK)
+		rc = list_operators(&ls, &err);
+	if (rc == CKPT_OK)
+		rc = list_files(&ls, &err);
+	if (rc == CKPT_OK && cli->json)
+		cli_json_end(cli);
+out_close:
+	if (ls.info_ok)
+		ckpt_info_release(&ls.info);
+	ckpt_close(ls.c);
+out_ctx:
+	status = rc == CKPT_OK ? EXIT_OK : cli_error(cli, &err);
+	ckpt_ctx_free(ctx);
+	return status;
+}
