@@ -493,6 +493,50 @@ typedef int (*ckpt_region_fn)(void *arg, const struct ckpt_region *r);
 CKPT_API int ckpt_file_regions(struct ckpt *c, const char *path,
 	ckpt_region_fn cb, void *arg, struct ckpt_error *err);
 
+/* ---- DStream section: owned by lib/format/fmt_dstream*.c ---- */
+
+/*
+ * Legacy Spark Streaming parts of a checkpoint (a "dstream" checkpoint,
+ * or the DStream files mixed into a Structured Streaming directory).
+ * Both calls work on any open checkpoint and report nothing when it
+ * has no such files.
+ *
+ * Write-ahead log segments: receivedBlockMetadata/log-<start>-<end>
+ * (stream "" , the driver's block tracker) and
+ * receivedData/<stream>/log-<start>-<end> (a receiver's data).  Records
+ * are int32 BE length + payload; a record cut by the end of the file is
+ * noted (Spark stops reading there).  Metadata events are counted by
+ * class (batched or not).
+ */
+struct ckpt_dstream_log {
+	const char *path;	/* relative to the checkpoint root */
+	const char *stream;	/* "" for receivedBlockMetadata */
+	uint64_t bytes;
+	uint64_t records;	/* complete records */
+	int64_t start_ms, end_ms;	/* from the name; CKPT_NONE */
+	int64_t cut_offset;	/* where a cut record starts, -1 if none */
+	int batched;		/* payloads are byte[][] of events */
+	uint64_t ev_add, ev_alloc, ev_cleanup, ev_other;
+};
+typedef int (*ckpt_dstream_log_fn)(void *arg,
+	const struct ckpt_dstream_log *l);
+CKPT_API int ckpt_dstream_logs(struct ckpt *c, ckpt_dstream_log_fn cb,
+	void *arg, struct ckpt_error *err);
+
+/* RDD checkpoint dirs <sparkContext-uuid>/rdd-<id>/ (part-N, _partitioner). */
+struct ckpt_dstream_rdd {
+	const char *path;	/* "<uuid>/rdd-<id>" */
+	int64_t rdd_id;
+	uint64_t parts;		/* part-NNNNN files */
+	uint64_t bytes;		/* part bytes */
+	int has_partitioner;
+	int referenced;		/* named by the restart checkpoint */
+};
+typedef int (*ckpt_dstream_rdd_fn)(void *arg,
+	const struct ckpt_dstream_rdd *r);
+CKPT_API int ckpt_dstream_rdds(struct ckpt *c, ckpt_dstream_rdd_fn cb,
+	void *arg, struct ckpt_error *err);
+
 /* ------------------------------------------------------------------ */
 /* Native checkpoints: schema, values, writer                           */
 /* ------------------------------------------------------------------ */
