@@ -72,7 +72,44 @@ struct ckpt_format_ops {
 		ckpt_region_fn cb, void *arg, struct ckpt_error *err);
 
 	/* Later issues append optional ops here (prune, diff, migrate). */
+
+	/*
+	 * prune (lib/ops/ops_prune.c drives it): the format's retention
+	 * plan, or NULL.  The native plan lives in lib/ops; a NULL here
+	 * for another format makes ckpt_prune() CKPT_E_UNSUPPORTED.
+	 */
+	const struct ckpt_prune_ops *prune;
+	/*
+	 * diff: the state version a restart at batch (CKPT_NONE = the
+	 * restart point) loads, CKPT_NONE for none.  NULL: Spark's rule,
+	 * version batch+1 (docs/spark-checkpoint-format.md 1.5).
+	 */
+	int (*state_version)(struct ckpt *c, int64_t batch,
+		int64_t *version, struct ckpt_error *err);
 };
+
+/*
+ * A format's retention rules for ckpt_prune().  plan() decides, once,
+ * what to keep (under the writer lock); classify() then judges each
+ * file of files_walk: 0 keep, 1 remove first (commit entries: a batch
+ * without one is merely uncommitted), 2 remove after every phase-1
+ * file is gone; reason gets why (for --dry-run).  kept() reports each
+ * kept batch and why (--list-kept) and counts kept/removed batches in
+ * st.  Memory must not grow with the number of batches.
+ */
+struct ckpt_prune_ops {
+	int (*plan)(struct ckpt *c, const struct ckpt_prune_opts *o,
+		void **plan, struct ckpt_prune_stats *st,
+		struct ckpt_error *err);
+	int (*classify)(void *plan, const struct ckpt_file *f, char *reason,
+		size_t cap);
+	int (*kept)(struct ckpt *c, void *plan, ckpt_prune_fn cb, void *arg,
+		struct ckpt_prune_stats *st, struct ckpt_error *err);
+	void (*plan_free)(void *plan);
+};
+
+/* The native format's plan (lib/ops/ops_prune_native.c). */
+extern const struct ckpt_prune_ops ckpt_prune_native_ops;
 
 extern const struct ckpt_format_ops ckpt_fmt_native_ops;
 

@@ -13,6 +13,7 @@
 #include <string.h>
 
 #include "ops.h"
+#include "../format/fmt.h"
 
 #define PATH_CAP 512
 
@@ -140,6 +141,8 @@ ops_state_version(struct ckpt *c, int64_t batch, int64_t *version,
 	int rc;
 
 	*version = CKPT_NONE;
+	if (c->ops->state_version != NULL)
+		return c->ops->state_version(c, batch, version, err);
 	memset(&info, 0, sizeof(info));
 	rc = ckpt_info_get(c, &info, err);
 	if (rc != CKPT_OK)

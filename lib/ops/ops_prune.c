@@ -1,0 +1,276 @@
+/*
+ * ops_prune.c - ckpt_prune(): remove what no kept batch needs, in an
+ * order that survives being killed at any point.
+ *
+ * The format's retention plan (struct ckpt_prune_ops: native in
+ * ops_prune_native.c, Spark and DStream in their drivers) is computed
+ * once under the writer lock.  Deletion then walks the files twice:
+ * phase 1 removes the commit entries of the batches that go (a batch
+ * without its commit is merely uncommitted, never a broken committed
+ * one) and makes that durable; phase 2 removes everything else planned
+ * (offsets, state, output, temp files, orphans).  Nothing the restart
+ * point needs is ever touched, so an interrupted prune leaves a
+ * directory that restores, and running prune again finishes the job.
+ * The crash point "prune.mid_delete" fires before every removal.
+ *
+ * Files are removed from inside the walk callback (the walk lists the
+ * store in bounded windows after a name cursor, so removing entries it
+ * has passed is harmless); a final walk re-checks that nothing planned
+ * is left, and repeats a pass if something was.  Memory is one file
+ * record and the plan, whatever the size of the directory.  This file
+ * does not know any format's layout.
+ */
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "ops.h"
+#include "../ctx.h"
+#include "../format/fmt.h"
+
+#define PRUNE_PASSES 4
+
+struct prune_run {
+	struct ckpt *c;
+	const struct ckpt_prune_ops *pops;
+	void *plan;
+	const struct ckpt_prune_opts *o;
+	ckpt_prune_fn file_cb;
+	void *arg;
+	struct ckpt_prune_stats *st;
+	struct ckpt_error *err;
+	int phase;		/* 1, 2; 0 = dry run (every phase) */
+	int rc;			/* failure inside a callback */
+	uint64_t left;		/* planned files still present (re-check) */
+	int recheck;
+	int count_kept;		/* this walk counts the files kept */
+	char dir[1024];		/* directory of the last removal */
+	int dirty;		/* dir needs an fsync */
+};
+
+/* The plan of c's format, or NULL. */
+static const struct ckpt_prune_ops *
+prune_ops_of(struct ckpt *c)
+{
+	if (c->ops->prune != NULL)
+		return c->ops->prune;
+	if (strcmp(c->ops->name, "native") == 0)
+		return &ckpt_prune_native_ops;
+	return NULL;
+}
+
+/* Copies the directory part of path ("" for the root) into out. */
+static void
+dir_of(const char *path, char *out, size_t cap)
+{
+	const char *slash = strrchr(path, '/');
+	size_t n = slash ? (size_t)(slash - path) : 0;
+
+	if (n >= cap)
+		n = cap - 1;
+	memcpy(out, path, n);
+	out[n] = '\0';
+}
+
+/* fsyncs the directory of earlier removals, if any. */
+static int
+flush_dir(struct prune_run *r)
+{
+	int rc;
+
+	if (!r->dirty)
+		return CKPT_OK;
+	r->dirty = 0;
+	rc = ckpt_store_sync_dir(ckpt_get_store(r->c), r->dir, r->err);
+	return rc;
+}
+
+static int
+report(struct prune_run *r, const struct ckpt_file *f, const char *reason)
+{
+	struct ckpt_prune_item it;
+
+	r->st->files_removed++;
+	r->st->bytes_freed += f->size;
+	if (r->file_cb == NULL)
+		return 0;
+	memset(&it, 0, sizeof(it));
+	it.what = CKPT_PRUNE_FILE;
+	it.path = f->path;
+	it.role = f->role;
+	it.batch = f->batch;
+	it.bytes = f->size;
+	it.reason = reason;
+	return r->file_cb(r->arg, &it);
+}
+
+static int
+remove_one(struct prune_run *r, const struct ckpt_file *f)
+{
+	char dir[sizeof(r->dir)];
+	int rc;
+
+	dir_of(f->path, dir, sizeof(dir));
+	if (r->dirty && strcmp(dir, r->dir) != 0) {
+		rc = flush_dir(r);
+		if (rc != CKPT_OK)
+			return rc;
+	}
+	rc = ckpt_ctx_check_interrupt(r->c->ctx, "prune stopped", r->err);
+	if (rc != CKPT_OK)
+		return rc;
+	ckpt_crash_point(r->c->ctx, "prune.mid_delete");
+	rc = ckpt_store_remove(ckpt_get_store(r->c), f->path, r->err);
+	if (rc != CKPT_OK)
+		return rc;
+	snprintf(r->dir, sizeof(r->dir), "%s", dir);
+	r->dirty = 1;
+	return CKPT_OK;
+}
+
+static int
+on_file(void *arg, const struct ckpt_file *f)
+{
+	struct prune_run *r = arg;
+	char reason[256];
+	int phase;
+
+	reason[0] = '\0';
+	phase = r->pops->classify(r->plan, f, reason, sizeof(reason));
+	if (phase == 0) {
+		if (r->count_kept) {
+			r->st->files_kept++;
+			r->st->bytes_kept += f->size;
+		}
+		return 0;
+	}
+	if (r->recheck) {
+		r->left++;
+		return 0;
+	}
+	if (r->phase != 0 && phase != r->phase)
+		return 0;
+	if (r->phase != 0) {
+		r->rc = remove_one(r, f);
+		if (r->rc != CKPT_OK)
+			return 1;
+	}
+	if (report(r, f, reason) != 0) {
+		r->rc = ckpt_error_set(r->err, CKPT_E_INTERRUPTED,
+		    "prune stopped: interrupted by the caller");
+		return 1;
+	}
+	return 0;
+}
+
+static int
+walk(struct prune_run *r)
+{
+	int rc;
+
+	r->rc = CKPT_OK;
+	rc = ckpt_files_walk(r->c, on_file, r, r->err);
+	if (r->rc != CKPT_OK)
+		return r->rc;
+	if (rc != CKPT_OK)
+		return rc;
+	return flush_dir(r);
+}
+
+/* Runs phase 1 then phase 2, re-walking while planned files remain. */
+static int
+prune_delete(struct prune_run *r)
+{
+	int pass, rc;
+
+	for (pass = 0; pass < PRUNE_PASSES; pass++) {
+		r->phase = 1;
+		r->count_kept = pass == 0;
+		rc = walk(r);
+		r->count_kept = 0;
+		if (rc != CKPT_OK)
+			return rc;
+		r->phase = 2;
+		rc = walk(r);
+		if (rc != CKPT_OK)
+			return rc;
+		r->recheck = 1;
+		r->left = 0;
+		rc = walk(r);
+		r->recheck = 0;
+		if (rc != CKPT_OK)
+			return rc;
+		if (r->left == 0)
+			return CKPT_OK;
+	}
+	return ckpt_error_set(r->err, CKPT_E_IO,
+	    "cannot prune '%s': %llu planned file(s) still present after %d "
+	    "passes", ckpt_store_url(ckpt_get_store(r->c)),
+	    (unsigned long long)r->left, PRUNE_PASSES);
+}
+
+int
+ckpt_prune(struct ckpt_ctx *ctx, const char *url,
+	const struct ckpt_prune_opts *o, ckpt_prune_fn file_cb,
+	ckpt_prune_fn kept_cb, void *arg, struct ckpt_prune_stats *stats,
+	struct ckpt_error *err)
+{
+	struct ckpt_store *st = NULL;
+	struct ckpt_lock *lk = NULL;
+	struct prune_run r;
+	int rc;
+
+	memset(stats, 0, sizeof(*stats));
+	stats->restart_point = CKPT_NONE;
+	stats->oldest_kept = CKPT_NONE;
+	memset(&r, 0, sizeof(r));
+	r.o = o;
+	r.file_cb = file_cb;
+	r.arg = arg;
+	r.st = stats;
+	r.err = err;
+	if (o->keep_last == 0)
+		return ckpt_error_set(err, CKPT_E_USAGE,
+		    "cannot prune: --keep-last must be at least 1");
+	rc = ckpt_store_open(ctx, url, o->dry_run ? CKPT_STORE_RDONLY :
+	    CKPT_STORE_RDWR, &st, err);
+	if (rc != CKPT_OK)
+		return rc;
+	if (!o->dry_run) {
+		rc = ckpt_store_lock(st, "ckpt prune", &lk, err);
+		if (rc != CKPT_OK)
+			goto out_close_store;
+	}
+	rc = ckpt_open_store(ctx, st, &r.c, err);
+	if (rc != CKPT_OK)
+		goto out_unlock;
+	r.pops = prune_ops_of(r.c);
+	if (r.pops == NULL) {
+		rc = ckpt_error_set(err, CKPT_E_UNSUPPORTED,
+		    "cannot prune '%s': not supported for %s checkpoints",
+		    url, r.c->ops->name);
+		goto out_ckpt;
+	}
+	rc = r.pops->plan(r.c, o, &r.plan, stats, err);
+	if (rc != CKPT_OK)
+		goto out_ckpt;
+	rc = r.pops->kept(r.c, r.plan, kept_cb, arg, stats, err);
+	if (rc != CKPT_OK)
+		goto out_plan;
+	if (o->dry_run) {
+		r.phase = 0;
+		r.count_kept = 1;
+		rc = walk(&r);
+	} else {
+		rc = prune_delete(&r);
+	}
+out_plan:
+	r.pops->plan_free(r.plan);
+out_ckpt:
+	ckpt_close(r.c);
+out_unlock:
+	ckpt_lock_release(lk);
+out_close_store:
+	ckpt_store_close(st);
+	return rc;
+}
