@@ -291,7 +291,7 @@ apply(struct cli *cli, const char *const *usage, const struct option *o,
 		*(int64_t *)o->value = n;
 		break;
 	case OPT_T_STRING:
-		if (o->values != NULL) {
+		if (o->values != NULL && !(o->flags & OPT_OPEN_VALUES)) {
 			for (v = o->values; *v != NULL; v++)
 				if (strcmp(*v, arg) == 0)
 					break;

@@ -30,6 +30,7 @@ enum opt_type {
 };
 
 #define OPT_HIDDEN 0x1u		/* parsed, not in help or completion */
+#define OPT_OPEN_VALUES 0x2u	/* values are completed but not checked */
 
 struct option {
 	enum opt_type type;
