@@ -1,0 +1,1342 @@
+/*
+ * store_file.c - the local-disk backend: a directory on a POSIX file
+ * system.
+ *
+ * Paths are resolved one component at a time from a descriptor of the
+ * root with O_NOFOLLOW, so nothing inside the store is ever reached
+ * through a symbolic link (the root itself may be one: the user named
+ * it).  Writes are durable and atomic: a temp file
+ * ".<name>.<pid>.<counter>.tmp" beside the target, fsync, rename (or
+ * link + unlink for a conditional create), fsync of the directory; new
+ * directories are fsynced into their parent.  The lock is a file "lock"
+ * in the root holding one JSON line, created by link(2) so that it is
+ * never seen half-written.
+ *
+ * Every write, fsync, rename, link, mkdir and unlink goes through one
+ * wrapper per syscall below, which consults the context's fault plan
+ * (CKPT_FAULT).  It does not watch the directory for changes made by
+ * others, and it does not cache anything between calls.
+ */
+#include <dirent.h>
+#include <errno.h>
+#include <fcntl.h>
+#include <signal.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <sys/types.h>
+#include <unistd.h>
+
+#include "store.h"
+#include "../ctx.h"
+
+#define FS_WBUF (64 * 1024)		/* write buffer of a wfile */
+#define FS_LOCK_NAME "lock"
+#define FS_LOCK_MAX 4096		/* a lock file is at most this big */
+#define FS_LOCK_CORRUPT_MS 5000		/* unreadable lock: taken over after */
+#define FS_MSG_PATH 1100		/* path buffer for messages */
+
+struct fs_store {
+	int rootfd;
+	char *root;		/* the directory, for messages */
+};
+
+struct fs_rfile {
+	int fd;
+	char *full;
+};
+
+struct fs_wfile {
+	int dirfd;		/* the target's directory */
+	int fd;			/* the temp file, -1 once closed */
+	int crash_points;	/* call the store.* crash points */
+	char base[CKPT_NAME_MAX];
+	char tmp[CKPT_NAME_MAX + 64];
+	char *full;		/* target path, for messages */
+	unsigned char *buf;
+	size_t blen;
+};
+
+struct fs_lock {
+	dev_t dev;
+	ino_t ino;
+	struct ckpt_lock_info info;
+};
+
+static struct fs_store *
+fs(struct ckpt_store *st)
+{
+	return st->priv;
+}
+
+/* Root-joined path for messages ("root/path", or root for ""). */
+static void
+fs_full(struct ckpt_store *st, const char *path, char *buf, size_t n)
+{
+	const char *root = fs(st)->root;
+	size_t rl = strlen(root);
+
+	if (path[0] == '\0')
+		snprintf(buf, n, "%s", root);
+	else if (rl > 0 && root[rl - 1] == '/')
+		snprintf(buf, n, "%s%s", root, path);
+	else
+		snprintf(buf, n, "%s/%s", root, path);
+}
+
+static char *
+fs_full_dup(struct ckpt_store *st, const char *path)
+{
+	char buf[FS_MSG_PATH];
+
+	fs_full(st, path, buf, sizeof(buf));
+	return strdup(buf);
+}
+
+/* ------------------------------------------------------------------ */
+/* Syscall wrappers                                                     */
+/* ------------------------------------------------------------------ */
+
+/*
+ * Every write, fsync, rename, link, mkdir and unlink of this backend
+ * goes through exactly one of these.  Each first asks the fault plan
+ * whether to fail this call (CKPT_FAULT), then makes the call.
+ *
+ * POWER-LOSS MODE goes here, and only here: record in the context each
+ * effect that is not yet durable (data written to a file since its last
+ * fsync; entries renamed, linked, made or unlinked in a directory since
+ * that directory's last fsync), forget what an fsync makes durable, and
+ * let ckpt_crash_point() undo every recorded effect before it raises
+ * SIGKILL.  No caller outside this block needs to change.
+ */
+
+static ssize_t
+sys_write(struct ckpt_ctx *ctx, int fd, const void *buf, size_t n)
+{
+	int e = ckpt_fault_hit(ctx, CKPT_FOP_WRITE);
+
+	if (e == CKPT_FAULT_SHORT) {
+		if (n / 2 == 0) {
+			errno = ENOSPC;
+			return -1;
+		}
+		return write(fd, buf, n / 2);
+	}
+	if (e != 0) {
+		errno = e;
+		return -1;
+	}
+	return write(fd, buf, n);
+}
+
+static int
+sys_fsync(struct ckpt_ctx *ctx, int fd)
+{
+	int e = ckpt_fault_hit(ctx, CKPT_FOP_FSYNC);
+
+	if (e != 0) {
+		errno = e;
+		return -1;
+	}
+	return fsync(fd);
+}
+
+static int
+sys_rename(struct ckpt_ctx *ctx, int ofd, const char *from, int nfd,
+    const char *to)
+{
+	int e = ckpt_fault_hit(ctx, CKPT_FOP_RENAME);
+
+	if (e != 0) {
+		errno = e;
+		return -1;
+	}
+	return renameat(ofd, from, nfd, to);
+}
+
+static int
+sys_link(struct ckpt_ctx *ctx, int ofd, const char *from, int nfd,
+    const char *to)
+{
+	int e = ckpt_fault_hit(ctx, CKPT_FOP_LINK);
+
+	if (e != 0) {
+		errno = e;
+		return -1;
+	}
+	return linkat(ofd, from, nfd, to, 0);
+}
+
+static int
+sys_mkdir(struct ckpt_ctx *ctx, int fd, const char *name)
+{
+	int e = ckpt_fault_hit(ctx, CKPT_FOP_MKDIR);
+
+	if (e != 0) {
+		errno = e;
+		return -1;
+	}
+	return mkdirat(fd, name, 0755);
+}
+
+static int
+sys_unlink(struct ckpt_ctx *ctx, int fd, const char *name, int flags)
+{
+	int e = ckpt_fault_hit(ctx, CKPT_FOP_UNLINK);
+
+	if (e != 0) {
+		errno = e;
+		return -1;
+	}
+	return unlinkat(fd, name, flags);
+}
+
+/* ------------------------------------------------------------------ */
+/* Resolving paths without following symlinks                          */
+/* ------------------------------------------------------------------ */
+
+/* Passes a locally caught error on to the caller's err. */
+static int
+err_pass(struct ckpt_error *err, const struct ckpt_error *tmp)
+{
+	if (err != NULL && err->msg[0] == '\0')
+		*err = *tmp;
+	return CKPT_FAILED;
+}
+
+static int
+err_symlink(struct ckpt_error *err, const char *full)
+{
+	return ckpt_error_set(err, CKPT_E_UNSUPPORTED,
+	    "'%s' is a symbolic link: not followed", full);
+}
+
+/*
+ * Opens the directory made of the first len bytes of path (components
+ * of a validated path), one component at a time, never following a
+ * symlink.  With create, missing directories are made, each fsynced
+ * into its parent.  *out is a new descriptor the caller closes.
+ */
+static int
+fs_open_dir(struct ckpt_store *st, const char *path, size_t len, int create,
+    int *out, struct ckpt_error *err)
+{
+	char comp[CKPT_NAME_MAX], full[FS_MSG_PATH], prefix[4096];
+	size_t i = 0, n;
+	int fd, nfd, e;
+	struct stat sb;
+
+	*out = -1;
+	/* a new open file description: readdir offsets are not shared */
+	fd = openat(fs(st)->rootfd, ".", O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+	if (fd < 0)
+		return ckpt_error_set_errno(err, errno, "cannot open '%s'",
+		    fs(st)->root);
+	while (i < len) {
+		n = strcspn(path + i, "/");
+		if (i + n > len)
+			n = len - i;
+		memcpy(comp, path + i, n);
+		comp[n] = '\0';
+		memcpy(prefix, path, i + n);
+		prefix[i + n] = '\0';
+		for (int tries = 0;; tries++) {
+			nfd = openat(fd, comp,
+			    O_RDONLY | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC);
+			if (nfd >= 0)
+				break;
+			e = errno;
+			fs_full(st, prefix, full, sizeof(full));
+			if (e == ENOENT && create && tries < 3) {
+				if (sys_mkdir(st->ctx, fd, comp) != 0 &&
+				    errno != EEXIST) {
+					e = errno;
+					close(fd);
+					return ckpt_error_set_errno(err, e,
+					    "cannot create directory '%s'",
+					    full);
+				}
+				if (sys_fsync(st->ctx, fd) != 0) {
+					e = errno;
+					close(fd);
+					return ckpt_error_set_errno(err, e,
+					    "cannot fsync the directory of '%s'",
+					    full);
+				}
+				continue;
+			}
+			if ((e == ELOOP || e == ENOTDIR) &&
+			    fstatat(fd, comp, &sb, AT_SYMLINK_NOFOLLOW) == 0 &&
+			    S_ISLNK(sb.st_mode)) {
+				close(fd);
+				return err_symlink(err, full);
+			}
+			close(fd);
+			return ckpt_error_set_errno(err, e, "cannot open '%s'",
+			    full);
+		}
+		close(fd);
+		fd = nfd;
+		i += n + 1;
+	}
+	*out = fd;
+	return CKPT_OK;
+}
+
+/*
+ * Opens the parent directory of path (*dirfd, caller closes) and points
+ * *base at path's last component.
+ */
+static int
+fs_walk(struct ckpt_store *st, const char *path, int create, int *dirfd,
+    const char **base, struct ckpt_error *err)
+{
+	const char *slash = strrchr(path, '/');
+
+	*base = slash ? slash + 1 : path;
+	return fs_open_dir(st, path, slash ? (size_t)(slash - path) : 0,
+	    create, dirfd, err);
+}
+
+static void
+fill_stat(struct ckpt_stat *out, const char *name, const struct stat *sb)
+{
+	size_t n = strlen(name);
+
+	if (n >= sizeof(out->name))
+		n = sizeof(out->name) - 1;
+	memcpy(out->name, name, n);
+	out->name[n] = '\0';
+	out->is_dir = S_ISDIR(sb->st_mode) ? 1 : 0;
+	out->size = S_ISREG(sb->st_mode) ? (uint64_t)sb->st_size : 0;
+	out->mtime_ms = (int64_t)sb->st_mtim.tv_sec * 1000 +
+	    sb->st_mtim.tv_nsec / 1000000;
+}
+
+/* ------------------------------------------------------------------ */
+/* Open and close                                                       */
+/* ------------------------------------------------------------------ */
+
+static int
+fs_bid(const char *url)
+{
+	const char *p = url;
+	struct stat sb;
+
+	if (strncmp(url, "file://", 7) == 0)
+		return 100;
+	for (; (*p >= 'a' && *p <= 'z') || (*p >= 'A' && *p <= 'Z') ||
+	    (p > url && ((*p >= '0' && *p <= '9') || *p == '+' ||
+	    *p == '-' || *p == '.')); p++)
+		;
+	if (p > url && strncmp(p, "://", 3) == 0)
+		return 0;
+	{
+		static const char *const sfx[] = { ".tar", ".tar.gz",
+			".tar.zst", ".tgz", ".zip", NULL };
+		size_t n = strlen(url);
+
+		for (int i = 0; sfx[i] != NULL; i++) {
+			size_t m = strlen(sfx[i]);
+
+			if (n > m && strcmp(url + n - m, sfx[i]) == 0)
+				return stat(url, &sb) == 0 &&
+				    S_ISDIR(sb.st_mode) ? 50 : 0;
+		}
+	}
+	return 10;
+}
+
+static int
+hexval(char c)
+{
+	if (c >= '0' && c <= '9')
+		return c - '0';
+	if (c >= 'a' && c <= 'f')
+		return c - 'a' + 10;
+	if (c >= 'A' && c <= 'F')
+		return c - 'A' + 10;
+	return -1;
+}
+
+/* The local path of a plain path or file:// URL (malloc'd), or NULL. */
+static char *
+fs_url_path(const char *url, struct ckpt_error *err)
+{
+	const char *p = url;
+	int is_url = strncmp(url, "file://", 7) == 0;
+	char *out, *o;
+
+	if (is_url) {
+		p = url + 7;
+		if (strncmp(p, "localhost/", 10) == 0)
+			p += 9;
+		if (*p != '/') {
+			ckpt_error_set(err, CKPT_E_UNSUPPORTED,
+			    "cannot open '%s': file:// URLs must name a local absolute path",
+			    url);
+			return NULL;
+		}
+	}
+	out = malloc(strlen(p) + 1);
+	if (out == NULL) {
+		ckpt_error_set(err, CKPT_E_NOMEM,
+		    "cannot open '%s': out of memory", url);
+		return NULL;
+	}
+	for (o = out; *p != '\0'; p++) {
+		if (is_url && *p == '%' && hexval(p[1]) >= 0 &&
+		    hexval(p[2]) >= 0) {
+			*o++ = (char)(hexval(p[1]) * 16 + hexval(p[2]));
+			p += 2;
+		} else {
+			*o++ = *p;
+		}
+	}
+	*o = '\0';
+	if (out[0] == '\0' || strlen(out) >= 4096 - CKPT_NAME_MAX) {
+		ckpt_error_set(err, CKPT_E_USAGE, "cannot open '%s': %s",
+		    url, out[0] ? "path too long" : "empty path");
+		free(out);
+		return NULL;
+	}
+	return out;
+}
+
+/* mkdir -p root, fsyncing each new directory into its parent. */
+static int
+fs_make_root(struct ckpt_store *st, const char *root, struct ckpt_error *err)
+{
+	char *tmp = strdup(root), *p;
+	char *slash;
+	int rc = CKPT_OK, pfd, e;
+
+	if (tmp == NULL)
+		return ckpt_error_set(err, CKPT_E_NOMEM,
+		    "cannot create '%s': out of memory", root);
+	for (p = tmp + 1;; p++) {
+		if (*p != '/' && *p != '\0')
+			continue;
+		{
+			char save = *p;
+
+			*p = '\0';
+			if (sys_mkdir(st->ctx, AT_FDCWD, tmp) == 0) {
+				slash = strrchr(tmp, '/');
+				if (slash == NULL) {
+					pfd = open(".", O_RDONLY | O_DIRECTORY |
+					    O_CLOEXEC);
+				} else if (slash == tmp) {
+					pfd = open("/", O_RDONLY | O_DIRECTORY |
+					    O_CLOEXEC);
+				} else {
+					*slash = '\0';
+					pfd = open(tmp, O_RDONLY | O_DIRECTORY |
+					    O_CLOEXEC);
+					*slash = '/';
+				}
+				if (pfd < 0 || sys_fsync(st->ctx, pfd) != 0) {
+					e = errno;
+					if (pfd >= 0)
+						close(pfd);
+					rc = ckpt_error_set_errno(err, e,
+					    "cannot fsync the parent of '%s'",
+					    tmp);
+					break;
+				}
+				close(pfd);
+			} else if (errno != EEXIST) {
+				rc = ckpt_error_set_errno(err, errno,
+				    "cannot create directory '%s'", tmp);
+				break;
+			}
+			*p = save;
+			if (save == '\0')
+				break;
+		}
+	}
+	free(tmp);
+	return rc;
+}
+
+static int
+fs_open(struct ckpt_store *st, struct ckpt_error *err)
+{
+	struct fs_store *f;
+	struct stat sb;
+	int e;
+
+	f = calloc(1, sizeof(*f));
+	if (f == NULL)
+		return ckpt_error_set(err, CKPT_E_NOMEM,
+		    "cannot open '%s': out of memory", st->url);
+	f->rootfd = -1;
+	st->priv = f;
+	f->root = fs_url_path(st->url, err);
+	if (f->root == NULL)
+		goto out_free;
+	st->loc = strdup(f->root);
+	if (st->loc == NULL) {
+		ckpt_error_set(err, CKPT_E_NOMEM,
+		    "cannot open '%s': out of memory", st->url);
+		goto out_free;
+	}
+	if (stat(f->root, &sb) != 0) {
+		e = errno;
+		if (e != ENOENT || (st->flags & CKPT_STORE_CREATE) == 0) {
+			ckpt_error_set_errno(err, e, "cannot open '%s'",
+			    st->url);
+			goto out_free;
+		}
+		if (fs_make_root(st, f->root, err) != CKPT_OK)
+			goto out_free;
+	} else if (!S_ISDIR(sb.st_mode)) {
+		ckpt_error_set(err, CKPT_E_NOTCKPT, "'%s' is not a directory",
+		    st->url);
+		goto out_free;
+	}
+	f->rootfd = open(f->root, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+	if (f->rootfd < 0) {
+		e = errno;
+		if (e == ENOTDIR)
+			ckpt_error_set(err, CKPT_E_NOTCKPT,
+			    "'%s' is not a directory", st->url);
+		else
+			ckpt_error_set_errno(err, e, "cannot open '%s'",
+			    st->url);
+		goto out_free;
+	}
+	return CKPT_OK;
+
+out_free:
+	free(f->root);
+	free(f);
+	st->priv = NULL;
+	return CKPT_FAILED;
+}
+
+static void
+fs_close(struct ckpt_store *st)
+{
+	struct fs_store *f = fs(st);
+
+	if (f == NULL)
+		return;
+	if (f->rootfd >= 0)
+		close(f->rootfd);
+	free(f->root);
+	free(f);
+	st->priv = NULL;
+}
+
+/* ------------------------------------------------------------------ */
+/* Stat and list                                                        */
+/* ------------------------------------------------------------------ */
+
+static int
+fs_stat(struct ckpt_store *st, const char *path, struct ckpt_stat *out,
+    struct ckpt_error *err)
+{
+	char full[FS_MSG_PATH];
+	const char *base, *slash;
+	struct stat sb;
+	int dirfd, e;
+
+	if (path[0] == '\0') {
+		if (fstat(fs(st)->rootfd, &sb) != 0)
+			return ckpt_error_set_errno(err, errno,
+			    "cannot stat '%s'", fs(st)->root);
+		slash = strrchr(fs(st)->root, '/');
+		fill_stat(out, slash && slash[1] ? slash + 1 : fs(st)->root,
+		    &sb);
+		return CKPT_OK;
+	}
+	if (fs_walk(st, path, 0, &dirfd, &base, err) != CKPT_OK)
+		return CKPT_FAILED;
+	if (fstatat(dirfd, base, &sb, AT_SYMLINK_NOFOLLOW) != 0) {
+		e = errno;
+		close(dirfd);
+		fs_full(st, path, full, sizeof(full));
+		return ckpt_error_set_errno(err, e, "cannot stat '%s'", full);
+	}
+	close(dirfd);
+	fill_stat(out, base, &sb);
+	return CKPT_OK;
+}
+
+static int
+fs_list_page(struct ckpt_store *st, const char *dir,
+    enum ckpt_list_order order, const char *after, size_t max,
+    ckpt_page_fn cb, void *arg, int *more, int *stopped,
+    struct ckpt_error *err)
+{
+	struct ckpt_list_window *w = NULL;
+	char full[FS_MSG_PATH];
+	struct dirent *de;
+	struct ckpt_stat ent;
+	struct stat sb;
+	DIR *d = NULL;
+	size_t n, i;
+	unsigned long seen = 0;
+	int fd, rc = CKPT_OK;
+
+	*more = 0;
+	*stopped = 0;
+	if (fs_open_dir(st, dir, strlen(dir), 0, &fd, err) != CKPT_OK)
+		return CKPT_FAILED;
+	fs_full(st, dir, full, sizeof(full));
+	d = fdopendir(fd);
+	if (d == NULL) {
+		rc = ckpt_error_set_errno(err, errno, "cannot list '%s'", full);
+		close(fd);
+		return rc;
+	}
+	rewinddir(d);
+	rc = ckpt_list_window_new(order, after, max, &w, err);
+	if (rc != CKPT_OK)
+		goto out_close;
+	for (;;) {
+		errno = 0;
+		de = readdir(d);
+		if (de == NULL) {
+			if (errno != 0)
+				rc = ckpt_error_set_errno(err, errno,
+				    "cannot list '%s'", full);
+			break;
+		}
+		if (strcmp(de->d_name, ".") == 0 ||
+		    strcmp(de->d_name, "..") == 0)
+			continue;
+		if ((++seen & 4095) == 0) {
+			rc = ckpt_ctx_check_interrupt(st->ctx, "cannot list",
+			    err);
+			if (rc != CKPT_OK)
+				break;
+		}
+		ckpt_list_window_offer(w, de->d_name);
+	}
+	if (rc != CKPT_OK)
+		goto out_close;
+	n = ckpt_list_window_sort(w, more);
+	for (i = 0; i < n; i++) {
+		const char *name = ckpt_list_window_name(w, i);
+
+		if (fstatat(dirfd(d), name, &sb, AT_SYMLINK_NOFOLLOW) != 0) {
+			if (errno == ENOENT)
+				continue;	/* removed meanwhile */
+			rc = ckpt_error_set_errno(err, errno,
+			    "cannot stat '%s/%s'", full, name);
+			break;
+		}
+		memset(&ent, 0, sizeof(ent));
+		fill_stat(&ent, name, &sb);
+		if (cb(arg, &ent) != 0) {
+			*stopped = 1;
+			*more = 0;
+			break;
+		}
+	}
+out_close:
+	ckpt_list_window_free(w);
+	closedir(d);
+	return rc;
+}
+
+/* ------------------------------------------------------------------ */
+/* Reading                                                              */
+/* ------------------------------------------------------------------ */
+
+/*
+ * Opens a regular file for reading without following a symlink and
+ * without blocking on a FIFO.  *fdp is the descriptor.
+ */
+static int
+fs_open_file(struct ckpt_store *st, const char *path, int *fdp,
+    struct stat *sb, struct ckpt_error *err)
+{
+	char full[FS_MSG_PATH];
+	const char *base;
+	int dirfd, fd, e;
+	struct stat lsb;
+
+	*fdp = -1;
+	if (fs_walk(st, path, 0, &dirfd, &base, err) != CKPT_OK)
+		return CKPT_FAILED;
+	fs_full(st, path, full, sizeof(full));
+	fd = openat(dirfd, base,
+	    O_RDONLY | O_NOFOLLOW | O_NONBLOCK | O_CLOEXEC);
+	if (fd < 0) {
+		e = errno;
+		if ((e == ELOOP || e == EMLINK) &&
+		    fstatat(dirfd, base, &lsb, AT_SYMLINK_NOFOLLOW) == 0 &&
+		    S_ISLNK(lsb.st_mode)) {
+			close(dirfd);
+			return err_symlink(err, full);
+		}
+		close(dirfd);
+		return ckpt_error_set_errno(err, e, "cannot open '%s'", full);
+	}
+	close(dirfd);
+	if (fstat(fd, sb) != 0) {
+		e = errno;
+		close(fd);
+		return ckpt_error_set_errno(err, e, "cannot stat '%s'", full);
+	}
+	if (S_ISDIR(sb->st_mode)) {
+		close(fd);
+		return ckpt_error_set_errno(err, EISDIR, "cannot read '%s'",
+		    full);
+	}
+	if (!S_ISREG(sb->st_mode)) {
+		close(fd);
+		return ckpt_error_set(err, CKPT_E_UNSUPPORTED,
+		    "cannot read '%s': not a regular file", full);
+	}
+	if (fcntl(fd, F_SETFL, 0) != 0) {
+		e = errno;
+		close(fd);
+		return ckpt_error_set_errno(err, e, "cannot open '%s'", full);
+	}
+	*fdp = fd;
+	return CKPT_OK;
+}
+
+static int
+fs_open_read(struct ckpt_store *st, const char *path, struct ckpt_rfile *f,
+    struct ckpt_error *err)
+{
+	struct fs_rfile *r;
+	struct stat sb;
+	int fd;
+
+	if (fs_open_file(st, path, &fd, &sb, err) != CKPT_OK)
+		return CKPT_FAILED;
+	r = calloc(1, sizeof(*r));
+	if (r == NULL || (r->full = fs_full_dup(st, path)) == NULL) {
+		free(r);
+		close(fd);
+		return ckpt_error_set(err, CKPT_E_NOMEM,
+		    "cannot open '%s': out of memory", path);
+	}
+	r->fd = fd;
+	f->priv = r;
+	f->size = (uint64_t)sb.st_size;
+	return CKPT_OK;
+}
+
+/* read(2) until len bytes or end of file. */
+static int
+read_full(int fd, void *buf, size_t len, uint64_t off, int use_off,
+    size_t *got)
+{
+	size_t n = 0;
+	ssize_t k;
+
+	while (n < len) {
+		if (use_off)
+			k = pread(fd, (char *)buf + n, len - n,
+			    (off_t)(off + n));
+		else
+			k = read(fd, (char *)buf + n, len - n);
+		if (k < 0 && errno == EINTR)
+			continue;
+		if (k < 0) {
+			*got = n;
+			return -1;
+		}
+		if (k == 0)
+			break;
+		n += (size_t)k;
+	}
+	*got = n;
+	return 0;
+}
+
+static int
+fs_read(struct ckpt_rfile *f, void *buf, size_t len, size_t *got,
+    struct ckpt_error *err)
+{
+	struct fs_rfile *r = f->priv;
+
+	if (read_full(r->fd, buf, len, 0, 0, got) != 0)
+		return ckpt_error_set_errno(err, errno, "cannot read '%s'",
+		    r->full);
+	return CKPT_OK;
+}
+
+static void
+fs_close_read(struct ckpt_rfile *f)
+{
+	struct fs_rfile *r = f->priv;
+
+	if (r == NULL)
+		return;
+	close(r->fd);
+	free(r->full);
+	free(r);
+	f->priv = NULL;
+}
+
+static int
+fs_read_range(struct ckpt_store *st, const char *path, uint64_t off,
+    void *buf, size_t len, size_t *got, struct ckpt_error *err)
+{
+	char full[FS_MSG_PATH];
+	struct stat sb;
+	int fd, rc = CKPT_OK;
+
+	*got = 0;
+	if (fs_open_file(st, path, &fd, &sb, err) != CKPT_OK)
+		return CKPT_FAILED;
+	if (off >= (uint64_t)sb.st_size) {
+		close(fd);
+		return CKPT_OK;
+	}
+	if (read_full(fd, buf, len, off, 1, got) != 0) {
+		fs_full(st, path, full, sizeof(full));
+		rc = ckpt_error_set_errno(err, errno,
+		    "cannot read '%s' at offset %llu", full,
+		    (unsigned long long)off);
+	}
+	close(fd);
+	return rc;
+}
+
+/* ------------------------------------------------------------------ */
+/* Durable writes                                                       */
+/* ------------------------------------------------------------------ */
+
+/*
+ * Writes all n bytes.  With crash points on and one armed, the first
+ * half goes out, then "store.mid_write", then the rest.
+ */
+static int
+write_all(struct ckpt_store *st, int fd, const void *buf, size_t n,
+    int crash_points)
+{
+	const char *p = buf;
+	size_t half = n, done = 0;
+	ssize_t k;
+
+	if (crash_points && ckpt_crash_armed(st->ctx))
+		half = n / 2;
+	while (done < n) {
+		if (done == half && half < n && crash_points)
+			ckpt_crash_point(st->ctx, "store.mid_write");
+		k = sys_write(st->ctx, fd, p + done,
+		    (done < half ? half : n) - done);
+		if (k < 0 && errno == EINTR)
+			continue;
+		if (k < 0)
+			return -1;
+		if (k == 0) {
+			errno = ENOSPC;
+			return -1;
+		}
+		done += (size_t)k;
+	}
+	return 0;
+}
+
+static void
+fs_wfile_free(struct fs_wfile *w)
+{
+	if (w == NULL)
+		return;
+	if (w->fd >= 0)
+		close(w->fd);
+	if (w->dirfd >= 0)
+		close(w->dirfd);
+	free(w->full);
+	free(w->buf);
+	free(w);
+}
+
+/* Removes the temp file (if any) and frees w. */
+static void
+fs_wfile_discard(struct ckpt_store *st, struct fs_wfile *w)
+{
+	if (w == NULL)
+		return;
+	if (w->fd >= 0) {
+		close(w->fd);
+		w->fd = -1;
+	}
+	if (w->tmp[0] != '\0' && w->dirfd >= 0)
+		sys_unlink(st->ctx, w->dirfd, w->tmp, 0);
+	fs_wfile_free(w);
+}
+
+/* Starts a temp file for base in dirfd (taken over by the wfile). */
+static int
+fs_wfile_start(struct ckpt_store *st, int dirfd, const char *base,
+    const char *path, int crash_points, struct fs_wfile **out,
+    struct ckpt_error *err)
+{
+	struct fs_wfile *w;
+	size_t bl = strlen(base);
+	int e;
+
+	*out = NULL;
+	w = calloc(1, sizeof(*w));
+	if (w == NULL) {
+		close(dirfd);
+		return ckpt_error_set(err, CKPT_E_NOMEM,
+		    "cannot create '%s': out of memory", path);
+	}
+	w->dirfd = dirfd;
+	w->fd = -1;
+	w->crash_points = crash_points;
+	memcpy(w->base, base, bl + 1);
+	w->full = fs_full_dup(st, path);
+	w->buf = malloc(FS_WBUF);
+	if (w->full == NULL || w->buf == NULL) {
+		fs_wfile_free(w);
+		return ckpt_error_set(err, CKPT_E_NOMEM,
+		    "cannot create '%s': out of memory", path);
+	}
+	/* keep the temp name within NAME_MAX: shorten the copied base */
+	if (bl > 180)
+		bl = 180;
+	snprintf(w->tmp, sizeof(w->tmp), ".%.*s.%ld.%lu.tmp", (int)bl, base,
+	    (long)getpid(), st->tmp_counter++);
+	w->fd = openat(dirfd, w->tmp,
+	    O_WRONLY | O_CREAT | O_EXCL | O_NOFOLLOW | O_CLOEXEC, 0644);
+	if (w->fd < 0) {
+		e = errno;
+		w->tmp[0] = '\0';
+		ckpt_error_set_errno(err, e, "cannot create '%s'", w->full);
+		fs_wfile_free(w);
+		return CKPT_FAILED;
+	}
+	*out = w;
+	return CKPT_OK;
+}
+
+static int
+fs_flush(struct ckpt_store *st, struct fs_wfile *w, struct ckpt_error *err)
+{
+	if (w->blen == 0)
+		return CKPT_OK;
+	if (write_all(st, w->fd, w->buf, w->blen, w->crash_points) != 0)
+		return ckpt_error_set_errno(err, errno, "cannot write '%s'",
+		    w->full);
+	w->blen = 0;
+	return CKPT_OK;
+}
+
+static int
+fs_wfile_put(struct ckpt_store *st, struct fs_wfile *w, const void *buf,
+    size_t len, struct ckpt_error *err)
+{
+	if (w->blen + len > FS_WBUF && fs_flush(st, w, err) != CKPT_OK)
+		return CKPT_FAILED;
+	if (len >= FS_WBUF) {
+		if (write_all(st, w->fd, buf, len, w->crash_points) != 0)
+			return ckpt_error_set_errno(err, errno,
+			    "cannot write '%s'", w->full);
+		return CKPT_OK;
+	}
+	memcpy(w->buf + w->blen, buf, len);
+	w->blen += len;
+	return CKPT_OK;
+}
+
+/*
+ * The commit protocol: flush, fsync, rename (or link + unlink with
+ * excl), fsync the directory.  Frees w, success or not; on failure
+ * before the rename no trace is left.  After a successful link the
+ * temp's unlink may fail harmlessly (prune removes such leftovers).
+ */
+static int
+fs_wfile_finish(struct ckpt_store *st, struct fs_wfile *w, int excl,
+    struct ckpt_error *err)
+{
+	struct ckpt_ctx *ctx = st->ctx;
+	int cp = w->crash_points, e;
+
+	if (fs_flush(st, w, err) != CKPT_OK)
+		goto out_discard;
+	if (cp)
+		ckpt_crash_point(ctx, "store.before_fsync");
+	if (sys_fsync(ctx, w->fd) != 0) {
+		ckpt_error_set_errno(err, errno, "cannot fsync '%s'", w->full);
+		goto out_discard;
+	}
+	e = close(w->fd);
+	w->fd = -1;
+	if (e != 0) {
+		ckpt_error_set_errno(err, errno, "cannot close '%s'", w->full);
+		goto out_discard;
+	}
+	if (cp)
+		ckpt_crash_point(ctx, "store.before_rename");
+	if (excl) {
+		if (sys_link(ctx, w->dirfd, w->tmp, w->dirfd, w->base) != 0) {
+			e = errno;
+			if (e == EEXIST)
+				ckpt_error_set(err, CKPT_E_EXISTS,
+				    "cannot create '%s': already exists",
+				    w->full);
+			else
+				ckpt_error_set_errno(err, e,
+				    "cannot link '%s'", w->full);
+			goto out_discard;
+		}
+		sys_unlink(ctx, w->dirfd, w->tmp, 0);
+	} else if (sys_rename(ctx, w->dirfd, w->tmp, w->dirfd, w->base) != 0) {
+		ckpt_error_set_errno(err, errno, "cannot rename into '%s'",
+		    w->full);
+		goto out_discard;
+	}
+	w->tmp[0] = '\0';
+	if (cp)
+		ckpt_crash_point(ctx, "store.before_dir_fsync");
+	if (sys_fsync(ctx, w->dirfd) != 0) {
+		ckpt_error_set_errno(err, errno,
+		    "cannot fsync the directory of '%s'", w->full);
+		fs_wfile_free(w);
+		return CKPT_FAILED;
+	}
+	fs_wfile_free(w);
+	return CKPT_OK;
+
+out_discard:
+	fs_wfile_discard(st, w);
+	return CKPT_FAILED;
+}
+
+static int
+fs_create(struct ckpt_store *st, const char *path, struct ckpt_wfile *f,
+    struct ckpt_error *err)
+{
+	struct fs_wfile *w;
+	const char *base;
+	int dirfd;
+
+	if (fs_walk(st, path, 1, &dirfd, &base, err) != CKPT_OK)
+		return CKPT_FAILED;
+	if (fs_wfile_start(st, dirfd, base, path, 1, &w, err) != CKPT_OK)
+		return CKPT_FAILED;
+	f->priv = w;
+	return CKPT_OK;
+}
+
+static int
+fs_write(struct ckpt_wfile *f, const void *buf, size_t len,
+    struct ckpt_error *err)
+{
+	return fs_wfile_put(f->st, f->priv, buf, len, err);
+}
+
+static int
+fs_commit(struct ckpt_wfile *f, struct ckpt_error *err)
+{
+	struct fs_wfile *w = f->priv;
+
+	f->priv = NULL;
+	return fs_wfile_finish(f->st, w, (f->flags & CKPT_WRITE_EXCL) != 0,
+	    err);
+}
+
+static void
+fs_abort(struct ckpt_wfile *f)
+{
+	fs_wfile_discard(f->st, f->priv);
+	f->priv = NULL;
+}
+
+static int
+fs_remove(struct ckpt_store *st, const char *path, struct ckpt_error *err)
+{
+	char full[FS_MSG_PATH];
+	const char *base;
+	struct stat sb;
+	int dirfd, e, rc = CKPT_OK;
+	struct ckpt_error tmp = {0};
+
+	if (fs_walk(st, path, 0, &dirfd, &base, &tmp) != CKPT_OK) {
+		if (tmp.kind == CKPT_E_NOTFOUND)
+			return CKPT_OK;
+		return err_pass(err, &tmp);
+	}
+	if (fstatat(dirfd, base, &sb, AT_SYMLINK_NOFOLLOW) != 0) {
+		e = errno;
+		close(dirfd);
+		if (e == ENOENT)
+			return CKPT_OK;
+		fs_full(st, path, full, sizeof(full));
+		return ckpt_error_set_errno(err, e, "cannot remove '%s'", full);
+	}
+	if (sys_unlink(st->ctx, dirfd, base,
+	    S_ISDIR(sb.st_mode) ? AT_REMOVEDIR : 0) != 0 && errno != ENOENT) {
+		e = errno;
+		fs_full(st, path, full, sizeof(full));
+		rc = ckpt_error_set_errno(err, e, "cannot remove '%s'", full);
+	}
+	close(dirfd);
+	return rc;
+}
+
+static int
+fs_sync_dir(struct ckpt_store *st, const char *dir, struct ckpt_error *err)
+{
+	char full[FS_MSG_PATH];
+	int fd, e;
+
+	if (fs_open_dir(st, dir, strlen(dir), 0, &fd, err) != CKPT_OK)
+		return CKPT_FAILED;
+	if (sys_fsync(st->ctx, fd) != 0) {
+		e = errno;
+		close(fd);
+		fs_full(st, dir, full, sizeof(full));
+		return ckpt_error_set_errno(err, e, "cannot fsync '%s'", full);
+	}
+	close(fd);
+	return CKPT_OK;
+}
+
+/* ------------------------------------------------------------------ */
+/* The lock                                                             */
+/* ------------------------------------------------------------------ */
+
+static void
+my_host(char *buf, size_t n)
+{
+	if (gethostname(buf, n) != 0)
+		snprintf(buf, n, "unknown");
+	buf[n - 1] = '\0';
+}
+
+/*
+ * Reads the lock file: CKPT_OK with *info (parsed 1 or 0), its inode
+ * and mtime; CKPT_EOF when there is none.
+ */
+static int
+fs_lock_read(struct ckpt_store *st, struct ckpt_lock_info *info,
+    int *parsed, struct stat *sb, struct ckpt_error *err)
+{
+	char buf[FS_LOCK_MAX], full[FS_MSG_PATH];
+	size_t got;
+	int fd, e;
+
+	*parsed = 0;
+	fs_full(st, FS_LOCK_NAME, full, sizeof(full));
+	fd = openat(fs(st)->rootfd, FS_LOCK_NAME,
+	    O_RDONLY | O_NOFOLLOW | O_NONBLOCK | O_CLOEXEC);
+	if (fd < 0) {
+		if (errno == ENOENT)
+			return CKPT_EOF;
+		if (errno == ELOOP)
+			return err_symlink(err, full);
+		return ckpt_error_set_errno(err, errno, "cannot read '%s'",
+		    full);
+	}
+	if (fstat(fd, sb) != 0) {
+		e = errno;
+		close(fd);
+		return ckpt_error_set_errno(err, e, "cannot read '%s'", full);
+	}
+	if (!S_ISREG(sb->st_mode)) {
+		close(fd);
+		return ckpt_error_set(err, CKPT_E_FORMAT,
+		    "cannot read '%s': not a regular file", full);
+	}
+	if (read_full(fd, buf, sizeof(buf) - 1, 0, 0, &got) != 0) {
+		e = errno;
+		close(fd);
+		return ckpt_error_set_errno(err, e, "cannot read '%s'", full);
+	}
+	close(fd);
+	buf[got] = '\0';
+	*parsed = ckpt_lock_info_parse(buf, got, info) == 0;
+	return CKPT_OK;
+}
+
+/*
+ * Moves a dead holder's lock aside and removes it.  CKPT_OK when the
+ * caller should retry taking the lock.
+ */
+static int
+fs_lock_takeover(struct ckpt_store *st, long pid, const struct stat *seen,
+    struct ckpt_error *err)
+{
+	char stale[64], full[FS_MSG_PATH];
+	int rootfd = fs(st)->rootfd;
+	struct stat sb;
+
+	snprintf(stale, sizeof(stale), "%s.stale.%ld", FS_LOCK_NAME, pid);
+	if (sys_rename(st->ctx, rootfd, FS_LOCK_NAME, rootfd, stale) != 0) {
+		if (errno == ENOENT)
+			return CKPT_OK;	/* another taker won */
+		fs_full(st, FS_LOCK_NAME, full, sizeof(full));
+		return ckpt_error_set_errno(err, errno,
+		    "cannot take over the stale lock '%s'", full);
+	}
+	if (fstatat(rootfd, stale, &sb, AT_SYMLINK_NOFOLLOW) == 0 &&
+	    (sb.st_ino != seen->st_ino || sb.st_dev != seen->st_dev)) {
+		/* a new holder's lock was moved: put it back */
+		sys_link(st->ctx, rootfd, stale, rootfd, FS_LOCK_NAME);
+		sys_unlink(st->ctx, rootfd, stale, 0);
+		return CKPT_OK;
+	}
+	ckpt_crash_point(st->ctx, "lock.takeover");
+	sys_unlink(st->ctx, rootfd, stale, 0);
+	if (sys_fsync(st->ctx, rootfd) != 0)
+		return ckpt_error_set_errno(err, errno,
+		    "cannot fsync '%s'", fs(st)->root);
+	return CKPT_OK;
+}
+
+static int
+fs_lock(struct ckpt_store *st, const char *what, struct ckpt_lock *lk,
+    struct ckpt_error *err)
+{
+	struct ckpt_lock_info held;
+	struct fs_lock *l;
+	struct fs_wfile *w;
+	struct stat sb;
+	char text[FS_LOCK_MAX];
+	int len, parsed, rc, dirfd;
+	struct ckpt_error tmp;
+
+	l = calloc(1, sizeof(*l));
+	if (l == NULL)
+		return ckpt_error_set(err, CKPT_E_NOMEM,
+		    "cannot lock '%s': out of memory", st->url);
+	my_host(l->info.host, sizeof(l->info.host));
+	l->info.pid = (long)getpid();
+	l->info.since_ms = ckpt_now_ms();
+	snprintf(l->info.what, sizeof(l->info.what), "%s", what);
+	len = ckpt_lock_info_format(&l->info, text, sizeof(text));
+	if (len < 0) {
+		free(l);
+		return ckpt_error_set(err, CKPT_E_USAGE,
+		    "cannot lock '%s': lock record too long", st->url);
+	}
+	for (int attempt = 0; attempt < 8; attempt++) {
+		dirfd = fcntl(fs(st)->rootfd, F_DUPFD_CLOEXEC, 0);
+		if (dirfd < 0) {
+			rc = ckpt_error_set_errno(err, errno,
+			    "cannot lock '%s'", st->url);
+			goto out_free;
+		}
+		rc = fs_wfile_start(st, dirfd, FS_LOCK_NAME, FS_LOCK_NAME, 0,
+		    &w, err);
+		if (rc != CKPT_OK)
+			goto out_free;
+		ckpt_error_clear(&tmp);
+		rc = fs_wfile_put(st, w, text, (size_t)len, &tmp);
+		if (rc == CKPT_OK)
+			rc = fs_wfile_finish(st, w, 1, &tmp);
+		else
+			fs_wfile_discard(st, w);
+		if (rc == CKPT_OK) {
+			if (fstatat(fs(st)->rootfd, FS_LOCK_NAME, &sb,
+			    AT_SYMLINK_NOFOLLOW) == 0) {
+				l->dev = sb.st_dev;
+				l->ino = sb.st_ino;
+			}
+			lk->priv = l;
+			return CKPT_OK;
+		}
+		if (tmp.kind != CKPT_E_EXISTS) {
+			err_pass(err, &tmp);
+			goto out_free;
+		}
+		rc = fs_lock_read(st, &held, &parsed, &sb, err);
+		if (rc == CKPT_EOF)
+			continue;	/* released meanwhile */
+		if (rc != CKPT_OK)
+			goto out_free;
+		if (parsed) {
+			if (strcmp(held.host, l->info.host) != 0 ||
+			    held.pid == l->info.pid ||
+			    kill((pid_t)held.pid, 0) == 0 || errno != ESRCH) {
+				rc = ckpt_lock_conflict(err, fs(st)->root,
+				    &held);
+				goto out_free;
+			}
+		} else if (ckpt_now_ms() - ((int64_t)sb.st_mtim.tv_sec *
+		    1000 + sb.st_mtim.tv_nsec / 1000000) <
+		    FS_LOCK_CORRUPT_MS) {
+			rc = ckpt_error_set(err, CKPT_E_LOCKED,
+			    "'%s' is locked: its lock file is being written or unreadable",
+			    fs(st)->root);
+			goto out_free;
+		}
+		rc = fs_lock_takeover(st, parsed ? held.pid : 0, &sb, err);
+		if (rc != CKPT_OK)
+			goto out_free;
+	}
+	rc = ckpt_error_set(err, CKPT_E_LOCKED,
+	    "cannot lock '%s': the lock keeps changing hands", fs(st)->root);
+out_free:
+	free(l);
+	return CKPT_FAILED;
+}
+
+static void
+fs_unlock(struct ckpt_lock *lk)
+{
+	struct ckpt_store *st = lk->st;
+	struct fs_lock *l = lk->priv;
+	struct ckpt_lock_info held;
+	struct ckpt_error tmp = {0};
+	struct stat sb;
+	int parsed;
+
+	if (l == NULL)
+		return;
+	if (fs_lock_read(st, &held, &parsed, &sb, &tmp) == CKPT_OK &&
+	    parsed && sb.st_ino == l->ino && sb.st_dev == l->dev &&
+	    held.pid == l->info.pid && held.since_ms == l->info.since_ms &&
+	    strcmp(held.host, l->info.host) == 0) {
+		if (sys_unlink(st->ctx, fs(st)->rootfd, FS_LOCK_NAME, 0) == 0)
+			sys_fsync(st->ctx, fs(st)->rootfd);
+	}
+	free(l);
+	lk->priv = NULL;
+}
+
+static int
+fs_lock_holder(struct ckpt_store *st, struct ckpt_lock_info *out,
+    struct ckpt_error *err)
+{
+	char full[FS_MSG_PATH];
+	struct stat sb;
+	int parsed, rc;
+
+	rc = fs_lock_read(st, out, &parsed, &sb, err);
+	if (rc != CKPT_OK)
+		return rc;
+	if (!parsed) {
+		fs_full(st, FS_LOCK_NAME, full, sizeof(full));
+		return ckpt_error_set(err, CKPT_E_FORMAT,
+		    "cannot read '%s': not a lock record", full);
+	}
+	return CKPT_OK;
+}
+
+const struct ckpt_store_ops ckpt_store_file_ops = {
+	.name = "file",
+	.bid = fs_bid,
+	.open = fs_open,
+	.close = fs_close,
+	.stat = fs_stat,
+	.list_page = fs_list_page,
+	.open_read = fs_open_read,
+	.read = fs_read,
+	.close_read = fs_close_read,
+	.read_range = fs_read_range,
+	.create = fs_create,
+	.write = fs_write,
+	.commit = fs_commit,
+	.abort = fs_abort,
+	.remove = fs_remove,
+	.sync_dir = fs_sync_dir,
+	.lock = fs_lock,
+	.unlock = fs_unlock,
+	.lock_holder = fs_lock_holder,
+};
