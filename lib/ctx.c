@@ -15,6 +15,7 @@
 #include <string.h>
 
 #include "ctx.h"
+#include "ctx_test.h"
 
 struct crash_point_def {
 	const char *name;
@@ -196,6 +197,8 @@ ckpt_ctx_new(struct ckpt_ctx **out, struct ckpt_error *err)
 	v = getenv("CKPT_FAULT");
 	if (v != NULL && *v != '\0' && parse_fault_plan(ctx, v, err) != 0)
 		goto out_free;
+	if (ckpt_testhooks_init(ctx, err) != CKPT_OK)
+		goto out_free;
 	*out = ctx;
 	return CKPT_OK;
 
@@ -209,6 +212,7 @@ ckpt_ctx_free(struct ckpt_ctx *ctx)
 {
 	if (ctx == NULL)
 		return;
+	ckpt_testhooks_free(ctx);
 	free(ctx->fault);
 	free(ctx->crash);
 	free(ctx);
@@ -259,6 +263,8 @@ ckpt_fault_hit(struct ckpt_ctx *ctx, enum ckpt_fault_op op)
 {
 	struct ckpt_fault_plan *f;
 
+	if (ctx != NULL && ctx->test != NULL)
+		ckpt_trace_hit(ctx, "fault", fault_op_names[op]);
 	if (ctx == NULL || ctx->fault == NULL || ctx->fault->op != op)
 		return 0;
 	f = ctx->fault;
@@ -280,10 +286,14 @@ ckpt_fault_hit(struct ckpt_ctx *ctx, enum ckpt_fault_op op)
 void
 ckpt_crash_point(struct ckpt_ctx *ctx, const char *name)
 {
-	if (ctx == NULL || ctx->crash == NULL)
+	if (ctx == NULL)
 		return;
-	if (strcmp(ctx->crash->name, name) != 0)
+	if (ctx->test != NULL)
+		ckpt_trace_hit(ctx, "crash", name);
+	if (ctx->crash == NULL || strcmp(ctx->crash->name, name) != 0)
 		return;
-	if (++ctx->crash->seen == ctx->crash->occurrence)
+	if (++ctx->crash->seen == ctx->crash->occurrence) {
+		ckpt_pl_cut(ctx);	/* power-loss mode: lose the undurable */
 		raise(SIGKILL);
+	}
 }

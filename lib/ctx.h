@@ -48,6 +48,8 @@ struct ckpt_ctx {
 	void *progress_arg;
 	struct ckpt_fault_plan *fault;	/* NULL: no fault armed */
 	struct ckpt_crash_plan *crash;	/* NULL: no crash point armed */
+	/* restore-test hooks (ctx_test.h): trace, power loss; NULL: off */
+	struct ckpt_testhooks *test;
 };
 
 /*
@@ -57,11 +59,14 @@ struct ckpt_ctx {
  */
 int ckpt_fault_hit(struct ckpt_ctx *ctx, enum ckpt_fault_op op);
 
-/* Non-zero when a crash point is armed (callers skip extra work if 0). */
+/*
+ * Non-zero when a crash point is armed or hits are traced (callers skip
+ * extra work if 0).
+ */
 static inline int
 ckpt_crash_armed(const struct ckpt_ctx *ctx)
 {
-	return ctx != NULL && ctx->crash != NULL;
+	return ctx != NULL && (ctx->crash != NULL || ctx->test != NULL);
 }
 
 /*
