@@ -30,6 +30,7 @@
 
 #include "store.h"
 #include "../ctx.h"
+#include "../ctx_test.h"
 
 #define FS_WBUF (64 * 1024)		/* write buffer of a wfile */
 #define FS_LOCK_NAME "lock"
@@ -108,7 +109,9 @@ fs_full_dup(struct ckpt_store *st, const char *path)
  * fsync; entries renamed, linked, made or unlinked in a directory since
  * that directory's last fsync), forget what an fsync makes durable, and
  * let ckpt_crash_point() undo every recorded effect before it raises
- * SIGKILL.  No caller outside this block needs to change.
+ * SIGKILL.  No caller outside this block needs to change.  The journal
+ * is ctx_test.c's (CKPT_POWER_LOSS=1): in that mode the wrappers hand
+ * the call to its ckpt_pl_* twin, which makes it and records it.
  */
 
 static ssize_t
@@ -116,6 +119,8 @@ sys_write(struct ckpt_ctx *ctx, int fd, const void *buf, size_t n)
 {
 	int e = ckpt_fault_hit(ctx, CKPT_FOP_WRITE);
 
+	if (ckpt_pl_on(ctx) && (e == 0 || e == CKPT_FAULT_SHORT))
+		ckpt_pl_note_write(ctx, fd);
 	if (e == CKPT_FAULT_SHORT) {
 		if (n / 2 == 0) {
 			errno = ENOSPC;
@@ -139,7 +144,10 @@ sys_fsync(struct ckpt_ctx *ctx, int fd)
 		errno = e;
 		return -1;
 	}
-	return fsync(fd);
+	e = fsync(fd);
+	if (e == 0 && ckpt_pl_on(ctx))
+		ckpt_pl_note_fsync(ctx, fd);
+	return e;
 }
 
 static int
@@ -152,6 +160,8 @@ sys_rename(struct ckpt_ctx *ctx, int ofd, const char *from, int nfd,
 		errno = e;
 		return -1;
 	}
+	if (ckpt_pl_on(ctx))
+		return ckpt_pl_renameat(ctx, ofd, from, nfd, to);
 	return renameat(ofd, from, nfd, to);
 }
 
@@ -165,6 +175,8 @@ sys_link(struct ckpt_ctx *ctx, int ofd, const char *from, int nfd,
 		errno = e;
 		return -1;
 	}
+	if (ckpt_pl_on(ctx))
+		return ckpt_pl_linkat(ctx, ofd, from, nfd, to);
 	return linkat(ofd, from, nfd, to, 0);
 }
 
@@ -177,6 +189,8 @@ sys_mkdir(struct ckpt_ctx *ctx, int fd, const char *name)
 		errno = e;
 		return -1;
 	}
+	if (ckpt_pl_on(ctx))
+		return ckpt_pl_mkdirat(ctx, fd, name);
 	return mkdirat(fd, name, 0755);
 }
 
@@ -189,6 +203,8 @@ sys_unlink(struct ckpt_ctx *ctx, int fd, const char *name, int flags)
 		errno = e;
 		return -1;
 	}
+	if (ckpt_pl_on(ctx))
+		return ckpt_pl_unlinkat(ctx, fd, name, flags);
 	return unlinkat(fd, name, flags);
 }
 
@@ -993,6 +1009,11 @@ fs_wfile_finish(struct ckpt_store *st, struct fs_wfile *w, int excl,
 	w->tmp[0] = '\0';
 	if (cp)
 		ckpt_crash_point(ctx, "store.before_dir_fsync");
+	/* CKPT_TEST_HOOKS builds only: the classic missing-fsync bug */
+	if (!excl && ckpt_test_bug(ctx, CKPT_BUG_SKIP_DIR_FSYNC)) {
+		fs_wfile_free(w);
+		return CKPT_OK;
+	}
 	if (sys_fsync(ctx, w->dirfd) != 0) {
 		ckpt_error_set_errno(err, errno,
 		    "cannot fsync the directory of '%s'", w->full);
