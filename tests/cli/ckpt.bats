@@ -1,0 +1,132 @@
+#!/usr/bin/env bats
+# The dispatcher: global options, help, unknown commands, completion
+# helper, exit codes, colours and the final check of stdout.
+
+load helpers
+
+@test "ckpt: --help lists the commands on stdout and exits 0" {
+	run -0 --separate-stderr "$CKPT" --help
+	assert_golden ckpt help
+	assert_line --partial "ls"
+	assert_line --partial "verify"
+}
+
+@test "ckpt: -h is --help" {
+	run -0 --separate-stderr "$CKPT" -h
+	assert_golden ckpt help
+}
+
+@test "ckpt: help without a command is --help" {
+	run -0 --separate-stderr "$CKPT" help
+	assert_golden ckpt help
+}
+
+@test "ckpt: no command prints usage on stderr and exits 2" {
+	run -2 --separate-stderr "$CKPT"
+	assert_output ""
+	[[ $stderr == usage:\ ckpt* ]]
+}
+
+@test "ckpt: only global options is still no command" {
+	run -2 --separate-stderr "$CKPT" -q
+	assert_output ""
+	[[ $stderr == usage:\ ckpt* ]]
+}
+
+@test "ckpt: --version prints the version" {
+	run -0 --separate-stderr "$CKPT" --version
+	assert_output "ckpt 0.1.0"
+	[ -z "$stderr" ]
+}
+
+@test "ckpt: unknown command exits 2 with git's message" {
+	run -2 --separate-stderr "$CKPT" foo
+	assert_output ""
+	[ "$stderr" = "ckpt: 'foo' is not a ckpt command. See 'ckpt --help'." ]
+}
+
+@test "ckpt: unknown command with --json is a JSON usage error" {
+	run -2 --separate-stderr "$CKPT" --json foo
+	[ "$(jq -r .error.code <<<"$output")" = usage ]
+	[ "$(jq -r .error.message <<<"$output")" = "'foo' is not a ckpt command. See 'ckpt --help'." ]
+}
+
+@test "ckpt: unknown global option exits 2" {
+	run -2 --separate-stderr "$CKPT" --frobnicate ls
+	assert_output ""
+	[[ $stderr == "ckpt: unknown option '--frobnicate'"* ]]
+}
+
+@test "ckpt: help CMD equals CMD --help" {
+	local cmd
+	for cmd in $("$CKPT" __complete ""); do
+		[ "$cmd" = help ] && continue
+		run -0 --separate-stderr "$CKPT" help "$cmd"
+		local a=$output
+		run -0 --separate-stderr "$CKPT" "$cmd" --help
+		[ "$a" = "$output" ] || fail "help $cmd differs from $cmd --help"
+		run -0 --separate-stderr "$CKPT" "$cmd" -h
+		[ "$a" = "$output" ] || fail "$cmd -h differs from $cmd --help"
+	done
+}
+
+@test "ckpt: help of an unknown command exits 2" {
+	run -2 --separate-stderr "$CKPT" help nope
+	[[ $stderr == *"'nope' is not a ckpt command"* ]]
+}
+
+@test "ckpt: global options work after the command" {
+	run -0 --separate-stderr "$CKPT" ls --version
+	assert_output "ckpt 0.1.0"
+	run -10 --separate-stderr "$CKPT" ls "$BATS_TEST_TMPDIR/missing" --json
+	[ "$(jq -r .error.code <<<"$output")" = notfound ]
+}
+
+@test "ckpt: global options work before the command" {
+	run -10 --separate-stderr "$CKPT" --json ls "$BATS_TEST_TMPDIR/missing"
+	[ "$(jq -r .error.code <<<"$output")" = notfound ]
+	[ -z "$stderr" ]
+}
+
+@test "ckpt: a failed write to stdout exits 1" {
+	run -1 --separate-stderr bash -c '"$CKPT" --help > /dev/full'
+	[[ $stderr == *"write failure on standard output"* ]]
+}
+
+@test "ckpt: __complete lists the commands" {
+	run -0 --separate-stderr "$CKPT" __complete ""
+	assert_line ls
+	assert_line inspect
+	assert_line verify
+	assert_line help
+	run -0 --separate-stderr "$CKPT" __complete "ve"
+	assert_output verify
+}
+
+@test "ckpt: __complete lists a command's options and the global ones" {
+	run -0 --separate-stderr "$CKPT" __complete ls -
+	assert_line -- --long
+	assert_line -- --all
+	assert_line -- --json
+	assert_line -- --no-color
+	run -0 --separate-stderr "$CKPT" __complete verify --read-s
+	assert_output -- --read-state$'\n'--read-subset
+}
+
+@test "ckpt: __complete offers nothing (files) for arguments" {
+	run -0 --separate-stderr "$CKPT" __complete ls ""
+	assert_output ""
+	run -0 --separate-stderr "$CKPT" __complete inspect --batch ""
+	assert_output ""
+}
+
+@test "ckpt: __complete offers global options before the command" {
+	run -0 --separate-stderr "$CKPT" __complete --ver
+	assert_line -- --version
+	assert_line -- --verbose
+}
+
+@test "ckpt: __complete of an unknown command is empty" {
+	run -0 --separate-stderr "$CKPT" __complete nope -
+	assert_output ""
+}

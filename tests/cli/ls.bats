@@ -1,0 +1,167 @@
+#!/usr/bin/env bats
+# ckpt ls: header, batches, operators, leftovers; text and --json;
+# exit codes for missing and foreign paths.
+
+load helpers
+
+setup() {
+	CK=$BATS_TEST_TMPDIR/ck
+}
+
+@test "ls: --help" {
+	run -0 --separate-stderr "$CKPT" ls --help
+	assert_golden ls help
+}
+
+@test "ls: text listing of a small checkpoint" {
+	mkckpt "$CK" --batches 5 --keys 10 --partitions 2 --seed 1
+	run -0 --separate-stderr "$CKPT" ls "$CK"
+	assert_golden ls text
+	assert_line --regexp '^restart point: batch 4 '
+	assert_line --partial "<- restart point"
+	assert_line --partial "Leftovers: none"
+}
+
+@test "ls: --json listing" {
+	mkckpt "$CK" --batches 5 --keys 10 --partitions 2 --seed 1
+	run -0 --separate-stderr "$CKPT" ls --json "$CK"
+	assert_golden ls json
+	[ -z "$stderr" ]
+	run -0 jq -r '.restart_point, (.batches | length), .operators[0].num_partitions, (.leftovers | length), (.operators[0] | has("partitions"))' <<<"$output"
+	assert_output $'4\n5\n2\n0\nfalse'
+}
+
+@test "ls: -l --json adds per-partition detail" {
+	mkckpt "$CK" --batches 5 --keys 10 --partitions 2 --seed 1
+	run -0 --separate-stderr "$CKPT" ls -l --json "$CK"
+	assert_golden ls long-json
+	run -0 jq -r '.operators[0].partitions | map(.partition) | join(",")' <<<"$output"
+	assert_output "0,1"
+}
+
+@test "ls: -l shows each partition in text" {
+	mkckpt "$CK" --batches 3 --keys 10 --partitions 3 --seed 2
+	run -0 --separate-stderr "$CKPT" ls -l "$CK"
+	assert_line --regexp '^  partition 0 '
+	assert_line --regexp '^  partition 2 '
+}
+
+@test "ls: only the 20 newest batches without -a" {
+	mkckpt "$CK" --batches 30 --keys 5 --partitions 1 --seed 3
+	run -0 --separate-stderr "$CKPT" ls "$CK"
+	assert_line --partial "... 10 older batches (use -a to list all)"
+	refute_line --regexp '^ +9  '
+	assert_line --regexp '^ +10  '
+	assert_line --regexp '^ +29  .*<- restart point'
+	run -0 --separate-stderr "$CKPT" ls -a "$CK"
+	refute_line --partial "older batches"
+	assert_line --regexp '^ +0  '
+	[ "$(grep -cE '^ +[0-9]+  (yes|no)' <<<"$output")" -eq 30 ]
+	run -0 --separate-stderr "$CKPT" ls --json "$CK"
+	[ "$(jq '.batches | length' <<<"$output")" -eq 30 ]
+}
+
+@test "ls: an uncommitted batch is a leftover that recovery replays" {
+	mkckpt "$CK" --batches 4 --keys 10 --partitions 2 --seed 4 --uncommitted
+	run -0 --separate-stderr "$CKPT" ls --json "$CK"
+	[ "$(jq -r '.restart_point' <<<"$output")" = 3 ]
+	[ "$(jq -r '.next_batch' <<<"$output")" = 4 ]
+	[ "$(jq -r '.batches[-1] | "\(.id) \(.committed) \(.has_offsets)"' <<<"$output")" = "4 false true" ]
+	run -0 jq -r '.leftovers[] | select(.role == "uncommitted") | "\(.batch) \(.replayed)"' <<<"$output"
+	assert_line "4 true"
+	run -0 --separate-stderr "$CKPT" ls "$CK"
+	assert_line --partial "batch 4 has no commit: recovery replays it"
+}
+
+@test "ls: a stray file is listed as a foreign leftover" {
+	mkckpt "$CK" --batches 2 --keys 5 --partitions 1 --seed 5
+	echo hello > "$CK/notes.txt"
+	run -0 --separate-stderr "$CKPT" ls --json "$CK"
+	run -0 jq -r '.leftovers[] | "\(.path) \(.role)"' <<<"$output"
+	assert_line "notes.txt foreign"
+}
+
+@test "ls: totals count every file" {
+	mkckpt "$CK" --batches 3 --keys 5 --partitions 2 --seed 6
+	run -0 --separate-stderr "$CKPT" ls --json "$CK"
+	[ "$(jq .totals.files <<<"$output")" -eq "$(find "$CK" -type f | wc -l)" ]
+	[ "$(jq .totals.bytes <<<"$output")" -eq "$(find "$CK" -type f -printf '%s\n' | awk '{ s += $1 } END { print s }')" ]
+}
+
+@test "ls: a missing path exits 10" {
+	run -10 --separate-stderr "$CKPT" ls "$BATS_TEST_TMPDIR/nope"
+	assert_output ""
+	assert_golden ls missing
+	[[ $stderr == "ckpt ls: "*"nope"* ]]
+}
+
+@test "ls: a missing path with --json is a notfound error object" {
+	run -10 --separate-stderr "$CKPT" ls --json "$BATS_TEST_TMPDIR/nope"
+	[ "$(jq -r .error.code <<<"$output")" = notfound ]
+	[ -z "$stderr" ]
+}
+
+@test "ls: an empty directory is not a checkpoint (10)" {
+	mkdir "$BATS_TEST_TMPDIR/empty"
+	run -10 --separate-stderr "$CKPT" ls "$BATS_TEST_TMPDIR/empty"
+	assert_output ""
+	[[ $stderr == "ckpt ls: "* ]]
+	run -10 --separate-stderr "$CKPT" ls --json "$BATS_TEST_TMPDIR/empty"
+	[ "$(jq -r .error.code <<<"$output")" = notckpt ]
+}
+
+@test "ls: a directory of random files is not a checkpoint (10)" {
+	local d=$BATS_TEST_TMPDIR/random
+	mkdir -p "$d/sub"
+	head -c 3000 /dev/urandom > "$d/a.bin"
+	head -c 100 /dev/urandom > "$d/sub/b"
+	echo '{"x":1}' > "$d/metadata"
+	run -10 --separate-stderr "$CKPT" ls "$d"
+	assert_output ""
+	[[ $stderr == "ckpt ls: "* ]]
+}
+
+@test "ls: a regular file is not a checkpoint (10)" {
+	head -c 500 /dev/urandom > "$BATS_TEST_TMPDIR/file"
+	run -10 --separate-stderr "$CKPT" ls "$BATS_TEST_TMPDIR/file"
+	assert_output ""
+	[[ $stderr == "ckpt ls: "* ]]
+}
+
+@test "ls: hdfs:// is refused as unsupported (1)" {
+	run -1 --separate-stderr "$CKPT" ls hdfs://namenode/ckpt
+	[[ $stderr == "ckpt ls: "*hdfs* ]]
+}
+
+@test "ls: bad flags and arguments exit 2" {
+	run -2 --separate-stderr "$CKPT" ls --bogus x
+	assert_output ""
+	[[ $stderr == "ckpt ls: unknown option '--bogus'"* ]]
+	assert_equal "$(sed -n 2p <<<"$stderr")" "usage: ckpt ls [-l] [-a] PATH"
+	run -2 --separate-stderr "$CKPT" ls
+	[[ $stderr == "ckpt ls: missing PATH"* ]]
+	run -2 --separate-stderr "$CKPT" ls a b
+	[[ $stderr == "ckpt ls: too many arguments"* ]]
+	run -2 --separate-stderr "$CKPT" ls --long=yes x
+	[[ $stderr == "ckpt ls: option '--long' takes no value"* ]]
+	run -2 --separate-stderr "$CKPT" ls -x y
+	[[ $stderr == "ckpt ls: unknown option '-x'"* ]]
+}
+
+@test "ls: options after -- are paths" {
+	run -10 --separate-stderr "$CKPT" ls -- -l
+	[[ $stderr == "ckpt ls: "*"'-l'"* ]]
+}
+
+@test "ls: colours only on a terminal, never with NO_COLOR or --no-color" {
+	command -v script >/dev/null || skip "script(1) is not installed"
+	mkckpt "$CK" --batches 2 --keys 5 --partitions 1 --seed 7
+	run -0 script -qec "$CKPT ls $CK 2>/dev/null" /dev/null
+	[[ $output == *$'\033['* ]] || fail "no colour on a terminal"
+	run -0 script -qec "NO_COLOR=1 $CKPT ls $CK 2>/dev/null" /dev/null
+	[[ $output != *$'\033['* ]] || fail "colour despite NO_COLOR"
+	run -0 script -qec "$CKPT ls --no-color $CK 2>/dev/null" /dev/null
+	[[ $output != *$'\033['* ]] || fail "colour despite --no-color"
+	run -0 --separate-stderr "$CKPT" ls "$CK"
+	[[ $output != *$'\033['* ]] || fail "colour into a pipe"
+}

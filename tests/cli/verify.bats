@@ -1,0 +1,112 @@
+#!/usr/bin/env bats
+# ckpt verify: tiers, problem report, summary, exit codes 0/1/2/3/10,
+# and a CLI corruption sample (flipped state byte, truncated commit).
+
+load helpers
+
+setup() {
+	CK=$BATS_TEST_TMPDIR/ck
+	# --help needs no checkpoint (and must work without mkckpt).
+	[[ $BATS_TEST_DESCRIPTION == *--help ]] ||
+		mkckpt "$CK" --batches 4 --keys 40 --partitions 2 --seed 21
+}
+
+@test "verify: --help" {
+	run -0 --separate-stderr "$CKPT" verify --help
+	assert_golden verify help
+}
+
+@test "verify: a clean checkpoint exits 0 with a summary" {
+	run -0 --separate-stderr "$CKPT" verify "$CK"
+	assert_golden verify clean
+	assert_line --regexp '^verified [0-9]+ files, [0-9]+ bytes, [0-9]+ checksums: 0 errors, 0 warnings$'
+}
+
+@test "verify: --read-state on a clean checkpoint exits 0" {
+	run -0 --separate-stderr "$CKPT" verify --read-state "$CK"
+	assert_line --regexp ': 0 errors, 0 warnings$'
+}
+
+@test "verify: --json on a clean checkpoint" {
+	run -0 --separate-stderr "$CKPT" verify --json --read-state "$CK"
+	assert_golden verify clean-json
+	[ "$(jq -r '"\(.level) \(.ok) \(.problems | length) \(.stats.errors)"' <<<"$output")" = "read-state true 0 0" ]
+	[ "$(jq '.stats.checksums > 0' <<<"$output")" = true ]
+}
+
+@test "verify: -q drops the summary line" {
+	run -0 --separate-stderr "$CKPT" verify -q "$CK"
+	assert_output ""
+}
+
+@test "verify: a flipped byte in a state file is found by --read-state (3)" {
+	local f size
+	f=$(cd "$CK" && find state -type f | sort | tail -1)
+	size=$(stat -c %s "$CK/$f")
+	flip_byte "$CK/$f" $((size / 2))
+	run -3 --separate-stderr "$CKPT" verify --read-state "$CK"
+	assert_line --regexp "^error: $f: "
+	assert_line --regexp ': [1-9][0-9]* errors?, [0-9]+ warnings$'
+	run -3 --separate-stderr "$CKPT" verify --read-state --json "$CK"
+	[ "$(jq -r .ok <<<"$output")" = false ]
+	run -0 jq -r '.problems[] | select(.severity == "error") | .path' <<<"$output"
+	assert_line "$f"
+}
+
+@test "verify: a truncated commit exits 3 naming it" {
+	local f size
+	f=$(cd "$CK" && find commits -type f | sort | tail -1)
+	size=$(stat -c %s "$CK/$f")
+	truncate -s $((size / 2)) "$CK/$f"
+	run -3 --separate-stderr "$CKPT" verify "$CK"
+	assert_line --regexp "^error: .*$f"
+}
+
+@test "verify: --read-subset accepts n/t and x%" {
+	run -0 --separate-stderr "$CKPT" verify --read-subset 1/2 "$CK"
+	run -0 --separate-stderr "$CKPT" verify --read-subset 2/2 --json "$CK"
+	[ "$(jq -r '"\(.level) \(.subset)"' <<<"$output")" = "read-subset 2/2" ]
+	run -0 --separate-stderr "$CKPT" verify --read-subset 50% "$CK"
+}
+
+@test "verify: a bad --read-subset exits 2" {
+	local bad
+	for bad in 0/2 3/2 abc 1/ /2 150% 0% -5% 1/2x; do
+		run -2 --separate-stderr "$CKPT" verify --read-subset "$bad" "$CK"
+		[[ $stderr == "ckpt verify: option '--read-subset' expects N/T or X%, got '$bad'"* ]] ||
+			fail "'$bad': $stderr"
+	done
+}
+
+@test "verify: missing and foreign paths exit 10" {
+	run -10 --separate-stderr "$CKPT" verify "$BATS_TEST_TMPDIR/nope"
+	[[ $stderr == "ckpt verify: "* ]]
+	mkdir "$BATS_TEST_TMPDIR/empty"
+	run -10 --separate-stderr "$CKPT" verify "$BATS_TEST_TMPDIR/empty"
+	head -c 100 /dev/urandom > "$BATS_TEST_TMPDIR/file"
+	run -10 --separate-stderr "$CKPT" verify "$BATS_TEST_TMPDIR/file"
+}
+
+@test "verify: an unsupported URL cannot be verified (1)" {
+	run -1 --separate-stderr "$CKPT" verify hdfs://namenode/x
+	[[ $stderr == "ckpt verify: "*hdfs* ]]
+}
+
+@test "verify: bad flags exit 2" {
+	run -2 --separate-stderr "$CKPT" verify --read-stat "$CK"
+	[[ $stderr == "ckpt verify: unknown option '--read-stat'"* ]]
+	run -2 --separate-stderr "$CKPT" verify
+	run -2 --separate-stderr "$CKPT" verify --json
+	[ "$(jq -r .error.code <<<"$output")" = usage ]
+}
+
+@test "verify: errors are red on a terminal, plain with NO_COLOR" {
+	command -v script >/dev/null || skip "script(1) is not installed"
+	local f
+	f=$(cd "$CK" && find state -type f | sort | tail -1)
+	flip_byte "$CK/$f" 40
+	run -3 script -qec "$CKPT verify --read-state $CK 2>/dev/null" /dev/null
+	[[ $output == *$'\033[31merror'* ]] || fail "no red: $output"
+	run -3 script -qec "NO_COLOR=1 $CKPT verify --read-state $CK 2>/dev/null" /dev/null
+	[[ $output != *$'\033['* ]] || fail "colour despite NO_COLOR"
+}
