@@ -112,5 +112,7 @@ struct ckpt_prune_ops {
 extern const struct ckpt_prune_ops ckpt_prune_native_ops;
 
 extern const struct ckpt_format_ops ckpt_fmt_native_ops;
+extern const struct ckpt_format_ops ckpt_fmt_spark_ops;
+extern const struct ckpt_format_ops ckpt_fmt_dstream_ops;
 
 #endif /* CKPT_FMT_H */

@@ -1,0 +1,1025 @@
+/*
+ * fmt_spark_state.c - Spark state stores: operators, stores, partitions,
+ * and the state of a partition at a version.
+ *
+ * Layout (docs/spark-checkpoint-format.md section 2.1): state/<op>/<part>/
+ * holds the default store, state/<op>/<part>/<store>/ named stores (a
+ * stream-stream join has four).  Each (op, store) is one neutral
+ * operator, named "<op>" or "<op>/<store>".  Its type comes from the
+ * operator metadata (section 4.2, Spark 4.0+), else from the store names
+ * and the schema file (section 4.1), else "unknown" (pre-3.1 Spark wrote
+ * no schema).
+ *
+ * Version V of a partition is the newest V.snapshot <= V plus the deltas
+ * after it, puts upserting and deletes removing keys by exact bytes
+ * (section 2.4, section 10 item 6).  Spark keeps a partition's whole
+ * state in a hash map on one executor, so a partition's state is small
+ * by construction: rebuilding it here in an in-memory hash map is
+ * acceptable, and only one partition is held at a time.  Records are
+ * returned in first-insertion order.  The raw mode streams one file
+ * (deltas with their deletes) and holds only one record.
+ *
+ * It does not read RocksDB state (section 5): those versions are listed
+ * by the file walk, never decoded.
+ */
+#include "spark.h"
+
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include <cjson/cJSON.h>
+
+#define MAX_OPS 256
+#define MAX_STORES_PER_OP 16
+
+static struct spark *
+SP(struct ckpt *c)
+{
+	return c->priv;
+}
+
+void
+spark_store_dir(const struct spark_store *s, int part, char *buf, size_t n)
+{
+	if (s->store[0])
+		snprintf(buf, n, "state/%d/%d/%s", s->op_id, part, s->store);
+	else
+		snprintf(buf, n, "state/%d/%d", s->op_id, part);
+}
+
+void
+spark_stores_free(struct spark *sp)
+{
+	int i;
+
+	for (i = 0; i < sp->nstores; i++) {
+		free(sp->stores[i].key_json);
+		free(sp->stores[i].value_json);
+		spark_type_free(sp->stores[i].kt);
+		spark_type_free(sp->stores[i].vt);
+	}
+	free(sp->stores);
+	sp->stores = NULL;
+	sp->nstores = 0;
+}
+
+/* ---- discovery ---- */
+
+struct idlist {
+	int ids[MAX_OPS];
+	int n;
+	int max;	/* largest id seen */
+	int count;	/* all numeric dirs, even past MAX_OPS */
+	int has_meta;
+};
+
+static int
+idlist_cb(void *arg, const struct ckpt_stat *e)
+{
+	struct idlist *l = arg;
+	int64_t id;
+
+	if (e->is_dir && strcmp(e->name, "_metadata") == 0)
+		l->has_meta = 1;
+	if (!e->is_dir || !spark_parse_id(e->name, &id) || id > 1000000)
+		return 0;
+	if (l->n < MAX_OPS)
+		l->ids[l->n++] = (int)id;
+	l->count++;
+	if ((int)id > l->max)
+		l->max = (int)id;
+	return 0;
+}
+
+static int
+list_ids(struct ckpt *c, const char *dir, struct idlist *l,
+	struct ckpt_error *err)
+{
+	struct ckpt_error e2 = { 0 };
+	int rc;
+
+	memset(l, 0, sizeof(*l));
+	l->max = -1;
+	rc = ckpt_store_list(c->st, dir, CKPT_LIST_NUMERIC, NULL, idlist_cb,
+		l, &e2);
+	if (rc != CKPT_OK && e2.kind != CKPT_E_NOTFOUND) {
+		*err = e2;
+		return rc;
+	}
+	return CKPT_OK;
+}
+
+struct names {
+	char name[MAX_STORES_PER_OP][96];
+	int n;
+};
+
+static int
+storenames_cb(void *arg, const struct ckpt_stat *e)
+{
+	struct names *nm = arg;
+
+	if (!e->is_dir || strcmp(e->name, "_metadata") == 0 ||
+	    e->name[0] == '.' || nm->n >= MAX_STORES_PER_OP ||
+	    strlen(e->name) >= sizeof(nm->name[0]))
+		return 0;
+	snprintf(nm->name[nm->n++], sizeof(nm->name[0]), "%s", e->name);
+	return 0;
+}
+
+/* Operator metadata v1 (section 4.2): operatorName, numPartitions. */
+static void
+load_op_metadata(struct ckpt *c, int op, char *name, size_t n, int *parts)
+{
+	char path[96], *buf = NULL;
+	struct ckpt_error e2 = { 0 };
+	const char *nl;
+	size_t len;
+	cJSON *j, *oi, *on, *si, *np;
+
+	*parts = 0;
+	snprintf(path, sizeof(path), "state/%d/_metadata/metadata", op);
+	if (spark_read_small(c, path, &buf, &len, &e2) != CKPT_OK)
+		return;
+	SP(c)->has_op_metadata = 1;
+	nl = memchr(buf, '\n', len);
+	j = nl ? cJSON_ParseWithLength(nl + 1, (size_t)(buf + len - nl - 1))
+		: NULL;
+	oi = cJSON_GetObjectItemCaseSensitive(j, "operatorInfo");
+	on = cJSON_GetObjectItemCaseSensitive(oi, "operatorName");
+	if (cJSON_IsString(on))
+		snprintf(name, n, "%s", on->valuestring);
+	si = cJSON_GetObjectItemCaseSensitive(j, "stateStoreInfo");
+	np = cJSON_GetObjectItemCaseSensitive(cJSON_GetArrayItem(si, 0),
+		"numPartitions");
+	if (cJSON_IsNumber(np) && np->valuedouble > 0 &&
+	    np->valuedouble < 1e6)
+		*parts = (int)np->valuedouble;
+	cJSON_Delete(j);
+	free(buf);
+}
+
+static int
+is_agg_buffer(const char *name)
+{
+	static const char *const aggs[] = { "sum", "count", "avg", "max",
+		"min", "first", "last", "mean", "collect_list", "collect_set",
+		"approx_count_distinct", NULL };
+	int i;
+
+	for (i = 0; aggs[i]; i++)
+		if (strncmp(name, aggs[i], strlen(aggs[i])) == 0)
+			return 1;
+	return 0;
+}
+
+/* Operator type from metadata, store names or the schema. */
+static void
+guess_type(struct spark_store *s)
+{
+	const struct spark_type *k = s->kt, *v = s->vt;
+	const char *on = s->op_name;
+	int i;
+
+	if (on[0]) {
+		if (strncmp(on, "dedupe", 6) == 0)
+			snprintf(s->type, sizeof(s->type), "dedupe");
+		else if (strcmp(on, "stateStoreSave") == 0)
+			snprintf(s->type, sizeof(s->type), "aggregation");
+		else if (strcmp(on, "symmetricHashJoin") == 0)
+			snprintf(s->type, sizeof(s->type), "join");
+		else if (strstr(on, "imit"))
+			snprintf(s->type, sizeof(s->type), "limit");
+		else
+			snprintf(s->type, sizeof(s->type), "%s", on);
+		return;
+	}
+	if (strncmp(s->store, "left-", 5) == 0 ||
+	    strncmp(s->store, "right-", 6) == 0) {
+		snprintf(s->type, sizeof(s->type), "join");
+		return;
+	}
+	snprintf(s->type, sizeof(s->type), "unknown");
+	if (!k || !v || k->kind != SPARK_T_STRUCT || v->kind != SPARK_T_STRUCT)
+		return;
+	if (v->nfields == 1 && strcmp(v->fields[0].name, "__dummy__") == 0) {
+		snprintf(s->type, sizeof(s->type), "dedupe");
+		return;
+	}
+	if (k->nfields == 1 && strcmp(k->fields[0].name, "key") == 0 &&
+	    v->nfields == 1 && strcmp(v->fields[0].name, "value") == 0) {
+		snprintf(s->type, sizeof(s->type), "limit");
+		return;
+	}
+	for (i = 0; i < v->nfields; i++) {
+		if (v->fields[i].type->kind == SPARK_T_STRUCT &&
+		    strcmp(v->fields[i].name, "groupState") == 0) {
+			snprintf(s->type, sizeof(s->type),
+				"flatMapGroupsWithState");
+			return;
+		}
+	}
+	for (i = 0; i < v->nfields; i++) {
+		if (is_agg_buffer(v->fields[i].name)) {
+			snprintf(s->type, sizeof(s->type), "aggregation");
+			return;
+		}
+	}
+}
+
+/* Schema file of a store (section 4.1); absent is fine (pre-3.1). */
+static void
+load_schema(struct ckpt *c, struct spark_store *s)
+{
+	struct spark_schema_file sf;
+	struct ckpt_error e2 = { 0 };
+	char dir[SPARK_PATH_MAX - 32], *buf = NULL;
+	size_t len;
+
+	spark_store_dir(s, 0, dir, sizeof(dir));
+	snprintf(s->schema_path, sizeof(s->schema_path), "%s/_metadata/schema",
+		dir);
+	if (spark_read_small(c, s->schema_path, &buf, &len, &e2) !=
+	    CKPT_OK) {
+		if (e2.kind != CKPT_E_NOTFOUND)
+			s->schema_error = 1;
+		if (e2.kind == CKPT_E_NOTFOUND)
+			s->schema_path[0] = 0;
+		return;
+	}
+	if (spark_schema_file_parse((const uint8_t *)buf, len,
+	    s->schema_path, &sf, &e2) != CKPT_OK) {
+		s->schema_error = 1;
+		free(buf);
+		return;
+	}
+	free(buf);
+	s->schema_version = sf.version;
+	if (spark_type_parse(sf.key_json, strlen(sf.key_json), &s->kt,
+	    &e2) != CKPT_OK ||
+	    spark_type_parse(sf.value_json, strlen(sf.value_json), &s->vt,
+	    &e2) != CKPT_OK) {
+		s->schema_error = 1;
+		spark_type_free(s->kt);
+		spark_type_free(s->vt);
+		s->kt = s->vt = NULL;
+	}
+	s->key_json = sf.key_json;
+	s->value_json = sf.value_json;
+	sf.key_json = sf.value_json = NULL;
+	spark_schema_file_release(&sf);
+}
+
+static int
+add_store(struct spark *sp, int op, const char *store, const char *op_name,
+	const struct idlist *parts, int meta_parts)
+{
+	struct spark_store *s, *ns;
+
+	if (sp->nstores >= SPARK_MAX_STORES)
+		return 0;
+	ns = realloc(sp->stores, (size_t)(sp->nstores + 1) * sizeof(*ns));
+	if (!ns)
+		return -1;
+	sp->stores = ns;
+	s = &ns[sp->nstores++];
+	memset(s, 0, sizeof(*s));
+	s->op_id = op;
+	snprintf(s->store, sizeof(s->store), "%s", store);
+	snprintf(s->op_name, sizeof(s->op_name), "%s", op_name);
+	if (store[0])
+		snprintf(s->name, sizeof(s->name), "%d/%s", op, store);
+	else
+		snprintf(s->name, sizeof(s->name), "%d", op);
+	s->part_dirs = parts->count;
+	s->parts = parts->max + 1;
+	s->meta_parts = meta_parts;
+	if (meta_parts > s->parts)
+		s->parts = meta_parts;
+	s->min_version = s->max_version = CKPT_NONE;
+	return 0;
+}
+
+int
+spark_stores_load(struct ckpt *c, struct spark *sp, struct ckpt_error *err)
+{
+	struct idlist *ops = NULL, *parts = NULL;
+	struct names nm;
+	char dir[64], op_name[64];
+	int i, j, rc, first, meta_parts;
+
+	ops = malloc(sizeof(*ops));
+	parts = malloc(sizeof(*parts));
+	if (!ops || !parts) {
+		rc = ckpt_error_set(err, CKPT_E_NOMEM, "out of memory");
+		goto out;
+	}
+	rc = list_ids(c, "state", ops, err);
+	for (i = 0; rc == CKPT_OK && i < ops->n; i++) {
+		snprintf(dir, sizeof(dir), "state/%d", ops->ids[i]);
+		rc = list_ids(c, dir, parts, err);
+		if (rc != CKPT_OK)
+			break;
+		op_name[0] = 0;
+		meta_parts = 0;
+		if (parts->has_meta)
+			load_op_metadata(c, ops->ids[i], op_name,
+				sizeof(op_name), &meta_parts);
+		memset(&nm, 0, sizeof(nm));
+		first = parts->n ? parts->ids[0] : 0;
+		snprintf(dir, sizeof(dir), "state/%d/%d", ops->ids[i], first);
+		if (parts->n) {
+			struct ckpt_error e2 = { 0 };
+			(void)ckpt_store_list(c->st, dir, CKPT_LIST_NAME, NULL,
+				storenames_cb, &nm, &e2);
+		}
+		if (nm.n == 0) {
+			if (add_store(sp, ops->ids[i], "", op_name, parts,
+			    meta_parts) != 0)
+				rc = ckpt_error_set(err, CKPT_E_NOMEM,
+					"out of memory");
+		}
+		for (j = 0; rc == CKPT_OK && j < nm.n; j++)
+			if (add_store(sp, ops->ids[i], nm.name[j], op_name,
+			    parts, meta_parts) != 0)
+				rc = ckpt_error_set(err, CKPT_E_NOMEM,
+					"out of memory");
+	}
+	for (i = 0; rc == CKPT_OK && i < sp->nstores; i++) {
+		load_schema(c, &sp->stores[i]);
+		guess_type(&sp->stores[i]);
+	}
+out:
+	free(ops);
+	free(parts);
+	return rc;
+}
+
+/* ---- partition scans ---- */
+
+/* "<N>.delta" / "<N>.snapshot": 1 delta, 2 snapshot, 0 other. */
+static int
+state_file_kind(const char *name, int64_t *v)
+{
+	char num[24];
+	const char *dot = strchr(name, '.');
+	size_t n;
+
+	if (!dot || dot == name)
+		return 0;
+	n = (size_t)(dot - name);
+	if (n >= sizeof(num))
+		return 0;
+	memcpy(num, name, n);
+	num[n] = 0;
+	if (!spark_parse_id(num, v))
+		return 0;
+	if (strcmp(dot, ".delta") == 0)
+		return 1;
+	if (strcmp(dot, ".snapshot") == 0)
+		return 2;
+	return 0;
+}
+
+static int
+part_cb(void *arg, const struct ckpt_stat *e)
+{
+	struct spark_part_scan *s = arg;
+	int64_t v;
+	int k;
+
+	if (e->is_dir)
+		return 0;
+	k = state_file_kind(e->name, &v);
+	if (!k)
+		return 0;
+	if (s->min_version == CKPT_NONE || v < s->min_version)
+		s->min_version = v;
+	if (s->max_version == CKPT_NONE || v > s->max_version)
+		s->max_version = v;
+	s->bytes += e->size;
+	if (k == 1) {
+		s->deltas++;
+		if (s->max_delta == CKPT_NONE || v > s->max_delta)
+			s->max_delta = v;
+	} else {
+		s->snapshots++;
+		if (v <= s->target && (s->best_snapshot == CKPT_NONE ||
+		    v > s->best_snapshot))
+			s->best_snapshot = v;
+	}
+	return 0;
+}
+
+int
+spark_part_scan(struct ckpt *c, const struct spark_store *st, int part,
+	int64_t target, struct spark_part_scan *out, struct ckpt_error *err)
+{
+	struct ckpt_error e2 = { 0 };
+	char dir[SPARK_PATH_MAX];
+	int rc;
+
+	memset(out, 0, sizeof(*out));
+	out->min_version = out->max_version = CKPT_NONE;
+	out->max_delta = out->best_snapshot = CKPT_NONE;
+	out->target = target;
+	out->exists = 1;
+	spark_store_dir(st, part, dir, sizeof(dir));
+	rc = ckpt_store_list(c->st, dir, CKPT_LIST_NUMERIC, NULL, part_cb, out,
+		&e2);
+	if (rc != CKPT_OK) {
+		if (e2.kind == CKPT_E_NOTFOUND) {
+			out->exists = 0;
+			return CKPT_OK;
+		}
+		*err = e2;
+		return rc;
+	}
+	return CKPT_OK;
+}
+
+int
+spark_store_stats(struct ckpt *c, struct spark_store *s,
+	struct ckpt_error *err)
+{
+	struct spark_part_scan ps;
+	int p, rc;
+
+	if (s->stats_done)
+		return CKPT_OK;
+	for (p = 0; p < s->parts; p++) {
+		rc = spark_part_scan(c, s, p, CKPT_NONE, &ps, err);
+		if (rc != CKPT_OK)
+			return rc;
+		if (ps.min_version != CKPT_NONE &&
+		    (s->min_version == CKPT_NONE ||
+		     ps.min_version < s->min_version))
+			s->min_version = ps.min_version;
+		if (ps.max_version != CKPT_NONE &&
+		    (s->max_version == CKPT_NONE ||
+		     ps.max_version > s->max_version))
+			s->max_version = ps.max_version;
+		s->snapshots += ps.snapshots;
+		s->deltas += ps.deltas;
+		s->bytes += ps.bytes;
+	}
+	s->stats_done = 1;
+	return CKPT_OK;
+}
+
+int
+spark_operator_count(struct ckpt *c)
+{
+	return SP(c)->nstores;
+}
+
+int
+spark_operator_get(struct ckpt *c, int index, struct ckpt_operator *out,
+	struct ckpt_error *err)
+{
+	struct spark *sp = SP(c);
+	struct spark_store *s;
+	int rc;
+
+	if (index < 0 || index >= sp->nstores)
+		return ckpt_error_set(err, CKPT_E_NOTFOUND,
+			"no operator %d (the checkpoint has %d)", index,
+			sp->nstores);
+	s = &sp->stores[index];
+	rc = spark_store_stats(c, s, err);
+	if (rc != CKPT_OK)
+		return rc;
+	memset(out, 0, sizeof(*out));
+	out->index = index;
+	snprintf(out->name, sizeof(out->name), "%s", s->name);
+	snprintf(out->type, sizeof(out->type), "%s", s->type);
+	out->partitions = s->parts;
+	out->min_version = s->min_version;
+	out->max_version = s->max_version;
+	out->snapshots = s->snapshots;
+	out->deltas = s->deltas;
+	out->keys = -1;
+	out->bytes = s->bytes;
+	if (s->key_json && !(out->key_schema = strdup(s->key_json)))
+		return ckpt_error_set(err, CKPT_E_NOMEM, "out of memory");
+	if (s->value_json && !(out->value_schema = strdup(s->value_json))) {
+		free(out->key_schema);
+		out->key_schema = NULL;
+		return ckpt_error_set(err, CKPT_E_NOMEM, "out of memory");
+	}
+	return CKPT_OK;
+}
+
+int
+spark_partition_get(struct ckpt *c, int op, int partition,
+	struct ckpt_partition *out, struct ckpt_error *err)
+{
+	struct spark *sp = SP(c);
+	struct spark_part_scan ps;
+	int rc;
+
+	if (op < 0 || op >= sp->nstores)
+		return ckpt_error_set(err, CKPT_E_NOTFOUND, "no operator %d",
+			op);
+	if (partition < 0 || partition >= sp->stores[op].parts)
+		return ckpt_error_set(err, CKPT_E_NOTFOUND,
+			"no partition %d in operator '%s' (it has %d)",
+			partition, sp->stores[op].name, sp->stores[op].parts);
+	rc = spark_part_scan(c, &sp->stores[op], partition, CKPT_NONE, &ps,
+		err);
+	if (rc != CKPT_OK)
+		return rc;
+	memset(out, 0, sizeof(*out));
+	out->partition = partition;
+	out->min_version = ps.min_version;
+	out->max_version = ps.max_version;
+	out->snapshots = ps.snapshots;
+	out->deltas = ps.deltas;
+	out->bytes = ps.bytes;
+	out->keys = -1;
+	return CKPT_OK;
+}
+
+/* ---- records ---- */
+
+int
+spark_rfile_read(void *arg, void *buf, size_t len, size_t *got,
+	struct ckpt_error *err)
+{
+	return ckpt_rfile_read(arg, buf, len, got, err);
+}
+
+static int
+hex_fallback(const struct spark_rec *r, struct ckpt_buf *kb,
+	struct ckpt_buf *vb)
+{
+	kb->len = vb->len = 0;
+	if (spark_hex_json(r->key, r->key_len, kb) != 0)
+		return -1;
+	if (r->value)
+		return spark_hex_json(r->value, r->value_len, vb);
+	return spark_buf_puts(vb, "null");
+}
+
+int
+spark_rec_json(const struct spark *sp, const struct spark_store *s,
+	const struct spark_rec *r, struct ckpt_buf *kb, struct ckpt_buf *vb,
+	struct ckpt_error *err)
+{
+	const uint8_t *v = r->value;
+	size_t vl = r->value_len;
+	int rc;
+
+	kb->len = vb->len = 0;
+	if (!s->kt || !s->vt) {
+		if (hex_fallback(r, kb, vb) != 0)
+			return ckpt_error_set(err, CKPT_E_NOMEM,
+				"out of memory");
+		return CKPT_OK;
+	}
+	rc = spark_row_to_json(s->kt, r->key, r->key_len, kb, err);
+	if (rc == CKPT_OK && v) {
+		if (sp->row_checksums && vl >= 4) {
+			v += 4;	/* 4.1 row checksum prefix (section 2.3) */
+			vl -= 4;
+		}
+		vl &= ~(size_t)7;	/* pre-2.3 junk bytes (section 2.3) */
+		rc = spark_row_to_json(s->vt, v, vl, vb, err);
+	} else if (rc == CKPT_OK && spark_buf_puts(vb, "null") != 0) {
+		rc = ckpt_error_set(err, CKPT_E_NOMEM, "out of memory");
+	}
+	if (rc != CKPT_OK && hex_fallback(r, kb, vb) != 0)
+		return ckpt_error_set(err, CKPT_E_NOMEM, "out of memory");
+	return rc;
+}
+
+/* ---- the per-partition map ---- */
+
+struct kv {
+	uint8_t *key, *val;
+	uint32_t klen, vlen;
+	uint32_t hash;
+	int live;
+};
+
+struct kvmap {
+	struct kv *e;
+	size_t n, cap;
+	uint32_t *slot;		/* index + 1, 0 = empty */
+	size_t nslot;
+};
+
+static uint32_t
+fnv(const uint8_t *p, size_t n)
+{
+	uint32_t h = 2166136261u;
+
+	while (n--)
+		h = (h ^ *p++) * 16777619u;
+	return h;
+}
+
+static void
+kvmap_clear(struct kvmap *m)
+{
+	size_t i;
+
+	for (i = 0; i < m->n; i++) {
+		free(m->e[i].key);
+		free(m->e[i].val);
+	}
+	free(m->e);
+	free(m->slot);
+	memset(m, 0, sizeof(*m));
+}
+
+static int
+kvmap_rehash(struct kvmap *m)
+{
+	size_t ns = m->nslot ? m->nslot * 2 : 64, i, j;
+	uint32_t *s = calloc(ns, sizeof(*s));
+
+	if (!s)
+		return -1;
+	for (i = 0; i < m->n; i++) {
+		j = m->e[i].hash & (ns - 1);
+		while (s[j])
+			j = (j + 1) & (ns - 1);
+		s[j] = (uint32_t)(i + 1);
+	}
+	free(m->slot);
+	m->slot = s;
+	m->nslot = ns;
+	return 0;
+}
+
+/* Finds key; returns its entry or NULL, *slot the free/found slot. */
+static struct kv *
+kvmap_find(struct kvmap *m, const uint8_t *k, size_t kl, uint32_t h,
+	size_t *slot)
+{
+	size_t j = h & (m->nslot - 1);
+	struct kv *e;
+
+	while (m->slot[j]) {
+		e = &m->e[m->slot[j] - 1];
+		if (e->hash == h && e->klen == kl &&
+		    memcmp(e->key, k, kl) == 0) {
+			*slot = j;
+			return e;
+		}
+		j = (j + 1) & (m->nslot - 1);
+	}
+	*slot = j;
+	return NULL;
+}
+
+static int
+kvmap_apply(struct kvmap *m, const struct spark_rec *r)
+{
+	uint32_t h = fnv(r->key, r->key_len);
+	struct kv *e;
+	size_t slot;
+	uint8_t *nv = NULL;
+
+	if ((m->n + 1) * 2 > m->nslot && kvmap_rehash(m) != 0)
+		return -1;
+	e = kvmap_find(m, r->key, r->key_len, h, &slot);
+	if (r->kind == SPARK_REC_DELETE) {
+		if (e && e->live) {
+			e->live = 0;
+			free(e->val);
+			e->val = NULL;
+		}
+		return 0;
+	}
+	nv = malloc(r->value_len ? r->value_len : 1);
+	if (!nv)
+		return -1;
+	memcpy(nv, r->value, r->value_len);
+	if (e) {
+		free(e->val);
+		e->val = nv;
+		e->vlen = (uint32_t)r->value_len;
+		e->live = 1;
+		return 0;
+	}
+	if (m->n == m->cap) {
+		size_t nc = m->cap ? m->cap * 2 : 64;
+		struct kv *ne = realloc(m->e, nc * sizeof(*ne));
+		if (!ne) {
+			free(nv);
+			return -1;
+		}
+		m->e = ne;
+		m->cap = nc;
+	}
+	e = &m->e[m->n];
+	e->key = malloc(r->key_len ? r->key_len : 1);
+	if (!e->key) {
+		free(nv);
+		return -1;
+	}
+	memcpy(e->key, r->key, r->key_len);
+	e->klen = (uint32_t)r->key_len;
+	e->val = nv;
+	e->vlen = (uint32_t)r->value_len;
+	e->hash = h;
+	e->live = 1;
+	m->slot[slot] = (uint32_t)(++m->n);
+	return 0;
+}
+
+/* ---- state iterator ---- */
+
+struct state_iter {
+	struct spark *sp;
+	struct spark_store *s;
+	int part, part_end;
+	int64_t version;
+	unsigned flags;
+	int loaded;		/* current partition ready */
+	/* raw mode */
+	struct ckpt_rfile *rf;
+	struct spark_rec_reader rr;
+	int rr_open, rr_snap;
+	/* merged mode */
+	struct kvmap map;
+	size_t pos;
+	struct ckpt_buf kb, vb;
+	char path[SPARK_PATH_MAX];
+};
+
+static int
+open_state_file(struct state_iter *it, const char *path, int snap,
+	struct ckpt_error *err)
+{
+	int rc;
+
+	snprintf(it->path, sizeof(it->path), "%s", path);
+	rc = ckpt_store_open_read(it->sp->c->st, it->path, &it->rf, err);
+	if (rc != CKPT_OK)
+		return rc;
+	spark_rec_init(&it->rr, spark_rfile_read, it->rf, it->path);
+	it->rr_open = 1;
+	it->rr_snap = snap;
+	return CKPT_OK;
+}
+
+static void
+close_state_file(struct state_iter *it)
+{
+	if (it->rr_open)
+		spark_rec_release(&it->rr);
+	ckpt_rfile_close(it->rf);
+	it->rf = NULL;
+	it->rr_open = 0;
+}
+
+/* Reads one whole file into the map. */
+static int
+apply_file(struct state_iter *it, const char *path, int snap,
+	struct ckpt_error *err)
+{
+	struct spark_rec r;
+	int rc;
+
+	rc = open_state_file(it, path, snap, err);
+	if (rc != CKPT_OK)
+		return rc;
+	while ((rc = spark_rec_next(&it->rr, !snap, &r, err)) == CKPT_OK) {
+		if (kvmap_apply(&it->map, &r) != 0) {
+			rc = ckpt_error_set(err, CKPT_E_NOMEM,
+				"out of memory rebuilding '%s'", path);
+			break;
+		}
+	}
+	close_state_file(it);
+	return rc == CKPT_EOF ? CKPT_OK : rc;
+}
+
+/* Rebuilds version V of the current partition (section 2.4). */
+static int
+load_merged(struct ckpt *c, struct state_iter *it, struct ckpt_error *err)
+{
+	struct spark_part_scan ps;
+	struct ckpt_error e2 = { 0 };
+	struct ckpt_stat sb;
+	char dir[SPARK_PATH_MAX - 32], path[SPARK_PATH_MAX];
+	int64_t v, base;
+	int rc;
+
+	kvmap_clear(&it->map);
+	it->pos = 0;
+	if (it->version == 0)
+		return CKPT_OK;	/* version 0 is the empty state */
+	rc = spark_part_scan(c, it->s, it->part, it->version, &ps, err);
+	if (rc != CKPT_OK)
+		return rc;
+	spark_store_dir(it->s, it->part, dir, sizeof(dir));
+	if (!ps.exists)
+		return ckpt_error_set(err, CKPT_E_NOTFOUND,
+			"cannot rebuild state version %lld: partition "
+			"directory '%s' is missing", (long long)it->version,
+			dir);
+	base = ps.best_snapshot == CKPT_NONE ? 0 : ps.best_snapshot;
+	if (base > 0) {
+		snprintf(path, sizeof(path), "%s/%lld.snapshot", dir,
+			(long long)base);
+		rc = apply_file(it, path, 1, err);
+		if (rc != CKPT_OK)
+			return rc;
+	}
+	for (v = base + 1; v <= it->version; v++) {
+		snprintf(path, sizeof(path), "%s/%lld.delta", dir,
+			(long long)v);
+		if (ckpt_store_stat(c->st, path, &sb, &e2) != CKPT_OK) {
+			if (e2.kind != CKPT_E_NOTFOUND) {
+				*err = e2;
+				return CKPT_FAILED;
+			}
+			return ckpt_error_set(err, CKPT_E_NOTFOUND,
+				"cannot rebuild state version %lld of '%s': "
+				"'%s' is missing", (long long)it->version, dir,
+				path);
+		}
+		rc = apply_file(it, path, 0, err);
+		if (rc != CKPT_OK)
+			return rc;
+	}
+	return CKPT_OK;
+}
+
+/* Raw mode: V.delta, else V.snapshot; *none 1 when neither exists. */
+static int
+load_raw(struct ckpt *c, struct state_iter *it, int *none,
+	struct ckpt_error *err)
+{
+	struct ckpt_error e2 = { 0 };
+	struct ckpt_stat sb;
+	char dir[SPARK_PATH_MAX - 32], path[SPARK_PATH_MAX];
+
+	*none = 0;
+	spark_store_dir(it->s, it->part, dir, sizeof(dir));
+	snprintf(path, sizeof(path), "%s/%lld.delta", dir,
+		(long long)it->version);
+	if (ckpt_store_stat(c->st, path, &sb, &e2) == CKPT_OK)
+		return open_state_file(it, path, 0, err);
+	ckpt_error_clear(&e2);
+	snprintf(path, sizeof(path), "%s/%lld.snapshot", dir,
+		(long long)it->version);
+	if (ckpt_store_stat(c->st, path, &sb, &e2) == CKPT_OK)
+		return open_state_file(it, path, 1, err);
+	*none = 1;
+	return CKPT_OK;
+}
+
+int
+spark_state_open(struct ckpt *c, int op, int partition, int64_t version,
+	unsigned flags, void **state, struct ckpt_error *err)
+{
+	struct spark *sp = SP(c);
+	struct state_iter *it;
+	struct spark_store *s;
+
+	*state = NULL;
+	if (op < 0 || op >= sp->nstores)
+		return ckpt_error_set(err, CKPT_E_NOTFOUND, "no operator %d",
+			op);
+	s = &sp->stores[op];
+	if (partition < -1 || partition >= s->parts)
+		return ckpt_error_set(err, CKPT_E_NOTFOUND,
+			"no partition %d in operator '%s' (it has %d)",
+			partition, s->name, s->parts);
+	if (version == CKPT_NONE)
+		version = sp->state_version;
+	if (version < 0)
+		return ckpt_error_set(err, CKPT_E_NOTFOUND,
+			"no state version %lld", (long long)version);
+	it = calloc(1, sizeof(*it));
+	if (!it)
+		return ckpt_error_set(err, CKPT_E_NOMEM, "out of memory");
+	it->sp = sp;
+	it->s = s;
+	it->version = version;
+	it->flags = flags;
+	it->part = partition < 0 ? 0 : partition;
+	it->part_end = partition < 0 ? s->parts : partition + 1;
+	*state = it;
+	return CKPT_OK;
+}
+
+static int
+next_raw(struct ckpt *c, struct state_iter *it, struct ckpt_record *out,
+	struct ckpt_error *err)
+{
+	struct spark_rec r;
+	int rc, none;
+
+	for (;;) {
+		if (it->part >= it->part_end)
+			return CKPT_EOF;
+		if (!it->loaded) {
+			rc = load_raw(c, it, &none, err);
+			if (rc != CKPT_OK)
+				return rc;
+			if (none && it->part_end - it->part == 1)
+				return ckpt_error_set(err, CKPT_E_NOTFOUND,
+					"no state file for version %lld in "
+					"operator '%s' partition %d",
+					(long long)it->version, it->s->name,
+					it->part);
+			if (none) {
+				it->part++;
+				continue;
+			}
+			it->loaded = 1;
+		}
+		rc = spark_rec_next(&it->rr, !it->rr_snap, &r, err);
+		if (rc == CKPT_EOF) {
+			close_state_file(it);
+			it->loaded = 0;
+			it->part++;
+			continue;
+		}
+		if (rc != CKPT_OK)
+			return rc;
+		(void)spark_rec_json(it->sp, it->s, &r, &it->kb, &it->vb,
+			err);
+		ckpt_error_clear(err);
+		memset(out, 0, sizeof(*out));
+		out->key = r.key;
+		out->key_len = r.key_len;
+		out->value = r.value;
+		out->value_len = r.value_len;
+		out->key_json = (const char *)it->kb.data;
+		out->value_json = r.value ? (const char *)it->vb.data : NULL;
+		out->partition = it->part;
+		return CKPT_OK;
+	}
+}
+
+int
+spark_state_next(struct ckpt *c, void *state, struct ckpt_record *out,
+	struct ckpt_error *err)
+{
+	struct state_iter *it = state;
+	struct spark_rec r;
+	struct kv *e;
+	int rc;
+
+	if (it->flags & CKPT_STATE_RAW_DELTAS)
+		return next_raw(c, it, out, err);
+	for (;;) {
+		if (it->part >= it->part_end)
+			return CKPT_EOF;
+		if (!it->loaded) {
+			rc = load_merged(c, it, err);
+			if (rc != CKPT_OK)
+				return rc;
+			it->loaded = 1;
+		}
+		while (it->pos < it->map.n && !it->map.e[it->pos].live)
+			it->pos++;
+		if (it->pos == it->map.n) {
+			kvmap_clear(&it->map);
+			it->loaded = 0;
+			it->part++;
+			continue;
+		}
+		e = &it->map.e[it->pos++];
+		memset(&r, 0, sizeof(r));
+		r.key = e->key;
+		r.key_len = e->klen;
+		r.value = e->val;
+		r.value_len = e->vlen;
+		(void)spark_rec_json(it->sp, it->s, &r, &it->kb, &it->vb,
+			err);
+		ckpt_error_clear(err);
+		memset(out, 0, sizeof(*out));
+		out->key = e->key;
+		out->key_len = e->klen;
+		out->value = e->val;
+		out->value_len = e->vlen;
+		out->key_json = (const char *)it->kb.data;
+		out->value_json = (const char *)it->vb.data;
+		out->partition = it->part;
+		return CKPT_OK;
+	}
+}
+
+void
+spark_state_close(struct ckpt *c, void *state)
+{
+	struct state_iter *it = state;
+
+	(void)c;
+	if (!it)
+		return;
+	close_state_file(it);
+	kvmap_clear(&it->map);
+	free(it->kb.data);
+	free(it->vb.data);
+	free(it);
+}
