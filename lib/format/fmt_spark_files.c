@@ -12,7 +12,7 @@
  * OTHER for nested checkpoints, DStream files and RocksDB SST/log dirs.
  *
  * verify checks every sidecar (Hadoop CRC-32 through codec_hadoopcrc,
- * Spark CRC-32C), parses every offsets, commit, metadata and schema file,
+ * Spark CRC-32C through codec.h), parses every offsets, commit, metadata and schema file,
  * decodes every state file (LZ4 block checksums, record framing, rows)
  * at --read-state, and checks that every state version the restart
  * point needs is present.  Crash leftovers are warnings; damage is an
@@ -27,6 +27,7 @@
 
 #include <cjson/cJSON.h>
 
+#include "../codec/codec.h"
 #include "../codec/codec_hadoopcrc.h"
 #include "dstream.h"
 
@@ -36,20 +37,6 @@ static struct spark *
 SP(struct ckpt *c)
 {
 	return c->priv;
-}
-
-/* CRC-32C (Castagnoli, reflected 0x82F63B78), bitwise (section 1.9). */
-static uint32_t
-crc32c_update(uint32_t crc, const uint8_t *p, size_t n)
-{
-	int k;
-
-	while (n--) {
-		crc ^= *p++;
-		for (k = 0; k < 8; k++)
-			crc = (crc >> 1) ^ (0x82F63B78u & (0u - (crc & 1)));
-	}
-	return crc;
 }
 
 /* ---- classification ---- */
@@ -463,7 +450,7 @@ crc32c_file(struct ckpt *c, const char *path, uint32_t *out, uint64_t *size,
 {
 	struct ckpt_rfile *rf = NULL;
 	uint8_t buf[65536];
-	uint32_t crc = 0xFFFFFFFFu;
+	uint32_t crc = 0;
 	size_t got;
 	int rc;
 
@@ -475,11 +462,11 @@ crc32c_file(struct ckpt *c, const char *path, uint32_t *out, uint64_t *size,
 		rc = ckpt_rfile_read(rf, buf, sizeof(buf), &got, err);
 		if (rc != CKPT_OK || got == 0)
 			break;
-		crc = crc32c_update(crc, buf, got);
+		crc = ckpt_crc32c(crc, buf, got);
 		*size += got;
 	}
 	ckpt_rfile_close(rf);
-	*out = crc ^ 0xFFFFFFFFu;
+	*out = crc;
 	return rc;
 }
 
