@@ -1464,6 +1464,30 @@ checkpoint_stream(struct ckpt_jser_checkpoint *cp,
 	(*n)++;
 }
 
+/*
+ * Strings anywhere in the graph: RDD checkpoint paths (the values of
+ * DStreamCheckpointData.data) and the JVM the call sites came from.
+ */
+static void
+checkpoint_string(struct ckpt_jser_checkpoint *cp,
+	const struct ckpt_jser_event *ev)
+{
+	const char *r;
+
+	if (!cp->java9_callsites && strstr(ev->str, "java.base/") != NULL)
+		cp->java9_callsites = 1;
+	r = strstr(ev->str, "/rdd-");
+	if (r == NULL || r[5] < '0' || r[5] > '9' || ev->str_len > 255)
+		return;
+	for (size_t i = 0; i < cp->n_rdd_refs &&
+	    i < CKPT_JSER_MAX_RDD_REFS; i++)
+		if (strcmp(cp->rdd_refs[i], ev->str) == 0)
+			return;
+	if (cp->n_rdd_refs < CKPT_JSER_MAX_RDD_REFS)
+		copy_str(cp->rdd_refs[cp->n_rdd_refs], 256, ev->str);
+	cp->n_rdd_refs++;
+}
+
 static int
 checkpoint_cb(void *arg, const struct ckpt_jser_event *ev,
 	struct ckpt_error *err)
@@ -1541,6 +1565,8 @@ checkpoint_cb(void *arg, const struct ckpt_jser_event *ev,
 		}
 	}
 	checkpoint_stream(cp, ev);
+	if (ev->type == CKPT_JSER_EV_STRING)
+		checkpoint_string(cp, ev);
 	return CKPT_OK;
 }
 

@@ -187,6 +187,7 @@ int ckpt_jser_composite_offset(const void *buf, size_t len,
 
 #define CKPT_JSER_MAX_PENDING 64
 #define CKPT_JSER_MAX_STREAMS 16
+#define CKPT_JSER_MAX_RDD_REFS 16
 
 struct ckpt_jser_conf_pair {
 	char *key;
@@ -218,6 +219,10 @@ struct ckpt_jser_checkpoint {
 	char output_streams[CKPT_JSER_MAX_STREAMS][128];
 	size_t n_output_streams;
 	uint64_t serialized_bytes;	/* the stream's length */
+	/* RDD checkpoint paths named by the graph (".../rdd-<id>") */
+	char rdd_refs[CKPT_JSER_MAX_RDD_REFS][256];
+	size_t n_rdd_refs;
+	int java9_callsites;		/* "java.base/" frames: Java 9+ */
 };
 
 /*
