@@ -9,7 +9,8 @@
 #                              exit status) with tests/cli/golden/CMD/
 #                              CASE.{stdout,stderr,exit}; with
 #                              CKPT_GOLDEN_UPDATE=1 write them instead
-#   normalise                  filter: temp dirs -> <tmp>, tree -> <top>
+#   normalise                  filter: temp dirs -> <tmp>, tree -> <top>,
+#                              created_ms -> <ms>
 #   man_synopsis CMD           the SYNOPSIS lines of man/ckpt-CMD.1
 #   help_usage CMD             the usage lines of `ckpt CMD --help`
 # Tests write only under $BATS_TEST_TMPDIR.
@@ -34,9 +35,11 @@ mkckpt() {
 	"$MKCKPT" "$@" >/dev/null || fail "mkckpt $* failed"
 }
 
+# mkckpt writes the wall clock into metadata as created_ms.
 normalise() {
 	local tmp=${BATS_TEST_TMPDIR:-/nonexistent}
-	sed -e "s|$tmp|<tmp>|g" -e "s|$CKPT_TOP|<top>|g"
+	sed -e "s|$tmp|<tmp>|g" -e "s|$CKPT_TOP|<top>|g" \
+		-e 's/"created_ms": [0-9]*/"created_ms": <ms>/'
 }
 
 assert_golden() {

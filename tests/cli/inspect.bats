@@ -34,19 +34,24 @@ setup() {
 }
 
 @test "inspect: text shows 20 records per operator by default, --limit changes it" {
+	local total
+	total=$("$CKPT" inspect --json --op 0 "$CK" | jq '.operators[0].records | length')
+	[ "$total" -gt 20 ]
 	run -0 --separate-stderr "$CKPT" inspect --op 0 "$CK"
 	[ "$(grep -cE '^    \[[0-9]+\] ' <<<"$output")" -eq 20 ]
 	assert_line "    ... more records (use --limit 0 to show all)"
 	run -0 --separate-stderr "$CKPT" inspect --op 0 --limit 5 "$CK"
 	[ "$(grep -cE '^    \[[0-9]+\] ' <<<"$output")" -eq 5 ]
 	run -0 --separate-stderr "$CKPT" inspect --op 0 -n 0 "$CK"
-	[ "$(grep -cE '^    \[[0-9]+\] ' <<<"$output")" -eq 30 ]
+	[ "$(grep -cE '^    \[[0-9]+\] ' <<<"$output")" -eq "$total" ]
 	refute_line --partial "more records"
 }
 
 @test "inspect: --json shows every record unless --limit" {
 	run -0 --separate-stderr "$CKPT" inspect --json --op 0 "$CK"
-	[ "$(jq '.operators[0].records | length' <<<"$output")" -eq 30 ]
+	[ "$(jq '.operators[0].truncated' <<<"$output")" = false ]
+	# mkckpt deletes a key at one batch in 13: most of the 30 are live.
+	[ "$(jq '.operators[0].records | length' <<<"$output")" -gt 20 ]
 	run -0 --separate-stderr "$CKPT" inspect --json --op 0 --limit 7 "$CK"
 	[ "$(jq '.operators[0].records | length' <<<"$output")" -eq 7 ]
 	[ "$(jq '.operators[0].truncated' <<<"$output")" = true ]
