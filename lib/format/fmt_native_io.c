@@ -460,6 +460,13 @@ int
 nat_fw_finish(struct nat_fwriter *fw, struct nat_fw_result *res,
     struct ckpt_error *err)
 {
+	return nat_fw_finish_keep(fw, res, NULL, err);
+}
+
+int
+nat_fw_finish_keep(struct nat_fwriter *fw, struct nat_fw_result *res,
+    struct ckpt_wfile **keep, struct ckpt_error *err)
+{
 	uint8_t foot[NAT_FOOTER_SIZE];
 	if (fw_flush(fw, err) != CKPT_OK)
 		goto fail;
@@ -474,6 +481,12 @@ nat_fw_finish(struct nat_fwriter *fw, struct nat_fw_result *res,
 		res->xxh3 = ckpt_xxh3_digest(fw->hash);
 		res->records = fw->records;
 		res->blocks = fw->blocks;
+	}
+	if (keep != NULL) {
+		*keep = fw->wf;
+		fw->wf = NULL;
+		nat_fw_abort(fw);
+		return CKPT_OK;
 	}
 	if (ckpt_wfile_commit(fw->wf, err) != CKPT_OK) {
 		fw->wf = NULL;

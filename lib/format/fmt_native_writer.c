@@ -24,6 +24,7 @@
 
 #include "native.h"
 #include "../ctx.h"
+#include "../ctx_test.h"
 #include "../codec/codec.h"
 
 struct ckpt_nwriter {
@@ -40,6 +41,9 @@ struct ckpt_nwriter {
 	int open_sw;		/* state writers not yet finished */
 	int64_t state_batch;	/* newest committed state batch */
 	cJSON *files;		/* manifest of the open batch */
+	/* CKPT_BUG_COMMIT_BEFORE_STATE only: state files held back */
+	struct ckpt_wfile *deferred[64];
+	int ndeferred;
 };
 
 struct ckpt_swriter {
@@ -368,6 +372,8 @@ ckpt_nwriter_close(struct ckpt_nwriter *w)
 {
 	if (w == NULL)
 		return;
+	while (w->ndeferred > 0)
+		ckpt_wfile_abort(w->deferred[--w->ndeferred]);
 	cJSON_Delete(w->files);
 	nat_meta_release(&w->meta);
 	ckpt_lock_release(w->lock);
@@ -651,6 +657,18 @@ ckpt_swriter_finish(struct ckpt_swriter *sw, struct ckpt_error *err)
 		nat_fw_abort(sw->fw);
 		ckpt_error_set(err, CKPT_E_USAGE, "cannot finish '%s': an "
 		    "earlier write failed", sw->path);
+	} else if (ckpt_test_bug(w->ctx, CKPT_BUG_COMMIT_BEFORE_STATE) &&
+	    w->ndeferred < 64) {
+		/* test build, deliberate bug: land it after the commit */
+		if (nat_fw_finish_keep(sw->fw, &r, &w->deferred[w->ndeferred],
+		    err) == CKPT_OK) {
+			w->ndeferred++;
+			if (manifest_add(w, sw->path, sw->kind, &r, err) ==
+			    CKPT_OK) {
+				w->wrote_state = 1;
+				rc = CKPT_OK;
+			}
+		}
 	} else if (nat_fw_finish(sw->fw, &r, err) == CKPT_OK &&
 	    manifest_add(w, sw->path, sw->kind, &r, err) == CKPT_OK) {
 		w->wrote_state = 1;
@@ -793,6 +811,12 @@ ckpt_nwriter_commit(struct ckpt_nwriter *w, const char *extra_json,
 	if (rc != CKPT_OK)	/* the batch stays open: retry or close */
 		return CKPT_FAILED;
 	ckpt_crash_point(w->ctx, "commit.after_entry");
+	for (int i = 0; i < w->ndeferred; i++)	/* the deliberate bug */
+		if (ckpt_wfile_commit(w->deferred[i], err) != CKPT_OK)
+			rc = CKPT_FAILED;
+	w->ndeferred = 0;
+	if (rc != CKPT_OK)
+		return CKPT_FAILED;
 	cJSON_Delete(w->files);
 	w->files = NULL;
 	w->state_batch = sb;

@@ -104,6 +104,12 @@ struct nat_fw_result {
 	uint64_t blocks;
 };
 /* Flushes, writes the footer, commits durably, frees fw either way. */
+/*
+ * Test hook (CKPT_BUG_COMMIT_BEFORE_STATE): like nat_fw_finish but the
+ * written file is not committed; *keep gets its open wfile.
+ */
+int nat_fw_finish_keep(struct nat_fwriter *fw, struct nat_fw_result *res,
+	struct ckpt_wfile **keep, struct ckpt_error *err);
 int nat_fw_finish(struct nat_fwriter *fw, struct nat_fw_result *res,
 	struct ckpt_error *err);
 void nat_fw_abort(struct nat_fwriter *fw);
