@@ -9,6 +9,7 @@
  * read_all, write_atomic and the lock record.  It does no I/O itself.
  */
 #include <errno.h>
+#include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -630,6 +631,8 @@ ckpt_store_read_all(struct ckpt_store *st, const char *path, size_t max,
 
 	*out = NULL;
 	*len = 0;
+	if (max > SIZE_MAX / 4)
+		max = SIZE_MAX / 4;	/* keeps cap arithmetic from wrapping */
 	rc = ckpt_store_open_read(st, path, &f, err);
 	if (rc != CKPT_OK)
 		return rc;

@@ -258,8 +258,8 @@ fs_open_dir(struct ckpt_store *st, const char *path, size_t len, int create,
 		memcpy(prefix, path, i + n);
 		prefix[i + n] = '\0';
 		for (int tries = 0;; tries++) {
-			nfd = openat(fd, comp,
-			    O_RDONLY | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC);
+			nfd = openat(fd, comp, O_RDONLY | O_DIRECTORY |
+			    O_NOFOLLOW | O_NONBLOCK | O_CLOEXEC);
 			if (nfd >= 0)
 				break;
 			e = errno;

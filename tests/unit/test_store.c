@@ -410,6 +410,15 @@ DEFINE_TEST(test_store_symlink_not_followed)
 	all = unit_read_file("secret", &len);
 	CHECK(all != NULL && len == 7 && memcmp(all, "secret!", 7) == 0);
 	free(all);
+	/* a FIFO lists as a file and is refused without blocking */
+	CHECK(mkfifo(ROOT "/fifo", 0644) == 0);
+	CHECK_OK(ckpt_store_stat(st, "fifo", &sb, &err));
+	CHECK_EQ_INT(sb.is_dir, 0);
+	CHECK_EQ_INT(sb.size, 0);
+	CHECK_FAILS(ckpt_store_open_read(st, "fifo", &rf, &err),
+	    CKPT_E_UNSUPPORTED);
+	CHECK(strstr(err.msg, "not a regular file") != NULL);
+	CHECK_FAILS(ckpt_store_open_read(st, "fifo/x", &rf, &err), CKPT_E_IO);
 	/* removing a symlink removes the link only */
 	CHECK_OK(ckpt_store_remove(st, "dirlink", &err));
 	CHECK(access("outside/f", F_OK) == 0);
