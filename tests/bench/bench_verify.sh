@@ -1,0 +1,49 @@
+#!/bin/sh
+# bench_verify.sh BUILD - issue 3's benchmarks:
+#  1. `ckpt verify --read-state` on a >= 200 MB native checkpoint next to
+#     `zstd -t` on the same compressed block payloads (goal >= 0.8x);
+#  2. `ckpt ls` on a 10,000-batch directory next to a plain readdir+stat
+#     loop over the same offsets/ and commits/ (goal <= 3x).
+set -eu
+BUILD=${1:-build}
+TOP=${CKPT_TOP:-$(cd "$(dirname "$0")/../.." && pwd)}
+CKPT="$TOP/$BUILD/ckpt"
+TOOLS="$TOP/$BUILD/tools"
+T=${BENCH_TMP:-$(mktemp -d)}
+
+now() { date +%s.%N; }
+secs() { echo "$2 - $1" | bc -l; }
+ratio() { echo "scale=2; $1 / $2" | bc -l; }
+
+# 1. verify throughput
+big="$T/big"
+if [ ! -d "$big" ]; then
+	"$TOOLS/mkckpt" "$big" --batches 4 --keys 400000 --partitions 8 \
+		--value-bytes 400 --format-version 1 --state-every 2 \
+		--seed 7 >/dev/null
+fi
+state_bytes=$(du -sb "$big/state" | cut -f1)
+"$TOOLS/native_frames" "$big" > "$T/frames.zst" 2>"$T/frames.n"
+frames=$(cat "$T/frames.n")
+t0=$(now); "$CKPT" verify --read-state "$big" >/dev/null; t1=$(now)
+zstd -q -t "$T/frames.zst"; t2=$(now)
+tv=$(secs "$t0" "$t1"); tz=$(secs "$t1" "$t2")
+mbv=$(echo "scale=1; $state_bytes / 1048576 / $tv" | bc -l)
+mbz=$(echo "scale=1; $frames / 1048576 / $tz" | bc -l)
+echo "verify --read-state: $(echo "scale=1; $state_bytes/1048576" | bc) MB of state in ${tv}s = $mbv MB/s"
+echo "zstd -t, same frames: $(echo "scale=1; $frames/1048576" | bc) MB in ${tz}s = $mbz MB/s"
+echo "ratio verify/zstd-t (stored MB/s): $(ratio "$mbv" "$mbz")x  (goal >= 0.8x)"
+
+# 2. ls on 10,000 batches
+many="$T/many"
+if [ ! -d "$many" ]; then
+	"$TOOLS/mkckpt" "$many" --batches 10000 --keys 20 --partitions 2 \
+		--state-every 1000 --seed 3 >/dev/null
+fi
+sync
+"$TOOLS/readdir_stat" "$many" >/dev/null
+t0=$(now); "$CKPT" ls -l "$many" >/dev/null; t1=$(now)
+"$TOOLS/readdir_stat" "$many" >/dev/null; t2=$(now)
+tl=$(secs "$t0" "$t1"); tr=$(secs "$t1" "$t2")
+echo "ckpt ls -l, 10,000 batches: ${tl}s; readdir+stat loop: ${tr}s"
+echo "ratio ls/readdir+stat: $(ratio "$tl" "$tr")x  (goal <= 3x)"
