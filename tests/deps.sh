@@ -46,6 +46,8 @@ need_cmd lz4 lz4
 need_cmd xxhsum xxhash
 need_cmd nc netcat-openbsd
 need_cmd python3 python3
+need_cmd bc bc
+need_cmd mawk mawk
 need_cmd clang clang
 need_file /usr/lib/llvm-14/lib/clang/14.0.6/lib/linux/libclang_rt.asan-x86_64.a libclang-rt-14-dev
 
