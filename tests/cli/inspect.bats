@@ -162,3 +162,16 @@ setup() {
 	run -2 --separate-stderr "$CKPT" inspect --nope "$CK"
 	run -2 --separate-stderr "$CKPT" inspect
 }
+
+@test "inspect: a read error in the middle of --json still prints one JSON document" {
+	local f size
+	f=$(cd "$CK" && find state/1 -name '*.snapshot' | sort | tail -1)
+	size=$(stat -c %s "$CK/$f")
+	flip_byte "$CK/$f" $((size / 2))
+	run -1 --separate-stderr "$CKPT" inspect --json "$CK"
+	[ -z "$stderr" ]
+	[ "$(jq -r .error.code <<<"$output")" = checksum ]
+	[[ $(jq -r .error.message <<<"$output") == *"$f"* ]]
+	# What was printed before the error is still there.
+	[ "$(jq -r .operators[0].name <<<"$output")" = counts ]
+}
