@@ -915,10 +915,15 @@ fs_wfile_start(struct ckpt_store *st, int dirfd, const char *base,
 	/* keep the temp name within NAME_MAX: shorten the copied base */
 	if (bl > 180)
 		bl = 180;
-	snprintf(w->tmp, sizeof(w->tmp), ".%.*s.%ld.%lu.tmp", (int)bl, base,
-	    (long)getpid(), st->tmp_counter++);
-	w->fd = openat(dirfd, w->tmp,
-	    O_WRONLY | O_CREAT | O_EXCL | O_NOFOLLOW | O_CLOEXEC, 0644);
+	/* another handle of this process may hold the same name: skip it */
+	for (int tries = 0; tries < 16 && w->fd < 0; tries++) {
+		snprintf(w->tmp, sizeof(w->tmp), ".%.*s.%ld.%lu.tmp", (int)bl,
+		    base, (long)getpid(), st->tmp_counter++);
+		w->fd = openat(dirfd, w->tmp, O_WRONLY | O_CREAT | O_EXCL |
+		    O_NOFOLLOW | O_CLOEXEC, 0644);
+		if (w->fd < 0 && errno != EEXIST)
+			break;
+	}
 	if (w->fd < 0) {
 		e = errno;
 		w->tmp[0] = '\0';
@@ -1177,7 +1182,12 @@ fs_lock_read(struct ckpt_store *st, struct ckpt_lock_info *info,
 
 /*
  * Moves a dead holder's lock aside and removes it.  CKPT_OK when the
- * caller should retry taking the lock.
+ * caller should retry taking the lock.  rename(2) lets one taker win;
+ * the stale name carries the taker's pid too, so two takers never
+ * share it.  A taker that finds it moved a lock other than the one it
+ * read (a new holder got in between) links it back.  What stays open
+ * is a third writer creating a lock in that instant; the window is a
+ * few syscalls wide and needs three writers racing on a dead lock.
  */
 static int
 fs_lock_takeover(struct ckpt_store *st, long pid, const struct stat *seen,
@@ -1187,7 +1197,8 @@ fs_lock_takeover(struct ckpt_store *st, long pid, const struct stat *seen,
 	int rootfd = fs(st)->rootfd;
 	struct stat sb;
 
-	snprintf(stale, sizeof(stale), "%s.stale.%ld", FS_LOCK_NAME, pid);
+	snprintf(stale, sizeof(stale), "%s.stale.%ld.%ld", FS_LOCK_NAME, pid,
+	    (long)getpid());
 	if (sys_rename(st->ctx, rootfd, FS_LOCK_NAME, rootfd, stale) != 0) {
 		if (errno == ENOENT)
 			return CKPT_OK;	/* another taker won */

@@ -635,6 +635,26 @@ DEFINE_TEST(test_store_excl_and_abort)
 		CHECK_STR(all, "B");
 		free(all);
 	}
+	/* two handles of one process writing one name at once */
+	{
+		struct ckpt_store *st2 = NULL;
+		struct ckpt_wfile *a = NULL, *b = NULL;
+
+		CHECK_OK(ckpt_store_open(ctx, ROOT, CKPT_STORE_RDWR, &st2,
+		    &err));
+		CHECK_OK(ckpt_store_create(st, "same", 0, &a, &err));
+		CHECK_OK(ckpt_store_create(st2, "same", 0, &b, &err));
+		CHECK_OK(ckpt_wfile_write(a, "a", 1, &err));
+		CHECK_OK(ckpt_wfile_write(b, "b", 1, &err));
+		CHECK_OK(ckpt_wfile_commit(a, &err));
+		CHECK_OK(ckpt_wfile_commit(b, &err));
+		CHECK_OK(ckpt_store_read_all(st, "same", 10, &all, &len,
+		    &err));
+		CHECK_STR(all, "b");
+		free(all);
+		CHECK_OK(ckpt_store_remove(st, "same", &err));
+		ckpt_store_close(st2);
+	}
 	/* abort leaves nothing: neither target nor temp */
 	CHECK_OK(ckpt_store_create(st, "commits/2", 0, &wf, &err));
 	CHECK_OK(ckpt_wfile_write(wf, "partial", 7, &err));
