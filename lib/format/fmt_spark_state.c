@@ -113,13 +113,18 @@ list_ids(struct ckpt *c, const char *dir, struct idlist *l,
 struct names {
 	char name[MAX_STORES_PER_OP][96];
 	int n;
+	int json_crc;	/* a visible "X.crc": Spark 4.1 (section 1.9) */
 };
 
 static int
 storenames_cb(void *arg, const struct ckpt_stat *e)
 {
 	struct names *nm = arg;
+	size_t n = strlen(e->name);
 
+	if (!e->is_dir && e->name[0] != '.' && n > 4 &&
+	    strcmp(e->name + n - 4, ".crc") == 0)
+		nm->json_crc = 1;
 	if (!e->is_dir || strcmp(e->name, "_metadata") == 0 ||
 	    e->name[0] == '.' || nm->n >= MAX_STORES_PER_OP ||
 	    strlen(e->name) >= sizeof(nm->name[0]))
@@ -333,6 +338,8 @@ spark_stores_load(struct ckpt *c, struct spark *sp, struct ckpt_error *err)
 			struct ckpt_error e2 = { 0 };
 			(void)ckpt_store_list(c->st, dir, CKPT_LIST_NAME, NULL,
 				storenames_cb, &nm, &e2);
+			if (nm.json_crc)
+				sp->has_json_crc = 1;
 		}
 		if (nm.n == 0) {
 			if (add_store(sp, ops->ids[i], "", op_name, parts,
