@@ -507,6 +507,8 @@ cmd_ls(struct cli *cli, int argc, char **argv)
 	if (rc != CKPT_OK)
 		goto out_close;
 	ls.info_ok = 1;
+	cli_verbose(cli, 1, "reading '%s' (%s, %s backend)", argv[0],
+		ls.info.kind, ckpt_store_backend(ckpt_get_store(ls.c)));
 	if (cli->json) {
 		cli_json_begin(cli, &ls.jw);
 		json_header(&ls, argv[0]);

@@ -240,6 +240,8 @@ cmd_verify(struct cli *cli, int argc, char **argv)
 	}
 	if (rc != CKPT_OK)
 		goto out_err;
+	cli_verbose(cli, 1, "verifying '%s' (%s backend)", v.path,
+		ckpt_store_backend(ckpt_get_store(c)));
 	report_start(&v, &o, subset);
 	rc = ckpt_verify(c, &o, on_problem, &v, &stats, &err);
 	cli_progress_done(cli);

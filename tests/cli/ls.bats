@@ -165,3 +165,14 @@ setup() {
 	run -0 --separate-stderr "$CKPT" ls "$CK"
 	[[ $output != *$'\033['* ]] || fail "colour into a pipe"
 }
+
+@test "ls: -v reports on stderr and leaves stdout alone" {
+	mkckpt "$CK" --batches 2 --keys 5 --partitions 1 --seed 8
+	run -0 --separate-stderr "$CKPT" ls "$CK"
+	local quiet=$output
+	run -0 --separate-stderr "$CKPT" ls -v "$CK"
+	[ "$output" = "$quiet" ]
+	[ "$stderr" = "ckpt ls: reading '$CK' (native v2, file backend)" ]
+	run -0 --separate-stderr "$CKPT" -v ls "$CK"
+	[ "$stderr" = "ckpt ls: reading '$CK' (native v2, file backend)" ]
+}
