@@ -29,13 +29,13 @@ struct cmd_struct {
  * file exists: uncomment the row when adding cmd/<verb>.c.
  */
 static const struct cmd_struct commands[] = {
-	/* { "diff", cmd_diff, "compare two checkpoints or two batches" }, */
+	{ "diff", cmd_diff, "compare two checkpoints or two batches" },
 	{ "inspect", cmd_inspect,
 		"show metadata, offsets, schema and decoded state" },
 	{ "ls", cmd_ls, "list batches, operators and leftover files" },
-	/* { "migrate", cmd_migrate,
-		"convert, relocate or rewrite a checkpoint" }, */
-	/* { "prune", cmd_prune, "delete old batches and leftovers" }, */
+	{ "migrate", cmd_migrate,
+		"convert, relocate or rewrite a checkpoint" },
+	{ "prune", cmd_prune, "delete old batches and leftovers" },
 	{ "restore-test", cmd_restore_test,
 		"kill and restore jobs, compare with a reference run" },
 	/* { "run", cmd_run, "run a job on the embedded engine" }, */

@@ -900,6 +900,9 @@ struct ckpt_migrate_opts {
 	int reset;		/* set-offsets: enum ckpt_offsets_reset */
 	const char *source;	/* --to-offset SOURCE=N: SOURCE (NULL all) */
 	int64_t value;		/* offset, shift, or time in ms */
+	const char *input;	/* set-offsets: the job's input file, for
+				 * positions only it can tell (latest,
+				 * time, line boundaries) */
 };
 struct ckpt_migrate_item {
 	const char *what;	/* "metadata", "state", "offsets", "batch" */
