@@ -84,6 +84,18 @@ main_usage(void)
 	return usage;
 }
 
+/* `ckpt --help CMD` (-h too) is `ckpt help CMD`, as in git. */
+static const struct cmd_struct *
+help_first(int argc, char **argv)
+{
+	int i, help = 0;
+
+	for (i = 1; i < argc && argv[i][0] == '-'; i++)
+		if (strcmp(argv[i], "--help") == 0 || strcmp(argv[i], "-h") == 0)
+			help = 1;
+	return help && i < argc ? find_command(argv[i]) : NULL;
+}
+
 static int
 run_command(struct cli *cli, const struct cmd_struct *c, int argc,
 	char **argv)
@@ -160,6 +172,13 @@ main(int argc, char **argv)
 	if (argc >= 2 && strcmp(argv[1], "__complete") == 0)
 		return complete(&cli, argc - 2, argv + 2);
 
+	c = help_first(argc, argv);
+	if (c != NULL) {
+		help_argv[0] = (char *)c->name;
+		help_argv[1] = "--help";
+		help_argv[2] = NULL;
+		return run_command(&cli, c, 2, help_argv);
+	}
 	n = opt_parse(&cli, argc, argv, no_opts, usage,
 		OPT_STOP_AT_NON_OPTION);
 	if (n == 0) {

@@ -206,7 +206,6 @@ static struct {
 static void
 on_progress(void *arg, const char *what, uint64_t done, uint64_t total)
 {
-	struct cli *cli = arg;
 	struct timespec now;
 	long ms;
 
@@ -217,12 +216,10 @@ on_progress(void *arg, const char *what, uint64_t done, uint64_t total)
 		return;
 	progress.last = now;
 	if (total > 0)
-		fprintf(stderr, "\r\033[Kckpt %s: %s %" PRIu64 "/%" PRIu64
-			" (%u%%)", cli->cmd ? cli->cmd : "", what, done, total,
-			(unsigned)(done * 100 / total));
+		fprintf(stderr, "\r\033[K%s %" PRIu64 "/%" PRIu64 " (%u%%)",
+			what, done, total, (unsigned)(done * 100 / total));
 	else
-		fprintf(stderr, "\r\033[Kckpt %s: %s %" PRIu64,
-			cli->cmd ? cli->cmd : "", what, done);
+		fprintf(stderr, "\r\033[K%s %" PRIu64, what, done);
 	progress.shown = 1;
 }
 

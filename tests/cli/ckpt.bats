@@ -70,6 +70,15 @@ load helpers
 	done
 }
 
+@test "ckpt: --help CMD is help CMD" {
+	run -0 --separate-stderr "$CKPT" ls --help
+	local a=$output
+	run -0 --separate-stderr "$CKPT" --help ls
+	[ "$a" = "$output" ]
+	run -0 --separate-stderr "$CKPT" -q -h ls
+	[ "$a" = "$output" ]
+}
+
 @test "ckpt: help of an unknown command exits 2" {
 	run -2 --separate-stderr "$CKPT" help nope
 	[[ $stderr == *"'nope' is not a ckpt command"* ]]

@@ -110,3 +110,13 @@ setup() {
 	run -3 script -qec "NO_COLOR=1 $CKPT verify --read-state $CK 2>/dev/null" /dev/null
 	[[ $output != *$'\033['* ]] || fail "colour despite NO_COLOR"
 }
+
+@test "verify: progress on stderr only when it is a terminal, not with -q" {
+	command -v script >/dev/null || skip "script(1) is not installed"
+	run -0 script -qec "$CKPT verify --read-state $CK >/dev/null" /dev/null
+	[[ $output == *$'\r\033[Kverify '[0-9]* ]] || fail "no progress: $output"
+	run -0 script -qec "$CKPT verify -q --read-state $CK >/dev/null" /dev/null
+	assert_output ""
+	run -0 --separate-stderr "$CKPT" verify --read-state "$CK"
+	[ -z "$stderr" ]
+}
