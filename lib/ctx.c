@@ -51,6 +51,12 @@ static const struct crash_point_def crash_points[] = {
 	    "prune has removed some of the files it planned to remove" },
 	{ "migrate.before_swap",
 	    "a migrated copy is verified but not yet swapped into place" },
+	{ "engine.mid_batch",
+	    "a batch's input is read, its operators have not run yet" },
+	{ "engine.before_checkpoint",
+	    "a batch ran; its state checkpoint has not started" },
+	{ "engine.after_checkpoint",
+	    "a batch's state files are written, its commit entry is not" },
 };
 
 #define NCRASH (sizeof(crash_points) / sizeof(crash_points[0]))
@@ -60,7 +66,9 @@ static const char *const crash_point_name_list[NCRASH + 1] = {
 	"store.before_dir_fsync", "commit.after_offsets",
 	"commit.after_state", "commit.before_entry", "commit.after_entry",
 	"output.after_write", "wal.mid_append", "wal.after_append",
-	"lock.takeover", "prune.mid_delete", "migrate.before_swap", NULL
+	"lock.takeover", "prune.mid_delete", "migrate.before_swap",
+	"engine.mid_batch", "engine.before_checkpoint",
+	"engine.after_checkpoint", NULL
 };
 
 static const char *const fault_op_names[CKPT_FOP_COUNT] = {

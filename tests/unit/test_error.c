@@ -145,7 +145,10 @@ DEFINE_TEST(test_error_crash_point_names)
 
 		CHECK(d != NULL && d[0] != '\0');
 	}
-	CHECK_EQ_INT(n, 14);
+	/* the name list and the description table agree */
+	CHECK_EQ_INT(n, 17);
+	CHECK(ckpt_crash_point_desc("store.before_dir_fsync") != NULL);
+	CHECK(ckpt_crash_point_desc("commit.before_entry") != NULL);
 	CHECK(ckpt_crash_point_desc("nope") == NULL);
 	CHECK(ckpt_crash_point_desc(NULL) == NULL);
 }
