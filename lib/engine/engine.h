@@ -80,6 +80,12 @@ struct eng_source_ops {
 	int (*wait)(struct eng_source *s, int64_t timeout_ms,
 	    struct ckpt_error *err);
 	/*
+	 * Wall-clock sources: the position after every line available now
+	 * (the end of the next batch).  NULL for logical-time sources.
+	 */
+	int (*avail)(struct eng_source *s, struct eng_pos *end,
+	    struct ckpt_error *err);
+	/*
 	 * Called once a state checkpoint at a batch whose start position
 	 * is keep has committed: the source may drop what lies before
 	 * keep (the socket deletes WAL segments).  May be NULL.
@@ -249,9 +255,6 @@ typedef int (*eng_stage_fn)(struct eng *e, const char *line, size_t len,
     int64_t time_ms, eng_emit_fn emit, const char **why,
     struct ckpt_error *err);
 
-/* The stateful operator types the engine provides. */
-enum eng_op_type { ENG_OP_REDUCE = 0, ENG_OP_WINDOW, ENG_OP_SESSION };
-
 /*
  * A stateful operator.  State is one eng_table per partition.  The
  * engine feeds records to add(), calls end_batch() after the last
@@ -276,7 +279,7 @@ struct eng_op_ops {
 
 extern const struct eng_op_ops eng_op_reduce;
 extern const struct eng_op_ops eng_op_window;
-extern const struct eng_op_ops eng_op_session;
+/* keyed state with a timeout: the session job's (lib/jobs/job_session.c) */
 
 /* flatMap: a text line to (word, 1) records split on blanks. */
 int eng_stage_words(struct eng *e, const char *line, size_t len,

@@ -1,0 +1,1388 @@
+/*
+ * engine.c - ckpt_run(): the batch loop, state checkpoints, recovery.
+ *
+ * getOrCreate (DESIGN.md section 4): if the checkpoint directory holds
+ * a checkpoint of this job, its stored configuration wins (a flag that
+ * contradicts it is refused with CKPT_E_CONFIG), the state is restored
+ * from the newest state checkpoint S at or before the restart point R,
+ * batches S+1..R are recomputed from the input positions their offsets
+ * and commit entries recorded (their committed output is compared, not
+ * rewritten), and the run continues with batch R+1.  Otherwise a new
+ * directory is created.
+ *
+ * A batch: begin_batch writes offsets/N (the input start and the batch
+ * time) before anything runs; lines are read and cut by logical time
+ * (batch k covers [start + k*interval, start + (k+1)*interval)), or by
+ * arrival for a wall-clock source; the job's stage and operator process
+ * them; every checkpoint interval (and at the end, and on a stop
+ * request) the state of each partition is written as a snapshot or a
+ * delta of the keys changed since the previous state checkpoint; the
+ * batch's output is written as output/N; the commit entry, carrying the
+ * input end position, makes it all durable at once.  Nothing written
+ * depends on the wall clock for logical-time sources, so the same input
+ * and configuration give byte-identical output and state.
+ *
+ * What this file does not do: parse input (sources), know what a job
+ * computes (stages and operators), lay out bytes (the native writer).
+ */
+#include <errno.h>
+#include <inttypes.h>
+#include <stdarg.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <time.h>
+
+#include "engine.h"
+#include "engine_json.h"
+#include "../jobs/job.h"
+
+#define OUT_PATH_FMT "output/%020" PRId64
+
+struct run {
+	struct eng e;
+	struct ckpt_run_result *res;
+	struct ckpt_nwriter *w;
+	struct ckpt *rd;		/* reader on the writer's store */
+	struct eng_source *src;
+	const char *url;
+	char dir_hint[300];
+	/* a line read ahead that belongs to a later batch */
+	char *pend;
+	size_t pend_len;
+	int pend_too_long;
+	int have_pend;
+	int64_t pend_time;
+	struct eng_pos pend_pos;	/* source position before it */
+	int src_done;
+	int64_t since_snapshot;		/* -1: the next checkpoint is full */
+	uint64_t dir_bytes;
+	int64_t prev_sched;
+	int sched_growth;
+	int64_t new_batches;
+	struct ckpt_buf out, json, kbuf, vbuf;
+	/* counters of the batch being run */
+	uint64_t b_in, b_malformed;
+	int64_t b_ckpt_ms;
+	uint64_t b_ckpt_bytes;
+	const char *b_ckpt_kind;
+};
+
+void
+ckpt_run_opts_init(struct ckpt_run_opts *o)
+{
+	memset(o, 0, sizeof(*o));
+	o->gen_skew_pct = -1;
+	o->gen_late_pct = -1;
+	o->gen_late_ms = -1;
+	o->gen_gap_ms = -1;
+	o->gen_start_ms = -1;
+}
+
+static int64_t
+now_ms(void)
+{
+	struct timespec ts;
+
+	clock_gettime(CLOCK_REALTIME, &ts);
+	return (int64_t)ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
+}
+
+static int64_t
+mono_ms(void)
+{
+	struct timespec ts;
+
+	clock_gettime(CLOCK_MONOTONIC, &ts);
+	return (int64_t)ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
+}
+
+static void
+sleep_ms(int64_t ms)
+{
+	struct timespec ts = { (time_t)(ms / 1000),
+		(long)(ms % 1000) * 1000000L };
+
+	nanosleep(&ts, NULL);
+}
+
+void
+eng_warn(struct eng *e, const char *fmt, ...)
+{
+	char msg[512];
+	va_list ap;
+
+	if (e->o->on_warning == NULL)
+		return;
+	va_start(ap, fmt);
+	vsnprintf(msg, sizeof(msg), fmt, ap);
+	va_end(ap);
+	e->o->on_warning(e->o->cb_arg, msg);
+}
+
+static int
+stopping(const struct run *r)
+{
+	return (r->e.o->stop != NULL && *r->e.o->stop != 0) ||
+	    ckpt_ctx_interrupted(r->e.ctx);
+}
+
+static int
+nomem(struct ckpt_error *err, const char *what)
+{
+	return ckpt_error_set(err, CKPT_E_NOMEM, "cannot %s: out of memory",
+	    what);
+}
+
+/* ------------------------------------------------------------------ */
+/* Parameters                                                           */
+/* ------------------------------------------------------------------ */
+
+static void
+fmt_dur(int64_t ms, char *buf, size_t len)
+{
+	ckpt_duration_format(ms, buf, len);
+}
+
+/*
+ * One parameter: the flag's value (0 = not given), the directory's (0 =
+ * none), the job's default.  A given value that contradicts the
+ * directory is a configuration error naming both.
+ */
+static int
+pick(struct run *r, const char *flag, int64_t given, int64_t stored,
+    int64_t *out, int is_dur, struct ckpt_error *err)
+{
+	char a[32], b[32];
+
+	if (given != 0 && stored != 0 && given != stored) {
+		if (is_dur) {
+			fmt_dur(stored, a, sizeof(a));
+			fmt_dur(given, b, sizeof(b));
+		} else {
+			snprintf(a, sizeof(a), "%" PRId64, stored);
+			snprintf(b, sizeof(b), "%" PRId64, given);
+		}
+		return ckpt_error_set(err, CKPT_E_CONFIG,
+		    "checkpoint '%s' was written with %s %s, not %s: use a new "
+		    "versioned directory (e.g. '%s') or 'ckpt migrate'",
+		    r->url, flag, a, b, r->dir_hint);
+	}
+	if (given != 0)
+		*out = given;
+	else if (stored != 0)
+		*out = stored;
+	return CKPT_OK;
+}
+
+/* Checks the parameters are usable; warns about unwise ones. */
+static int
+params_check(struct run *r, struct ckpt_error *err)
+{
+	struct eng_params *p = &r->e.p;
+	const struct job_def *j = r->e.job;
+	const struct ckpt_run_opts *o = r->e.o;
+	char a[32], b[32];
+
+	if (p->batch_ms <= 0)
+		return ckpt_error_set(err, CKPT_E_USAGE,
+		    "bad batch interval: it must be positive");
+	if (p->partitions < 1 || p->partitions > 65536)
+		return ckpt_error_set(err, CKPT_E_USAGE,
+		    "bad partition count %d: it must be between 1 and 65536",
+		    p->partitions);
+	if ((j->uses & JOB_USES_RATE) && p->rate <= 0)
+		return ckpt_error_set(err, CKPT_E_USAGE,
+		    "bad rate %" PRId64 ": it must be positive", p->rate);
+	if (p->format_version != 1 && p->format_version != 2)
+		return ckpt_error_set(err, CKPT_E_USAGE,
+		    "bad format version %d: ckpt writes versions 1 and 2",
+		    p->format_version);
+	if (p->snapshot_every < 1)
+		return ckpt_error_set(err, CKPT_E_USAGE,
+		    "bad --snapshot-every %d: it must be at least 1",
+		    p->snapshot_every);
+	if (j->uses & JOB_USES_WINDOW) {
+		fmt_dur(p->slide_ms, a, sizeof(a));
+		fmt_dur(p->batch_ms, b, sizeof(b));
+		if (p->slide_ms <= 0 || p->slide_ms % p->batch_ms != 0)
+			return ckpt_error_set(err, CKPT_E_CONFIG,
+			    "slide %s is not a multiple of the batch interval "
+			    "%s: a window can only move by whole batches", a,
+			    b);
+		if (p->window_ms <= 0 || p->window_ms % p->slide_ms != 0) {
+			fmt_dur(p->window_ms, b, sizeof(b));
+			return ckpt_error_set(err, CKPT_E_CONFIG,
+			    "window %s is not a multiple of the slide %s: the "
+			    "inverse function removes whole slides", b, a);
+		}
+	}
+	if ((j->uses & JOB_USES_TIMEOUT) && p->timeout_ms <= 0)
+		return ckpt_error_set(err, CKPT_E_USAGE,
+		    "bad timeout: it must be positive");
+	if ((j->uses & JOB_USES_ACTIONS) &&
+	    (p->max_actions < 0 || p->max_actions > 100000))
+		return ckpt_error_set(err, CKPT_E_USAGE,
+		    "bad --max-actions %" PRId64 ": it must be 0..100000",
+		    p->max_actions);
+	if (o->checkpoint_ms != 0) {
+		fmt_dur(o->checkpoint_ms, a, sizeof(a));
+		fmt_dur(p->batch_ms, b, sizeof(b));
+		if (o->checkpoint_ms < 0 || o->checkpoint_ms % p->batch_ms)
+			return ckpt_error_set(err, CKPT_E_CONFIG,
+			    "checkpoint interval %s is not a multiple of the "
+			    "batch interval %s: state can only be "
+			    "checkpointed between batches", a, b);
+		p->ckpt_every = o->checkpoint_ms / p->batch_ms;
+	} else if (o->checkpoint_batches != 0) {
+		p->ckpt_every = o->checkpoint_batches;
+	}
+	if (p->ckpt_every < 1)
+		return ckpt_error_set(err, CKPT_E_USAGE,
+		    "bad checkpoint interval: it must be at least one batch");
+	if ((j->uses & JOB_USES_WINDOW) &&
+	    (p->ckpt_every * p->batch_ms) % p->slide_ms != 0) {
+		fmt_dur(p->ckpt_every * p->batch_ms, a, sizeof(a));
+		fmt_dur(p->slide_ms, b, sizeof(b));
+		return ckpt_error_set(err, CKPT_E_CONFIG,
+		    "checkpoint interval %s is not a multiple of the slide %s: "
+		    "a windowed state must be checkpointed at slide "
+		    "boundaries, as Spark requires", a, b);
+	}
+	if (p->ckpt_every < 5 || p->ckpt_every > 10) {
+		fmt_dur(p->ckpt_every * p->batch_ms, a, sizeof(a));
+		eng_warn(&r->e, "checkpoint interval %s is %" PRId64 "x the "
+		    "batch interval; 5-10x is recommended (%s)", a,
+		    p->ckpt_every, p->ckpt_every < 5 ?
+		    "more often costs I/O on every few batches" :
+		    "less often makes recovery replay more batches");
+	}
+	return CKPT_OK;
+}
+
+/* Suggested versioned directory name for messages: "<dir>-v2". */
+static void
+make_hint(struct run *r)
+{
+	size_t n = strlen(r->url);
+
+	while (n > 1 && r->url[n - 1] == '/')
+		n--;
+	snprintf(r->dir_hint, sizeof(r->dir_hint), "%.*s-v2", (int)n,
+	    r->url);
+}
+
+/*
+ * Reads the stored job of an existing directory and merges parameters:
+ * flags > directory > job defaults.  *resumed says whether one exists.
+ */
+static int
+params_resolve(struct run *r, char **id, int *resumed,
+    struct ckpt_error *err)
+{
+	const struct ckpt_run_opts *o = r->e.o;
+	const struct job_def *j = r->e.job;
+	struct eng_params st = { 0 };
+	struct ckpt_error lerr = { 0 };
+	struct ckpt_job_desc d;
+	struct ckpt *c = NULL;
+	int rc = CKPT_OK;
+	int64_t v;
+
+	r->e.p = j->defaults;
+	*resumed = 0;
+	*id = NULL;
+	if (ckpt_open(r->e.ctx, r->url, &c, &lerr) != CKPT_OK) {
+		if (lerr.kind == CKPT_E_NOTFOUND || lerr.kind == CKPT_E_NOTCKPT)
+			goto flags_only;
+		*err = lerr;
+		return CKPT_FAILED;
+	}
+	if (ckpt_native_job(c, &d, err) != CKPT_OK) {
+		rc = CKPT_FAILED;
+		goto out;
+	}
+	*resumed = 1;
+	if (d.job == NULL || strcmp(d.job, j->name) != 0) {
+		rc = ckpt_error_set(err, CKPT_E_CONFIG,
+		    "checkpoint '%s' was written by job '%s', not '%s': use a "
+		    "new versioned directory (e.g. '%s') or 'ckpt migrate'",
+		    r->url, d.job ? d.job : "?", j->name, r->dir_hint);
+		goto out;
+	}
+	if (eng_config_parse(d.config_json, &st, err) != CKPT_OK) {
+		rc = CKPT_FAILED;
+		goto out;
+	}
+	if (d.nops >= 1)
+		st.partitions = d.ops[0].partitions;
+	st.format_version = d.format_version;
+	st.snapshot_every = d.snapshot_every;
+	if (d.id != NULL)
+		*id = strdup(d.id);
+	if (pick(r, "--batch-interval", o->batch_ms, st.batch_ms,
+	    &r->e.p.batch_ms, 1, err) != 0 ||
+	    pick(r, "--rate", o->rate, st.rate, &r->e.p.rate, 0, err) != 0 ||
+	    pick(r, "--window", o->window_ms, st.window_ms,
+	    &r->e.p.window_ms, 1, err) != 0 ||
+	    pick(r, "--slide", o->slide_ms, st.slide_ms, &r->e.p.slide_ms, 1,
+	    err) != 0 ||
+	    pick(r, "--timeout", o->timeout_ms, st.timeout_ms,
+	    &r->e.p.timeout_ms, 1, err) != 0 ||
+	    pick(r, "--max-actions", o->max_actions, st.max_actions,
+	    &r->e.p.max_actions, 0, err) != 0 ||
+	    pick(r, "--partitions", o->partitions, st.partitions, &v, 0,
+	    err) != 0 ||
+	    pick(r, "--format-version", o->format_version, st.format_version,
+	    &v, 0, err) != 0) {
+		rc = CKPT_FAILED;
+		goto out;
+	}
+	r->e.p.partitions = st.partitions;
+	r->e.p.format_version = st.format_version;
+	if (st.ckpt_every > 0)
+		r->e.p.ckpt_every = st.ckpt_every;
+	if (st.snapshot_every > 0)
+		r->e.p.snapshot_every = st.snapshot_every;
+	if (o->snapshot_every != 0)
+		r->e.p.snapshot_every = o->snapshot_every;
+	goto out;
+
+flags_only:
+	if (o->batch_ms)
+		r->e.p.batch_ms = o->batch_ms;
+	if (o->rate)
+		r->e.p.rate = o->rate;
+	if (o->window_ms)
+		r->e.p.window_ms = o->window_ms;
+	if (o->slide_ms)
+		r->e.p.slide_ms = o->slide_ms;
+	if (o->timeout_ms)
+		r->e.p.timeout_ms = o->timeout_ms;
+	if (o->max_actions)
+		r->e.p.max_actions = o->max_actions;
+	if (o->partitions)
+		r->e.p.partitions = o->partitions;
+	if (o->format_version)
+		r->e.p.format_version = o->format_version;
+	if (o->snapshot_every)
+		r->e.p.snapshot_every = o->snapshot_every;
+out:
+	ckpt_close(c);
+	return rc;
+}
+
+/* XXH3 of the job's operator graph, as 16 hex digits. */
+static void
+fingerprint(const struct job_def *j, char out[17])
+{
+	uint64_t h = eng_hash(j->graph, strlen(j->graph));
+
+	snprintf(out, 17, "%016" PRIx64, h);
+}
+
+/* ------------------------------------------------------------------ */
+/* Directory size (metrics)                                             */
+/* ------------------------------------------------------------------ */
+
+struct du {
+	struct ckpt_store *st;
+	char dir[1024];
+	uint64_t bytes;
+	struct ckpt_error *err;
+	int failed;
+};
+
+static int
+du_cb(void *arg, const struct ckpt_stat *ent)
+{
+	struct du *d = arg;
+
+	if (ent->is_dir) {
+		size_t n = strlen(d->dir);
+
+		if (n + strlen(ent->name) + 2 >= sizeof(d->dir))
+			return 0;
+		snprintf(d->dir + n, sizeof(d->dir) - n, "%s%s",
+		    n ? "/" : "", ent->name);
+		if (ckpt_store_list(d->st, d->dir, CKPT_LIST_NAME, NULL,
+		    du_cb, d, d->err) != CKPT_OK)
+			d->failed = 1;
+		d->dir[n] = '\0';
+		return d->failed;
+	}
+	d->bytes += ent->size;
+	return 0;
+}
+
+static uint64_t
+dir_size(struct ckpt_store *st)
+{
+	struct ckpt_error err = { 0 };
+	struct du d = { .st = st, .err = &err };
+
+	ckpt_store_list(st, "", CKPT_LIST_NAME, NULL, du_cb, &d, &err);
+	return d.bytes;
+}
+
+/* ------------------------------------------------------------------ */
+/* State checkpoints and restore                                        */
+/* ------------------------------------------------------------------ */
+
+struct skey {
+	const uint8_t *k;
+	size_t klen;
+	struct eng_entry *e;
+	size_t off;
+};
+
+static int
+skey_cmp(const void *a, const void *b)
+{
+	const struct skey *x = a, *y = b;
+	size_t n = x->klen < y->klen ? x->klen : y->klen;
+	int c = memcmp(x->k, y->k, n);
+
+	if (c != 0)
+		return c;
+	return (x->klen > y->klen) - (x->klen < y->klen);
+}
+
+/*
+ * Writes one partition's state file: every live key (snapshot) or the
+ * keys changed since the last checkpoint (delta: puts and tombstones),
+ * in ascending order of their encoded bytes.
+ */
+static int
+write_partition(struct run *r, int p, int delta, struct ckpt_error *err)
+{
+	struct eng_table *t = &r->e.parts[p];
+	struct ckpt_swriter *sw = NULL;
+	struct skey *v = NULL;
+	size_t n = 0, cap = delta ? t->ndirty : t->live;
+	int rc = CKPT_FAILED;
+
+	if (cap > 0 && (v = malloc(cap * sizeof(*v))) == NULL)
+		return nomem(err, "write a state checkpoint");
+	r->kbuf.len = 0;
+	if (delta) {
+		for (size_t i = 0; i < t->ndirty; i++) {
+			struct eng_entry *en = t->dirty[i];
+
+			if ((en->flags & ENG_E_DELETED) &&
+			    !(en->flags & ENG_E_PERSISTED))
+				continue;
+			v[n].e = en;
+			v[n].off = r->kbuf.len;
+			if (ckpt_enc_string(&r->kbuf, en->key, en->klen) != 0)
+				goto enomem;
+			v[n].klen = r->kbuf.len - v[n].off;
+			n++;
+		}
+	} else {
+		for (size_t i = 0; i < t->cap; i++) {
+			struct eng_entry *en = t->slots[i];
+
+			if (en == NULL || (en->flags & ENG_E_DELETED))
+				continue;
+			v[n].e = en;
+			v[n].off = r->kbuf.len;
+			if (ckpt_enc_string(&r->kbuf, en->key, en->klen) != 0)
+				goto enomem;
+			v[n].klen = r->kbuf.len - v[n].off;
+			n++;
+		}
+	}
+	for (size_t i = 0; i < n; i++)
+		v[i].k = r->kbuf.data + v[i].off;
+	if (n > 1)
+		qsort(v, n, sizeof(*v), skey_cmp);
+	if (ckpt_nwriter_state_open(r->w, 0, p, delta ? CKPT_STATE_DELTA :
+	    CKPT_STATE_SNAPSHOT, &sw, err) != CKPT_OK)
+		goto out;
+	for (size_t i = 0; i < n; i++) {
+		struct eng_entry *en = v[i].e;
+
+		if (en->flags & ENG_E_DELETED) {
+			if (ckpt_swriter_del(sw, v[i].k, v[i].klen, err) != 0)
+				goto out_sw;
+			continue;
+		}
+		r->vbuf.len = 0;
+		if (r->e.op->encode(&r->e, en, &r->vbuf) != 0)
+			goto enomem_sw;
+		if (ckpt_swriter_put(sw, v[i].k, v[i].klen, r->vbuf.data,
+		    r->vbuf.len, err) != CKPT_OK)
+			goto out_sw;
+	}
+	rc = ckpt_swriter_finish(sw, err);
+	sw = NULL;
+	goto out;
+enomem_sw:
+	nomem(err, "write a state checkpoint");
+out_sw:
+	ckpt_swriter_finish(sw, NULL);
+	goto out;
+enomem:
+	nomem(err, "write a state checkpoint");
+out:
+	free(v);
+	return rc;
+}
+
+static int
+write_state(struct run *r, struct ckpt_error *err)
+{
+	int delta = r->e.p.format_version >= 2 && r->since_snapshot >= 0 &&
+	    r->since_snapshot + 1 < r->e.p.snapshot_every;
+	int64_t t0 = mono_ms();
+
+	ckpt_crash_point(r->e.ctx, "engine.before_checkpoint");
+	for (int p = 0; p < r->e.p.partitions; p++)
+		if (write_partition(r, p, delta, err) != CKPT_OK)
+			return CKPT_FAILED;
+	r->b_ckpt_kind = delta ? "delta" : "snapshot";
+	r->b_ckpt_ms = mono_ms() - t0;
+	ckpt_crash_point(r->e.ctx, "engine.after_checkpoint");
+	return CKPT_OK;
+}
+
+/* Loads partition p's records at state batch sb into the tables. */
+static int
+restore_partition(struct run *r, int p, int64_t sb, struct ckpt_error *err)
+{
+	struct ckpt_state_iter *it = NULL;
+	struct ckpt_record rec;
+	int rc;
+
+	if (ckpt_state_open(r->rd, 0, p, sb, 0, &it, err) != CKPT_OK)
+		return CKPT_FAILED;
+	while ((rc = ckpt_state_next(it, &rec, err)) == CKPT_OK) {
+		struct ckpt_dec d = { rec.key, rec.key + rec.key_len,
+			rec.key };
+		struct eng_entry *en;
+		const char *k;
+		size_t kl;
+		uint64_t h;
+
+		if (rec.value == NULL)
+			continue;
+		if (ckpt_dec_string(&d, &k, &kl, err) != CKPT_OK)
+			break;
+		h = eng_hash(k, kl);
+		en = eng_table_upsert(eng_part(&r->e, h), k, kl, h, NULL);
+		if (en == NULL) {
+			rc = nomem(err, "restore the state");
+			break;
+		}
+		if (r->e.op->decode(&r->e, en, rec.value, rec.value_len,
+		    err) != CKPT_OK) {
+			rc = CKPT_FAILED;
+			break;
+		}
+		en->flags |= ENG_E_PERSISTED;
+	}
+	ckpt_state_close(it);
+	return rc == CKPT_EOF ? CKPT_OK : CKPT_FAILED;
+}
+
+/* ------------------------------------------------------------------ */
+/* Batches                                                              */
+/* ------------------------------------------------------------------ */
+
+static int
+read_entry(struct run *r, const char *dir, int64_t batch, char **text,
+    struct ckpt_error *err)
+{
+	char path[64];
+	size_t len;
+
+	snprintf(path, sizeof(path), "%s/%020" PRId64, dir, batch);
+	return ckpt_native_read_file(r->rd, path, text, &len, err);
+}
+
+static int
+load_batch(struct run *r, int64_t batch, int committed,
+    struct eng_batch_info *bi, struct ckpt_error *err)
+{
+	char *text = NULL;
+	char path[64];
+	int rc;
+
+	memset(bi, 0, sizeof(*bi));
+	snprintf(path, sizeof(path), "offsets/%020" PRId64, batch);
+	if (read_entry(r, "offsets", batch, &text, err) != CKPT_OK)
+		return CKPT_FAILED;
+	rc = eng_parse_offsets(text, path, bi, err);
+	free(text);
+	if (rc != CKPT_OK || !committed)
+		return rc;
+	snprintf(path, sizeof(path), "commits/%020" PRId64, batch);
+	if (read_entry(r, "commits", batch, &text, err) != CKPT_OK)
+		return CKPT_FAILED;
+	rc = eng_parse_commit(text, path, bi, err);
+	free(text);
+	return rc;
+}
+
+static int
+line_time(struct run *r, const char *data, size_t len, uint64_t rec,
+    int64_t *t)
+{
+	if (!r->e.job->timed) {
+		*t = r->e.start_ms + (int64_t)(rec * 1000 /
+		    (uint64_t)r->e.p.rate);
+		return 0;
+	}
+	if (eng_event_time(data, len, t) != 0) {
+		*t = INT64_MIN;	/* malformed: stays in the current batch */
+		return -1;
+	}
+	return 0;
+}
+
+static int
+stash(struct run *r, const struct eng_line *ln, const struct eng_pos *before,
+    int64_t t, struct ckpt_error *err)
+{
+	if (r->pend == NULL && (r->pend = malloc(ENG_LINE_MAX + 1)) == NULL)
+		return nomem(err, "read input");
+	if (ln->data != r->pend)
+		memcpy(r->pend, ln->data, ln->len);
+	r->pend_len = ln->len;
+	r->pend_too_long = ln->too_long;
+	r->pend_time = t;
+	r->pend_pos = *before;
+	r->have_pend = 1;
+	return CKPT_OK;
+}
+
+/* The emit function the stage hands records to: the operator's add. */
+static int
+emit_op(struct eng *e, const struct eng_rec *rec, struct ckpt_error *err)
+{
+	return e->op->add(e, rec, err);
+}
+
+static int
+process_line(struct run *r, const struct eng_line *ln, int64_t t,
+    struct ckpt_error *err)
+{
+	const char *why = NULL;
+	int rc;
+
+	r->b_in++;
+	if (ln->too_long) {
+		why = "line longer than 1 MiB";
+		rc = 1;
+	} else {
+		rc = r->e.job->stage(&r->e, ln->data, ln->len, t, emit_op,
+		    &why, err);
+	}
+	if (rc < 0)
+		return CKPT_FAILED;
+	if (rc == 0)
+		return CKPT_OK;
+	r->b_malformed++;
+	if (r->e.o->strict)
+		return ckpt_error_set(err, CKPT_E_FORMAT,
+		    "malformed input line %" PRIu64 " in batch %" PRId64
+		    ": %s", r->src->pos.rec, r->e.batch, why);
+	eng_warn(&r->e, "malformed input line %" PRIu64 " in batch %" PRId64
+	    " skipped: %s", r->src->pos.rec, r->e.batch, why);
+	return CKPT_OK;
+}
+
+/*
+ * Reads and processes the lines of the current batch.  With end set,
+ * exactly the lines before end (replay, wall clock); otherwise the
+ * lines whose time is before the batch's end, stashing the first line
+ * past it.  *endpos receives the input position after the batch.
+ */
+static int
+read_batch(struct run *r, const struct eng_pos *end, struct eng_pos *endpos,
+    struct ckpt_error *err)
+{
+	struct eng_source *s = r->src;
+	int64_t idle_since = -1;
+	struct eng_line ln;
+	struct eng_pos before;
+	int64_t t;
+	int done, rc;
+
+	for (;;) {
+		if (end != NULL && s->pos.rec >= end->rec)
+			break;
+		if (r->have_pend && end == NULL) {
+			if (r->pend_time >= r->e.batch_end_ms) {
+				*endpos = r->pend_pos;
+				return CKPT_OK;
+			}
+			ln.data = r->pend;
+			ln.len = r->pend_len;
+			ln.too_long = r->pend_too_long;
+			r->have_pend = 0;
+			if (process_line(r, &ln, r->pend_time, err) != 0)
+				return CKPT_FAILED;
+			continue;
+		}
+		before = s->pos;
+		rc = s->ops->next(s, &ln, &done, err);
+		if (rc < 0)
+			return CKPT_FAILED;
+		if (rc == CKPT_EOF) {
+			if (done) {
+				r->src_done = 1;
+				if (end != NULL)
+					return ckpt_error_set(err,
+					    CKPT_E_CONFIG, "cannot replay "
+					    "batch %" PRId64 ": the input "
+					    "ends before line %" PRIu64
+					    " (was it truncated or "
+					    "replaced?)", r->e.batch,
+					    end->rec);
+				break;
+			}
+			if (end == NULL && stopping(r))
+				break;
+			if (idle_since < 0)
+				idle_since = mono_ms();
+			else if (end == NULL && mono_ms() - idle_since >=
+			    r->e.o->idle_flush_ms)
+				break;
+			if (s->ops->wait != NULL) {
+				if (s->ops->wait(s, 50, err) != CKPT_OK)
+					return CKPT_FAILED;
+			} else {
+				sleep_ms(20);
+			}
+			continue;
+		}
+		idle_since = -1;
+		line_time(r, ln.data, ln.len, before.rec, &t);
+		if (end == NULL && t >= r->e.batch_end_ms) {
+			if (stash(r, &ln, &before, t, err) != CKPT_OK)
+				return CKPT_FAILED;
+			*endpos = before;
+			return CKPT_OK;
+		}
+		if (process_line(r, &ln, t, err) != CKPT_OK)
+			return CKPT_FAILED;
+	}
+	*endpos = s->pos;
+	return CKPT_OK;
+}
+
+static void
+emit_metrics(struct run *r, int64_t batch, int64_t time_ms, int64_t sched,
+    int64_t proc, int replayed)
+{
+	struct ckpt_run_metrics m = { 0 };
+	uint64_t keys = 0;
+
+	for (int p = 0; p < r->e.p.partitions; p++)
+		keys += r->e.parts[p].live;
+	if (!replayed && sched > 0 && sched > r->prev_sched) {
+		if (++r->sched_growth == 3)
+			eng_warn(&r->e, "scheduling delay has grown for 3 "
+			    "batches in a row (now %" PRId64 " ms at batch %"
+			    PRId64 "): batches take longer than the batch "
+			    "interval", sched, batch);
+	} else {
+		r->sched_growth = 0;
+	}
+	r->prev_sched = sched;
+	if (r->e.o->on_metrics == NULL)
+		return;
+	m.batch = batch;
+	m.batch_time_ms = time_ms;
+	m.records_in = r->b_in;
+	m.records_out = r->e.batch_out;
+	m.malformed = r->b_malformed;
+	m.scheduling_delay_ms = sched;
+	m.processing_delay_ms = proc;
+	m.checkpoint_ms = r->b_ckpt_kind ? r->b_ckpt_ms : -1;
+	m.checkpoint_bytes = r->b_ckpt_bytes;
+	m.dir_bytes = r->dir_bytes;
+	m.state_keys = keys;
+	m.replayed = replayed;
+	m.checkpoint_kind = r->b_ckpt_kind;
+	r->e.o->on_metrics(r->e.o->cb_arg, &m);
+}
+
+/* Compares a recomputed batch output with the committed one. */
+static int
+compare_output(struct run *r, int64_t batch, struct ckpt_error *err)
+{
+	char path[64], *data = NULL;
+	struct ckpt_error lerr = { 0 };
+	size_t len = 0;
+	int same;
+
+	snprintf(path, sizeof(path), OUT_PATH_FMT, batch);
+	if (ckpt_native_read_file(r->rd, path, &data, &len, &lerr) !=
+	    CKPT_OK) {
+		if (lerr.kind != CKPT_E_NOTFOUND) {
+			*err = lerr;
+			return CKPT_FAILED;
+		}
+		len = 0;
+	}
+	same = len == r->out.len && (len == 0 ||
+	    memcmp(data, r->out.data, len) == 0);
+	free(data);
+	if (!same)
+		return ckpt_error_set(err, CKPT_E_CONFIG,
+		    "cannot replay batch %" PRId64 ": its output differs from "
+		    "the committed '%s' (did the input change?)", batch, path);
+	return CKPT_OK;
+}
+
+static void
+batch_reset(struct run *r, int64_t batch, int64_t time_ms)
+{
+	r->e.batch = batch;
+	r->e.batch_start_ms = time_ms;
+	r->e.batch_end_ms = time_ms + r->e.p.batch_ms;
+	r->e.batch_out = 0;
+	r->out.len = 0;
+	r->b_in = 0;
+	r->b_malformed = 0;
+	r->b_ckpt_kind = NULL;
+	r->b_ckpt_ms = 0;
+	r->b_ckpt_bytes = 0;
+}
+
+/* Recomputes committed batch `batch` from its recorded input range. */
+static int
+replay_batch(struct run *r, int64_t batch, struct ckpt_error *err)
+{
+	struct eng_batch_info bi;
+	struct eng_pos endpos;
+	int64_t t0 = mono_ms();
+
+	if (load_batch(r, batch, 1, &bi, err) != CKPT_OK)
+		return CKPT_FAILED;
+	batch_reset(r, batch, bi.time_ms);
+	r->e.start_ms = bi.start_ms;
+	if (r->src->ops->seek(r->src, &bi.start, err) != CKPT_OK)
+		return CKPT_FAILED;
+	r->have_pend = 0;
+	if (read_batch(r, &bi.end, &endpos, err) != CKPT_OK)
+		return CKPT_FAILED;
+	ckpt_crash_point(r->e.ctx, "engine.mid_batch");
+	if (r->e.op->end_batch(&r->e, batch, &r->out, err) != CKPT_OK)
+		return CKPT_FAILED;
+	if (compare_output(r, batch, err) != CKPT_OK)
+		return CKPT_FAILED;
+	r->res->batches_replayed++;
+	emit_metrics(r, batch, bi.time_ms, 0, mono_ms() - t0, 1);
+	return CKPT_OK;
+}
+
+static int
+commit_extra(struct run *r, const struct eng_pos *endpos)
+{
+	struct ckpt_buf *b = &r->json;
+
+	b->len = 0;
+	if (ckpt_buf_append(b, "{\"end\":", 7) != 0 ||
+	    eng_pos_json(b, endpos) != 0 ||
+	    eng_buf_printf(b, ",\"records_in\":%" PRIu64 ",\"records_out\":%"
+	    PRIu64 ",\"malformed\":%" PRIu64, r->b_in, r->e.batch_out,
+	    r->b_malformed) != 0)
+		return -1;
+	if (r->b_ckpt_kind != NULL && eng_buf_printf(b, ",\"checkpoint\":"
+	    "{\"kind\":\"%s\",\"since_snapshot\":%" PRId64 "}",
+	    r->b_ckpt_kind, r->since_snapshot) != 0)
+		return -1;
+	return ckpt_buf_append(b, "}", 2);
+}
+
+/* After a commit: sizes for the metrics, WAL release after state. */
+static void
+account_commit(struct run *r, int64_t batch, const struct eng_pos *start)
+{
+	struct ckpt_error lerr = { 0 };
+	struct eng_batch_info bi;
+	struct ckpt_stat sb;
+	char path[64];
+	char *text = NULL;
+	size_t len;
+
+	snprintf(path, sizeof(path), "commits/%020" PRId64, batch);
+	if (ckpt_native_read_file(r->rd, path, &text, &len, &lerr) ==
+	    CKPT_OK && eng_parse_commit(text, path, &bi, &lerr) == CKPT_OK) {
+		r->dir_bytes += bi.files_bytes;
+		r->b_ckpt_bytes = bi.state_bytes;
+	}
+	free(text);
+	if (ckpt_store_stat(ckpt_nwriter_store(r->w), path, &sb, &lerr) ==
+	    CKPT_OK)
+		r->dir_bytes += sb.size;
+	if (r->b_ckpt_kind != NULL && r->src->ops->release != NULL) {
+		ckpt_error_clear(&lerr);
+		if (r->src->ops->release(r->src, start, &lerr) != CKPT_OK)
+			eng_warn(&r->e, "%s", lerr.msg);
+	}
+}
+
+/*
+ * Runs batch `batch` as a new (or re-planned) batch: offsets, lines,
+ * operator, state (when due), output, commit.  *last tells whether the
+ * run ends after it.
+ */
+static int
+run_batch(struct run *r, int64_t batch, int64_t time_ms, int *last,
+    struct ckpt_error *err)
+{
+	struct eng_pos start = r->have_pend ? r->pend_pos : r->src->pos;
+	struct eng_pos end, endpos;
+	int64_t t0 = mono_ms(), sched = 0;
+	int wall = r->src->wall_clock, due;
+	char path[64];
+
+	batch_reset(r, batch, time_ms);
+	if (wall) {
+		int64_t deadline = time_ms + r->e.p.batch_ms;
+
+		while (!stopping(r) && now_ms() < deadline) {
+			if (r->src->ops->wait(r->src, deadline - now_ms(),
+			    err) != CKPT_OK)
+				return CKPT_FAILED;
+		}
+		sched = now_ms() - deadline;
+		if (sched < 0)
+			sched = 0;
+		t0 = mono_ms();
+		if (r->src->ops->avail(r->src, &end, err) != CKPT_OK)
+			return CKPT_FAILED;
+	}
+	r->json.len = 0;
+	if (eng_buf_printf(&r->json, "{\"source\":\"%s\",\"start_ms\":%"
+	    PRId64 ",\"batch_ms\":%" PRId64 ",\"start\":",
+	    r->src->ops->name, r->e.start_ms, r->e.p.batch_ms) != 0 ||
+	    eng_pos_json(&r->json, &start) != 0 ||
+	    (wall && (ckpt_buf_append(&r->json, ",\"end\":", 7) != 0 ||
+	    eng_pos_json(&r->json, &end) != 0)) ||
+	    ckpt_buf_append(&r->json, "}", 2) != 0)
+		return nomem(err, "plan a batch");
+	if (ckpt_nwriter_begin_batch(r->w, batch, time_ms,
+	    (char *)r->json.data, err) != CKPT_OK)
+		return CKPT_FAILED;
+	if (read_batch(r, wall ? &end : NULL, &endpos, err) != CKPT_OK)
+		return CKPT_FAILED;
+	ckpt_crash_point(r->e.ctx, "engine.mid_batch");
+	if (r->e.op->end_batch(&r->e, batch, &r->out, err) != CKPT_OK)
+		return CKPT_FAILED;
+	r->new_batches++;
+	*last = (r->src_done && !r->have_pend) || stopping(r) ||
+	    (r->e.o->max_batches > 0 &&
+	    r->new_batches >= r->e.o->max_batches);
+	due = *last || (batch + 1) % r->e.p.ckpt_every == 0;
+	if (due) {
+		if (write_state(r, err) != CKPT_OK)
+			return CKPT_FAILED;
+		r->since_snapshot = strcmp(r->b_ckpt_kind, "delta") == 0 ?
+		    r->since_snapshot + 1 : 0;
+	}
+	if (r->out.len > 0) {
+		snprintf(path, sizeof(path), OUT_PATH_FMT, batch);
+		if (ckpt_nwriter_file(r->w, path, r->out.data, r->out.len,
+		    err) != CKPT_OK)
+			return CKPT_FAILED;
+		ckpt_crash_point(r->e.ctx, "output.after_write");
+	}
+	if (commit_extra(r, &endpos) != 0)
+		return nomem(err, "commit a batch");
+	if (ckpt_nwriter_commit(r->w, (char *)r->json.data, err) != CKPT_OK)
+		return CKPT_FAILED;
+	if (due)
+		for (int p = 0; p < r->e.p.partitions; p++)
+			eng_table_checkpointed(&r->e.parts[p],
+			    r->e.op->free_ext);
+	account_commit(r, batch, &start);
+	if (r->res->first_new_batch == CKPT_NONE)
+		r->res->first_new_batch = batch;
+	r->res->last_batch = batch;
+	r->res->batches_run++;
+	r->res->records_in += r->b_in;
+	r->res->malformed += r->b_malformed;
+	if (r->e.o->on_output != NULL && r->out.len > 0)
+		r->e.o->on_output(r->e.o->cb_arg, batch, r->out.data,
+		    r->out.len);
+	emit_metrics(r, batch, time_ms, sched, mono_ms() - t0, 0);
+	return CKPT_OK;
+}
+
+/*
+ * Logical start time of a new timed job: the first valid event time,
+ * aligned down to the slide (window) or the batch interval.  Reads
+ * ahead, then seeks back.  *found 0 when no line is there yet.
+ */
+static int
+find_start(struct run *r, int *found, struct ckpt_error *err)
+{
+	struct eng_source *s = r->src;
+	struct eng_pos here = s->pos;
+	int64_t align = r->e.p.batch_ms, t = 0;
+	struct eng_line ln;
+	int done, rc;
+
+	*found = 0;
+	if (!r->e.job->timed || s->wall_clock) {
+		r->e.start_ms = 0;
+		*found = 1;
+		return CKPT_OK;
+	}
+	if (r->e.job->uses & JOB_USES_WINDOW)
+		align = r->e.p.slide_ms;
+	if (r->have_pend && r->pend_time != INT64_MIN) {
+		t = r->pend_time;
+	} else {
+		for (;;) {
+			rc = s->ops->next(s, &ln, &done, err);
+			if (rc < 0)
+				return CKPT_FAILED;
+			if (rc == CKPT_EOF) {
+				if (!done)	/* no valid line yet: wait */
+					return s->ops->seek(s, &here, err);
+				t = 0;	/* no valid time in the input */
+				break;
+			}
+			if (!ln.too_long &&
+			    eng_event_time(ln.data, ln.len, &t) == 0)
+				break;
+		}
+		if (s->ops->seek(s, &here, err) != CKPT_OK)
+			return CKPT_FAILED;
+	}
+	r->e.start_ms = t - ((t % align) + align) % align;
+	*found = 1;
+	return CKPT_OK;
+}
+
+/* ------------------------------------------------------------------ */
+/* Setup and the main loop                                              */
+/* ------------------------------------------------------------------ */
+
+static int
+open_source(struct run *r, struct ckpt_error *err)
+{
+	const struct ckpt_run_opts *o = r->e.o;
+	struct eng_gen_params g = { 0 };
+
+	switch (o->source) {
+	case CKPT_SRC_FILE:
+		if (o->input == NULL)
+			break;
+		return eng_source_file_open(r->e.ctx, o->input, o->follow,
+		    &r->src, err);
+	case CKPT_SRC_GENERATOR:
+		g.seed = o->seed;
+		g.keys = o->gen_keys ? o->gen_keys : 1000;
+		g.events = o->gen_events ? o->gen_events : 100000;
+		g.rate = o->gen_rate ? o->gen_rate : 1000;
+		g.skew_pct = o->gen_skew_pct >= 0 ?
+		    (unsigned)o->gen_skew_pct : 50;
+		g.late_pct = o->gen_late_pct >= 0 ?
+		    (unsigned)o->gen_late_pct : 2;
+		g.late_ms = o->gen_late_ms >= 0 ? o->gen_late_ms : 30000;
+		g.gap_every = o->gen_gap_every;
+		g.gap_ms = o->gen_gap_ms >= 0 ? o->gen_gap_ms : 3600000;
+		g.start_ms = o->gen_start_ms >= 0 ? o->gen_start_ms :
+		    INT64_C(1700000000000);
+		g.timed = r->e.job->timed;
+		if (g.skew_pct > 100 || g.late_pct > 100)
+			return ckpt_error_set(err, CKPT_E_USAGE,
+			    "bad generator setting: percentages go to 100");
+		return eng_source_gen_open(r->e.ctx, &g, &r->src, err);
+	case CKPT_SRC_SOCKET:
+		if (o->socket == NULL)
+			break;
+		if (strcmp(ckpt_store_backend(ckpt_nwriter_store(r->w)),
+		    "file") != 0)
+			return ckpt_error_set(err, CKPT_E_UNSUPPORTED,
+			    "cannot use the socket source with '%s': its "
+			    "write-ahead log needs a local directory", r->url);
+		return eng_source_socket_open(r->e.ctx, o->socket, r->url,
+		    &r->src, err);
+	default:
+		break;
+	}
+	return ckpt_error_set(err, CKPT_E_USAGE,
+	    "cannot run: no input (give --input, --generate or --socket)");
+}
+
+/* Hands the source's lines to on_output, nothing else (--dump-input). */
+static int
+dump_input(struct run *r, struct ckpt_error *err)
+{
+	struct eng_line ln;
+	int done, rc;
+
+	if (r->e.o->source == CKPT_SRC_SOCKET)
+		return ckpt_error_set(err, CKPT_E_USAGE,
+		    "cannot dump the input of a socket");
+	if (open_source(r, err) != CKPT_OK)
+		return CKPT_FAILED;
+	while ((rc = r->src->ops->next(r->src, &ln, &done, err)) ==
+	    CKPT_OK) {
+		if (r->e.o->on_output != NULL) {
+			r->e.o->on_output(r->e.o->cb_arg, -1, ln.data, ln.len);
+			r->e.o->on_output(r->e.o->cb_arg, -1, "\n", 1);
+		}
+	}
+	if (rc < 0)
+		return CKPT_FAILED;
+	return CKPT_OK;
+}
+
+/*
+ * Recovery: restores the state of the newest state checkpoint, replays
+ * the committed batches after it, and positions the source after the
+ * restart point.  *next receives the batch to run next.
+ */
+static int
+recover(struct run *r, int64_t *next, int64_t *next_time, int *planned,
+    struct ckpt_error *err)
+{
+	struct ckpt_info info;
+	struct eng_batch_info bi;
+	int64_t R, S;
+	int rc;
+
+	*planned = 0;
+	if (ckpt_info_get(r->rd, &info, err) != CKPT_OK)
+		return CKPT_FAILED;
+	R = info.restart_point;
+	*next = info.next_batch != CKPT_NONE ? info.next_batch :
+	    (R == CKPT_NONE ? 0 : R + 1);
+	rc = info.last_batch != CKPT_NONE && info.last_batch >= *next;
+	ckpt_info_release(&info);
+	if (R != CKPT_NONE &&
+	    ckpt_native_state_base(r->rd, R, &S, err) != CKPT_OK)
+		return CKPT_FAILED;
+	if (R == CKPT_NONE)
+		S = CKPT_NONE;
+	if (S != CKPT_NONE) {
+		if (load_batch(r, S, 1, &bi, err) != CKPT_OK)
+			return CKPT_FAILED;
+		r->since_snapshot = strcmp(bi.state_kind, "snapshot") == 0 ?
+		    0 : bi.since_snapshot;
+		r->e.start_ms = bi.start_ms;
+		for (int p = 0; p < r->e.p.partitions; p++)
+			if (restore_partition(r, p, S, err) != CKPT_OK)
+				return CKPT_FAILED;
+		if (r->src->ops->seek(r->src, &bi.end, err) != CKPT_OK)
+			return CKPT_FAILED;
+	}
+	for (int64_t b = S == CKPT_NONE ? 0 : S + 1; R != CKPT_NONE &&
+	    b <= R; b++) {
+		if (stopping(r))
+			return ckpt_error_set(err, CKPT_E_INTERRUPTED,
+			    "recovery of '%s' interrupted", r->url);
+		if (replay_batch(r, b, err) != CKPT_OK)
+			return CKPT_FAILED;
+	}
+	if (R != CKPT_NONE) {
+		/* the source stands after the restart point */
+		if (load_batch(r, R, 1, &bi, err) != CKPT_OK ||
+		    r->src->ops->seek(r->src, &bi.end, err) != CKPT_OK)
+			return CKPT_FAILED;
+		r->e.start_ms = bi.start_ms;
+		*next_time = bi.time_ms + r->e.p.batch_ms;
+	}
+	if (rc) {
+		/* a planned batch that never committed: same start, time */
+		if (load_batch(r, *next, 0, &bi, err) != CKPT_OK)
+			return CKPT_FAILED;
+		if (R == CKPT_NONE)
+			r->e.start_ms = bi.start_ms;
+		if (r->src->ops->seek(r->src, &bi.start, err) != CKPT_OK)
+			return CKPT_FAILED;
+		*next_time = bi.time_ms;
+		*planned = 1;
+	}
+	return CKPT_OK;
+}
+
+static int
+build_desc(struct run *r, struct ckpt_job_desc *d, const char *id,
+    char fp[17], struct ckpt_buf *cfg, struct ckpt_error *err)
+{
+	memset(d, 0, sizeof(*d));
+	fingerprint(r->e.job, fp);
+	cfg->len = 0;
+	if (eng_config_json(cfg, &r->e.p, r->e.job->uses) != 0 ||
+	    ckpt_buf_append(cfg, "", 1) != 0)
+		return nomem(err, "describe the job");
+	d->job = r->e.job->name;
+	d->id = id;
+	d->fingerprint = fp;
+	d->config_json = (const char *)cfg->data;
+	d->format_version = r->e.p.format_version;
+	d->snapshot_every = r->e.p.snapshot_every;
+	d->nops = 1;
+	d->ops[0].name = r->e.job->op_name;
+	d->ops[0].type = r->e.op->type;
+	d->ops[0].partitions = r->e.p.partitions;
+	d->ops[0].key_schema = r->e.job->key_schema;
+	d->ops[0].value_schema = r->e.op->value_schema;
+	return CKPT_OK;
+}
+
+static int
+main_loop(struct run *r, int64_t next, int64_t next_time, int planned,
+    struct ckpt_error *err)
+{
+	int last = 0, found, done, rc;
+	struct eng_line ln;
+	struct eng_pos before;
+	int64_t t;
+
+	while (!last) {
+		if (!r->src->wall_clock && !r->have_pend) {
+			/* is there anything to run? */
+			before = r->src->pos;
+			rc = r->src->ops->next(r->src, &ln, &done, err);
+			if (rc < 0)
+				return CKPT_FAILED;
+			if (rc == CKPT_EOF) {
+				if (done || stopping(r)) {
+					r->src_done = done;
+					break;
+				}
+				if (r->src->ops->wait != NULL)
+					rc = r->src->ops->wait(r->src, 50,
+					    err);
+				else
+					sleep_ms(20);
+				if (rc < 0)
+					return CKPT_FAILED;
+				continue;
+			}
+			line_time(r, ln.data, ln.len, before.rec, &t);
+			if (stash(r, &ln, &before, t, err) != CKPT_OK)
+				return CKPT_FAILED;
+		}
+		if (r->src->wall_clock && !planned) {
+			int64_t now = now_ms();
+			int64_t aligned = now - now % r->e.p.batch_ms;
+
+			if (next_time == CKPT_NONE || next_time < aligned)
+				next_time = aligned;
+		}
+		if (next_time == CKPT_NONE) {
+			if (find_start(r, &found, err) != CKPT_OK)
+				return CKPT_FAILED;
+			if (!found) {
+				if (stopping(r))
+					break;
+				sleep_ms(20);
+				continue;
+			}
+		}
+		if (!r->src->wall_clock && !planned)
+			next_time = r->e.start_ms + next * r->e.p.batch_ms;
+		if (run_batch(r, next, next_time, &last, err) != CKPT_OK)
+			return CKPT_FAILED;
+		planned = 0;
+		next++;
+		next_time += r->e.p.batch_ms;
+	}
+	r->res->stopped = stopping(r);
+	return CKPT_OK;
+}
+
+static void
+run_release(struct run *r)
+{
+	if (r->e.parts != NULL)
+		for (int p = 0; p < r->e.p.partitions; p++)
+			eng_table_release(&r->e.parts[p], r->e.op->free_ext);
+	free(r->e.parts);
+	free(r->e.touched);
+	free(r->e.opstate);
+	ckpt_buf_release(&r->e.tmp);
+	if (r->src != NULL)
+		r->src->ops->close(r->src);
+	ckpt_close(r->rd);
+	ckpt_nwriter_close(r->w);
+	free(r->pend);
+	ckpt_buf_release(&r->out);
+	ckpt_buf_release(&r->json);
+	ckpt_buf_release(&r->kbuf);
+	ckpt_buf_release(&r->vbuf);
+}
+
+int
+ckpt_run(struct ckpt_ctx *ctx, const struct ckpt_run_opts *o,
+    struct ckpt_run_result *res, struct ckpt_error *err)
+{
+	struct ckpt_run_result dummy;
+	struct ckpt_job_desc desc;
+	struct ckpt_buf cfg = { 0 };
+	struct run r;
+	char fp[17], *id = NULL;
+	int64_t next = 0, next_time = CKPT_NONE;
+	int resumed = 0, planned = 0, rc = CKPT_FAILED;
+
+	if (res == NULL)
+		res = &dummy;
+	memset(res, 0, sizeof(*res));
+	res->first_new_batch = CKPT_NONE;
+	res->last_batch = CKPT_NONE;
+	memset(&r, 0, sizeof(r));
+	r.res = res;
+	r.e.ctx = ctx;
+	r.e.o = o;
+	r.since_snapshot = -1;
+	r.e.job = job_find(o->job);
+	if (r.e.job == NULL)
+		return ckpt_error_set(err, CKPT_E_USAGE,
+		    "unknown job '%s' (see 'ckpt run --list')",
+		    o->job ? o->job : "");
+	r.e.op = r.e.job->op;
+	r.e.p = r.e.job->defaults;
+	if (o->dump_input) {
+		rc = dump_input(&r, err);
+		goto out;
+	}
+	if (o->checkpoint == NULL || o->checkpoint[0] == '\0')
+		return ckpt_error_set(err, CKPT_E_USAGE,
+		    "cannot run: no checkpoint directory (--checkpoint DIR)");
+	r.url = o->checkpoint;
+	make_hint(&r);
+	if (params_resolve(&r, &id, &resumed, err) != CKPT_OK ||
+	    params_check(&r, err) != CKPT_OK ||
+	    build_desc(&r, &desc, id, fp, &cfg, err) != CKPT_OK)
+		goto out;
+	res->resumed = resumed;
+	if (ckpt_nwriter_open(ctx, r.url, &desc, CKPT_NW_CREATE, &r.w,
+	    err) != CKPT_OK)
+		goto out;
+	if (ckpt_open_store(ctx, ckpt_nwriter_store(r.w), &r.rd, err) !=
+	    CKPT_OK)
+		goto out;
+	r.e.parts = calloc((size_t)r.e.p.partitions, sizeof(*r.e.parts));
+	if (r.e.parts == NULL) {
+		nomem(err, "allocate the state");
+		goto out;
+	}
+	for (int p = 0; p < r.e.p.partitions; p++)
+		eng_table_init(&r.e.parts[p]);
+	if (open_source(&r, err) != CKPT_OK)
+		goto out;
+	r.src->stop = o->stop;
+	r.dir_bytes = dir_size(ckpt_nwriter_store(r.w));
+	if (resumed && recover(&r, &next, &next_time, &planned, err) !=
+	    CKPT_OK)
+		goto out;
+	rc = main_loop(&r, next, next_time, planned, err);
+out:
+	free(id);
+	ckpt_buf_release(&cfg);
+	run_release(&r);
+	return rc;
+}

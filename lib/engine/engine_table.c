@@ -1,0 +1,276 @@
+/*
+ * engine_table.c - the keyed state of one operator partition.
+ *
+ * An open-addressing hash table with linear probing over pointers to
+ * separately allocated entries, so an entry never moves while an
+ * operator or the touched list holds it.  Deletion is two-phase: a
+ * removed key stays as a tombstone entry (ENG_E_DELETED) until the next
+ * state checkpoint has written it, then eng_table_checkpointed() purges
+ * it with a backward-shift delete (no probe-chain markers needed).
+ * Entries changed since the last checkpoint are kept in a dirty list,
+ * so an incremental checkpoint costs the changed keys, not the table.
+ * The table does not know what the values mean; operators do.
+ */
+#include <stdlib.h>
+#include <string.h>
+
+#include "engine.h"
+#include "../codec/codec.h"
+
+uint64_t
+eng_hash(const void *key, size_t len)
+{
+	return ckpt_xxh3_64(key, len);
+}
+
+void
+eng_table_init(struct eng_table *t)
+{
+	memset(t, 0, sizeof(*t));
+}
+
+void
+eng_table_release(struct eng_table *t, void (*free_ext)(void *))
+{
+	if (t == NULL)
+		return;
+	for (size_t i = 0; i < t->cap; i++) {
+		struct eng_entry *e = t->slots[i];
+
+		if (e == NULL)
+			continue;
+		if (free_ext != NULL && e->ext != NULL)
+			free_ext(e->ext);
+		free(e);
+	}
+	free(t->slots);
+	free(t->dirty);
+	memset(t, 0, sizeof(*t));
+}
+
+static size_t
+slot_of(const struct eng_table *t, uint64_t hash)
+{
+	/* the partition used the low bits' residue; mix in the high bits */
+	return (size_t)((hash >> 17) ^ (hash * 0x9E3779B97F4A7C15ull >> 32)) &
+	    (t->cap - 1);
+}
+
+static int
+grow(struct eng_table *t)
+{
+	size_t ncap = t->cap ? t->cap * 2 : 64;
+	struct eng_entry **ns = calloc(ncap, sizeof(*ns));
+
+	if (ns == NULL)
+		return -1;
+	for (size_t i = 0; i < t->cap; i++) {
+		struct eng_entry *e = t->slots[i];
+		size_t j;
+
+		if (e == NULL)
+			continue;
+		j = (size_t)((e->hash >> 17) ^
+		    (e->hash * 0x9E3779B97F4A7C15ull >> 32)) & (ncap - 1);
+		while (ns[j] != NULL)
+			j = (j + 1) & (ncap - 1);
+		ns[j] = e;
+	}
+	free(t->slots);
+	t->slots = ns;
+	t->cap = ncap;
+	return 0;
+}
+
+/* Slot index of key, or the empty slot where it would go. */
+static size_t
+find_slot(const struct eng_table *t, const char *key, size_t klen,
+    uint64_t hash)
+{
+	size_t i = slot_of(t, hash);
+
+	for (;;) {
+		const struct eng_entry *e = t->slots[i];
+
+		if (e == NULL)
+			return i;
+		if (e->hash == hash && e->klen == klen &&
+		    memcmp(e->key, key, klen) == 0)
+			return i;
+		i = (i + 1) & (t->cap - 1);
+	}
+}
+
+struct eng_entry *
+eng_table_get(struct eng_table *t, const char *key, size_t klen,
+    uint64_t hash)
+{
+	struct eng_entry *e;
+
+	if (t->cap == 0)
+		return NULL;
+	e = t->slots[find_slot(t, key, klen, hash)];
+	if (e == NULL || (e->flags & ENG_E_DELETED))
+		return NULL;
+	return e;
+}
+
+struct eng_entry *
+eng_table_upsert(struct eng_table *t, const char *key, size_t klen,
+    uint64_t hash, int *created)
+{
+	struct eng_entry *e;
+	size_t i;
+
+	if (created != NULL)
+		*created = 0;
+	if ((t->used + 1) * 4 > t->cap * 3 && grow(t) != 0)
+		return NULL;
+	i = find_slot(t, key, klen, hash);
+	e = t->slots[i];
+	if (e != NULL) {
+		if (e->flags & ENG_E_DELETED) {
+			e->flags &= ~ENG_E_DELETED;
+			e->count = 0;
+			e->aux = 0;
+			t->live++;
+			if (created != NULL)
+				*created = 1;
+		}
+		return e;
+	}
+	e = malloc(sizeof(*e) + klen + 1);
+	if (e == NULL)
+		return NULL;
+	memset(e, 0, sizeof(*e));
+	e->hash = hash;
+	e->klen = (uint32_t)klen;
+	memcpy(e->key, key, klen);
+	e->key[klen] = '\0';
+	t->slots[i] = e;
+	t->used++;
+	t->live++;
+	if (created != NULL)
+		*created = 1;
+	return e;
+}
+
+int
+eng_table_dirty(struct eng_table *t, struct eng_entry *e)
+{
+	if (e->flags & ENG_E_DIRTY)
+		return 0;
+	if (t->ndirty == t->dirty_cap) {
+		size_t ncap = t->dirty_cap ? t->dirty_cap * 2 : 64;
+		struct eng_entry **nd = realloc(t->dirty,
+		    ncap * sizeof(*nd));
+
+		if (nd == NULL)
+			return -1;
+		t->dirty = nd;
+		t->dirty_cap = ncap;
+	}
+	t->dirty[t->ndirty++] = e;
+	e->flags |= ENG_E_DIRTY;
+	return 0;
+}
+
+int
+eng_table_delete(struct eng_table *t, struct eng_entry *e,
+    void (*free_ext)(void *))
+{
+	if (e->flags & ENG_E_DELETED)
+		return 0;
+	if (free_ext != NULL && e->ext != NULL)
+		free_ext(e->ext);
+	e->ext = NULL;
+	e->count = 0;
+	e->aux = 0;
+	e->flags |= ENG_E_DELETED;
+	t->live--;
+	return eng_table_dirty(t, e);
+}
+
+/* Backward-shift deletion of the entry in slot i (linear probing). */
+static void
+remove_slot(struct eng_table *t, size_t i)
+{
+	size_t j = i;
+
+	free(t->slots[i]);
+	t->slots[i] = NULL;
+	t->used--;
+	for (;;) {
+		struct eng_entry *e;
+		size_t home;
+
+		j = (j + 1) & (t->cap - 1);
+		e = t->slots[j];
+		if (e == NULL)
+			return;
+		home = slot_of(t, e->hash);
+		/* may e move into the hole at i?  only if i is on its path */
+		if ((j > i && (home <= i || home > j)) ||
+		    (j < i && (home <= i && home > j))) {
+			t->slots[i] = e;
+			t->slots[j] = NULL;
+			i = j;
+		}
+	}
+}
+
+void
+eng_table_checkpointed(struct eng_table *t, void (*free_ext)(void *))
+{
+	for (size_t d = 0; d < t->ndirty; d++) {
+		struct eng_entry *e = t->dirty[d];
+
+		if (e->flags & ENG_E_DELETED) {
+			size_t i = find_slot(t, e->key, e->klen, e->hash);
+
+			(void)free_ext;
+			remove_slot(t, i);
+			continue;
+		}
+		e->flags &= ~ENG_E_DIRTY;
+		e->flags |= ENG_E_PERSISTED;
+	}
+	t->ndirty = 0;
+}
+
+int
+eng_table_each(struct eng_table *t,
+    int (*fn)(void *arg, struct eng_entry *e), void *arg)
+{
+	for (size_t i = 0; i < t->cap; i++) {
+		struct eng_entry *e = t->slots[i];
+		int rc;
+
+		if (e == NULL || (e->flags & ENG_E_DELETED))
+			continue;
+		rc = fn(arg, e);
+		if (rc != 0)
+			return rc;
+	}
+	return 0;
+}
+
+static int
+entry_cmp(const void *a, const void *b)
+{
+	const struct eng_entry *x = *(const struct eng_entry *const *)a;
+	const struct eng_entry *y = *(const struct eng_entry *const *)b;
+	size_t n = x->klen < y->klen ? x->klen : y->klen;
+	int c = memcmp(x->key, y->key, n);
+
+	if (c != 0)
+		return c;
+	return (x->klen > y->klen) - (x->klen < y->klen);
+}
+
+void
+eng_entries_sort(struct eng_entry **v, size_t n)
+{
+	if (n > 1)
+		qsort(v, n, sizeof(*v), entry_cmp);
+}
