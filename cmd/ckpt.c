@@ -38,7 +38,7 @@ static const struct cmd_struct commands[] = {
 	{ "prune", cmd_prune, "delete old batches and leftovers" },
 	{ "restore-test", cmd_restore_test,
 		"kill and restore jobs, compare with a reference run" },
-	/* { "run", cmd_run, "run a job on the embedded engine" }, */
+	{ "run", cmd_run, "run a job on the embedded engine" },
 	/* { "shell", cmd_shell, "browse a checkpoint interactively" }, */
 	{ "verify", cmd_verify, "check structure, checksums and state" },
 };
