@@ -21,9 +21,8 @@
  *     JSON OUTPUT section; man/ckpt.1 already lists the planned verbs.
  *  4. completions/ckpt.bash, completions/_ckpt, completions/ckpt.fish
  *     name the verb (they ask `ckpt __complete` for options).
- *  5. tests/cli/<verb>.bats and tests/cli/golden/<verb>/help.*; run
- *     `make golden` and review the diff (golden/ckpt/help.stdout lists
- *     the commands, so it changes too).
+ *  5. tests/cli/<verb>.bats and tests/cli/golden/<verb>/help.*
+ *     (`make golden`, then review the diff).
  *  6. A line `ckpt <verb>` in README.md.  tests/cli/meta.bats checks
  *     all of it.
  */
