@@ -102,7 +102,10 @@ json_part_open(struct diff_out *d, const struct ckpt_diff_item *it)
 	jw_key(w, "op");
 	jw_str(w, it->op);
 	jw_key(w, "partition");
-	jw_int(w, it->partition);
+	if (it->partition < 0)
+		jw_null(w);
+	else
+		jw_int(w, it->partition);
 	if (!d->stat) {
 		jw_key(w, "keys");
 		jw_arr_begin(w);
@@ -165,7 +168,12 @@ text_item(struct diff_out *d, const struct ckpt_diff_item *it)
 	    it->kind == CKPT_DIFF_OFFSETS ? SEC_OFFSETS : SEC_STATE;
 
 	if (it->kind == CKPT_DIFF_PARTITION) {
-		if (d->stat)
+		if (d->stat && it->partition < 0)
+			printf("%s: +%llu -%llu M%llu\n", it->op,
+			    (unsigned long long)it->added,
+			    (unsigned long long)it->removed,
+			    (unsigned long long)it->modified);
+		else if (d->stat)
 			printf("%s/%d: +%llu -%llu M%llu\n", it->op,
 			    it->partition, (unsigned long long)it->added,
 			    (unsigned long long)it->removed,
@@ -183,8 +191,13 @@ text_item(struct diff_out *d, const struct ckpt_diff_item *it)
 		return;
 	if (sec == SEC_STATE && !same_partition(d, it)) {
 		set_partition(d, it);
-		printf("%s@@ %s partition %d @@%s\n", cli_color(cli, CLI_BOLD),
-		    it->op, it->partition, rst);
+		if (it->partition < 0)
+			printf("%s@@ %s @@%s\n", cli_color(cli, CLI_BOLD),
+			    it->op, rst);
+		else
+			printf("%s@@ %s partition %d @@%s\n",
+			    cli_color(cli, CLI_BOLD), it->op, it->partition,
+			    rst);
 	}
 	if (sec != SEC_STATE) {
 		if (it->change == 'M')
@@ -321,7 +334,7 @@ cmd_diff(struct cli *cli, int argc, char **argv)
 {
 	int64_t from = CKPT_NONE, to = CKPT_NONE, limit = 0;
 	const char *op = NULL, *key = NULL, *pa, *pb;
-	int stat = 0, n, rc, status;
+	int stat = 0, ignore_parts = 0, n, rc, status;
 	struct option opts[] = {
 		OPT_BOOL(0, "stat", &stat,
 		    "counts and bytes per partition only"),
@@ -329,6 +342,8 @@ cmd_diff(struct cli *cli, int argc, char **argv)
 		    "only this operator (name or index)"),
 		OPT_STRING(0, "key", &key, "KEY",
 		    "only this key (JSON text or string)"),
+		OPT_BOOL(0, "ignore-partitions", &ignore_parts,
+		    "compare keys across partitions (after repartition)"),
 		OPT_INT(0, "limit", &limit, "N",
 		    "show at most N key differences"),
 		OPT_INT(0, "from", &from, "N",
@@ -387,6 +402,7 @@ cmd_diff(struct cli *cli, int argc, char **argv)
 	o.op = op;
 	o.key = key;
 	o.limit = (uint64_t)limit;
+	o.ignore_partitions = ignore_parts;
 	memset(&d, 0, sizeof(d));
 	d.cli = cli;
 	d.stat = stat;

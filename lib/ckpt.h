@@ -771,7 +771,7 @@ struct ckpt_diff_item {
 	char change;		/* '+', '-' or 'M' (0 for PARTITION) */
 	const char *field;	/* META/OFFSETS: "config.window_ms" */
 	const char *op;		/* STATE/PARTITION: operator name */
-	int partition;
+	int partition;		/* -1: all (ignore_partitions) */
 	const uint8_t *key;	/* STATE: raw key */
 	size_t key_len;
 	const char *key_json;
@@ -789,6 +789,8 @@ struct ckpt_diff_opts {
 	const char *key;	/* only this key (JSON text, string or raw) */
 	uint64_t limit;		/* report at most this many keys, 0 = all */
 	int no_state;		/* compare metadata and offsets only */
+	int ignore_partitions;	/* compare each operator's keys across
+				 * all its partitions (partition -1) */
 };
 struct ckpt_diff_stats {
 	int64_t from_batch, to_batch;	/* the batches compared */

@@ -241,12 +241,20 @@ diff_partition(struct diff_run *r, const char *opname, int ia, int pa_n,
 	struct part_counts pc = { 0, 0, 0 };
 	int rc, ha = 0, hb = 0, cmp, stop = 0;
 
-	rc = ops_merge_open(r->a, ia, p, (ia >= 0 && p < pa_n) ? 1 : 0, va,
-	    NULL, NULL, &ma, r->err);
-	if (rc != CKPT_OK)
-		goto out;
-	rc = ops_merge_open(r->b, ib, p, (ib >= 0 && p < pb_n) ? 1 : 0, vb,
-	    NULL, NULL, &mb, r->err);
+	if (p < 0) {
+		/* --ignore-partitions: every partition, merged by key */
+		rc = ops_merge_open(r->a, ia, 0, ia >= 0 ? pa_n : 0, va,
+		    NULL, NULL, &ma, r->err);
+		if (rc == CKPT_OK)
+			rc = ops_merge_open(r->b, ib, 0, ib >= 0 ? pb_n : 0,
+			    vb, NULL, NULL, &mb, r->err);
+	} else {
+		rc = ops_merge_open(r->a, ia, p, (ia >= 0 && p < pa_n) ?
+		    1 : 0, va, NULL, NULL, &ma, r->err);
+		if (rc == CKPT_OK)
+			rc = ops_merge_open(r->b, ib, p, (ib >= 0 &&
+			    p < pb_n) ? 1 : 0, vb, NULL, NULL, &mb, r->err);
+	}
 	if (rc != CKPT_OK)
 		goto out;
 	r->st->partitions++;
@@ -349,6 +357,8 @@ diff_operator(struct diff_run *r, const char *name, int ia, int pa,
 {
 	int p, n = pa > pb ? pa : pb, rc;
 
+	if (r->o->ignore_partitions)
+		return diff_partition(r, name, ia, pa, ib, pb, -1, va, vb);
 	for (p = 0; p < n && !r->stopped; p++) {
 		rc = diff_partition(r, name, ia, pa, ib, pb, p, va, vb);
 		if (rc != CKPT_OK)

@@ -30,6 +30,8 @@
 #include <sys/stat.h>
 #include <unistd.h>
 #include <fcntl.h>
+#include <dirent.h>
+#include <signal.h>
 
 #include "ops.h"
 #include "../ctx.h"
@@ -1308,6 +1310,38 @@ kind_of(const char *name)
 	return -1;
 }
 
+/*
+ * Removes hidden ".<base>.ckpt-migrate-<pid>" siblings left by
+ * migrations that died (their pid is gone).  Best effort.
+ */
+static void
+rm_stale_temps(struct mig *m, const char *parent, const char *base)
+{
+	char prefix[300], path[1400];
+	DIR *d = opendir(parent);
+	struct dirent *de;
+	size_t n;
+
+	if (d == NULL)
+		return;
+	snprintf(prefix, sizeof(prefix), ".%s.ckpt-migrate-", base);
+	n = strlen(prefix);
+	while ((de = readdir(d)) != NULL) {
+		char *end;
+		long pid;
+
+		if (strncmp(de->d_name, prefix, n) != 0)
+			continue;
+		pid = strtol(de->d_name + n, &end, 10);
+		if (pid <= 0 || (*end != '\0' && strcmp(end, ".old") != 0) ||
+		    kill((pid_t)pid, 0) == 0 || errno != ESRCH)
+			continue;
+		snprintf(path, sizeof(path), "%s/%s", parent, de->d_name);
+		(void)rm_local_dir(m->ctx, path, NULL);
+	}
+	closedir(d);
+}
+
 /* Builds, verifies and moves the migrated copy into place. */
 static int
 execute(struct mig *m, const char *path, const char *dpath)
@@ -1325,6 +1359,7 @@ execute(struct mig *m, const char *path, const char *dpath)
 		return ckpt_error_set(m->err, CKPT_E_EXISTS,
 		    "cannot migrate to '%s': it exists (migrate writes a new "
 		    "directory)", dpath);
+	rm_stale_temps(m, parent, base);
 	snprintf(tmp, sizeof(tmp), "%s/.%s.ckpt-migrate-%ld", parent, base,
 	    (long)getpid());
 	rc = rm_local_dir(m->ctx, tmp, m->err);
