@@ -389,8 +389,10 @@ dec_uv(struct ckpt_dec *d, uint64_t *v, struct ckpt_error *err)
 {
 	size_t used;
 
-	if (ckpt_varint_get(d->p, (size_t)(d->end - d->p), v, &used) != 0)
-		return dec_fail(d, err, d->p >= d->end ?
+	int rc = ckpt_varint_get(d->p, (size_t)(d->end - d->p), v, &used);
+
+	if (rc != 0)
+		return dec_fail(d, err, rc == CKPT_VARINT_TRUNCATED ?
 		    "truncated varint" : "malformed varint");
 	d->p += used;
 	return CKPT_OK;
@@ -855,11 +857,12 @@ ckpt_value_to_json(const struct ckpt_schema *s, const uint8_t *data,
 {
 	struct ckpt_dec d = { data, data + len, data };
 	struct jout o = { buf, len_out, cap, err };
-	size_t mark = *len_out;
+	size_t mark;
 
-	if (s == NULL)
+	if (s == NULL || buf == NULL || len_out == NULL || cap == NULL)
 		return ckpt_error_set(err, CKPT_E_USAGE,
-		    "cannot decode value: no schema");
+		    "cannot decode value: no schema or no output buffer");
+	mark = *len_out;
 	if (jvalue(&o, s, &d, 0) != CKPT_OK)
 		goto fail;
 	if (d.p != d.end) {
