@@ -37,11 +37,14 @@ TOOL_SRC := $(sort $(wildcard tests/tools/*.c))
 LIB_OBJ := $(LIB_SRC:%.c=$(BUILD)/%.o)
 CMD_OBJ := $(CMD_SRC:%.c=$(BUILD)/%.o)
 TOOLS   := $(TOOL_SRC:tests/tools/%.c=$(BUILD)/tools/%)
+FUZZ_SRC := $(sort $(wildcard tests/fuzz/fuzz_*.c))
+FUZZ_REGRESS := $(FUZZ_SRC:tests/fuzz/%.c=$(BUILD)/fuzz/%)
 
 .PHONY: all deps demo check check-unit check-cli sanitize bench fuzz \
 	install uninstall clean golden stress lint
 
-all: $(BUILD)/ckpt $(BUILD)/libckpt.a $(BUILD)/libckpt.so $(TOOLS)
+all: $(BUILD)/ckpt $(BUILD)/libckpt.a $(BUILD)/libckpt.so $(TOOLS) \
+	$(FUZZ_REGRESS)
 
 $(BUILD)/%.o: %.c lib/ckpt.h
 	@mkdir -p $(dir $@)
@@ -63,6 +66,12 @@ $(BUILD)/ckpt: $(CMD_OBJ) $(BUILD)/libckpt.a
 $(BUILD)/tools/%: tests/tools/%.c $(BUILD)/libckpt.a
 	@mkdir -p $(dir $@)
 	$(CC) $(CFLAGS_ALL) -Ilib -o $@ $< $(BUILD)/libckpt.a $(LDLIBS_ALL)
+
+# Fuzz targets linked with the corpus replayer instead of libFuzzer, so
+# `make check` replays tests/fuzz/corpus/ (tests/cli/fuzz.bats).
+$(BUILD)/fuzz/%: tests/fuzz/%.c tests/fuzz/regression_driver.c $(BUILD)/libckpt.a
+	@mkdir -p $(dir $@)
+	$(CC) $(CFLAGS_ALL) -Ilib -o $@ $< tests/fuzz/regression_driver.c $(BUILD)/libckpt.a $(LDLIBS_ALL)
 
 # Unit tests: one binary, tests found by grepping DEFINE_TEST.
 $(BUILD)/unit/list.h: $(UNIT_SRC)
