@@ -1225,12 +1225,14 @@ header(struct rt *rt)
 	}
 	if (rt->fmt == F_TAP) {
 		printf("TAP version 13\n");
-		printf("# ckpt restore-test: jobs %s, seed %" PRIu64 ", %s%s\n",
-		    jobs, rt->cfg.seed, rt->o.input ? "input " : "",
-		    rt->o.input ? rt->o.input : "");
-		if (rt->o.input == NULL)
-			printf("# events %" PRId64 "\n", rt->cfg.events);
-		printf("# temp root %s\n", rt->cfg.root);
+		printf("# ckpt restore-test: jobs %s, seed %" PRIu64, jobs,
+		    rt->cfg.seed);
+		if (rt->o.input != NULL)
+			printf(", input %s", rt->o.input);
+		else
+			printf(", %" PRId64 " events", rt->cfg.events);
+		printf("%s\n# temp root %s\n", rt->cfg.power_loss ?
+		    ", power-loss mode" : "", rt->cfg.root);
 	} else if (rt->fmt == F_TEXT && !rt->cli->quiet) {
 		printf("restore-test: jobs %s, seed %" PRIu64, jobs,
 		    rt->cfg.seed);
@@ -1307,7 +1309,7 @@ cmd_restore_test(struct cli *cli, int argc, char **argv)
 		OPT_INT(0, "seed", &rt.o.seed, "S",
 		    "seed of the input and of all kills (default: random)"),
 		OPT_INT(0, "events", &rt.o.events, "N",
-		    "generated input events (default 3000)"),
+		    "generated input events (default 1500)"),
 		OPT_STRING(0, "input", &rt.o.input, "FILE",
 		    "an input file instead of generated events"),
 		OPT_STRING(0, "checkpoint", &rt.o.checkpoint, "URL",
@@ -1355,7 +1357,7 @@ cmd_restore_test(struct cli *cli, int argc, char **argv)
 		opt_usage_error(cli, restore_test_usage,
 		    "--input and --events exclude each other");
 	if (rt.o.events == 0)
-		rt.o.events = 3000;
+		rt.o.events = 1500;
 	if (rt.o.jobs == 0) {
 		long n = sysconf(_SC_NPROCESSORS_ONLN);
 

@@ -63,6 +63,7 @@ struct rt_result {
 	int kills;		/* processes that died of SIGKILL */
 	int points_hit;		/* crash points that fired */
 	int faults_hit;		/* attempts that failed on an injected fault */
+	int target_hit;		/* the case's last item fired */
 	double seconds;
 	double ref_ms;		/* reference: wall time of the run */
 	unsigned long point_hits[RT_MAX_POINTS];	/* reference trace */
