@@ -855,13 +855,17 @@ ckpt_value_to_json(const struct ckpt_schema *s, const uint8_t *data,
     size_t len, char **buf, size_t *len_out, size_t *cap,
     struct ckpt_error *err)
 {
-	struct ckpt_dec d = { data, data + len, data };
+	struct ckpt_dec d;
 	struct jout o = { buf, len_out, cap, err };
 	size_t mark;
 
-	if (s == NULL || buf == NULL || len_out == NULL || cap == NULL)
+	if (s == NULL || buf == NULL || len_out == NULL || cap == NULL ||
+	    (data == NULL && len > 0))
 		return ckpt_error_set(err, CKPT_E_USAGE,
 		    "cannot decode value: no schema or no output buffer");
+	if (data == NULL)
+		data = (const uint8_t *)"";
+	d = (struct ckpt_dec){ data, data + len, data };
 	mark = *len_out;
 	if (jvalue(&o, s, &d, 0) != CKPT_OK)
 		goto fail;
