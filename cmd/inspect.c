@@ -483,7 +483,7 @@ show_head(struct inspect *in, const char *batch_json)
 	printf("name:          %s\n", i->name[0] ? i->name : "-");
 	text_json_block("metadata", i->metadata_json);
 	if (batch_json == NULL) {
-		printf("\nbatch: none committed\n");
+		printf("\nbatch: none\n");
 		return CKPT_OK;
 	}
 	snprintf(title, sizeof(title), "batch %" PRId64 "%s", in->batch,
@@ -505,12 +505,18 @@ inspect_state(struct inspect *in, struct ckpt_error *err)
 			return ckpt_error_set(err, CKPT_E_NOTFOUND,
 				"no operator '%s' in '%s'", in->op, in->path);
 	}
-	if (in->batch == NO_VALUE && in->info.restart_point != CKPT_NONE)
-		in->batch = in->info.restart_point;
 	if (in->batch != NO_VALUE) {
 		rc = ckpt_batch_json(in->c, in->batch, &batch_json, err);
 		if (rc != CKPT_OK)
 			return rc;
+	} else if (in->info.restart_point != CKPT_NONE) {
+		/* The restart point may have no entry of its own (Spark 2.0
+		 * keeps no commit log): then there is no batch to show. */
+		in->batch = in->info.restart_point;
+		rc = ckpt_batch_json(in->c, in->batch, &batch_json, err);
+		if (rc != CKPT_OK && err->kind != CKPT_E_NOTFOUND)
+			return rc;
+		ckpt_error_clear(err);
 	}
 	rc = pick_version(in, &v, err);
 	if (rc != CKPT_OK)
