@@ -427,13 +427,14 @@ dstream_wal_scan_mem(const uint8_t *p, size_t len, const char *path,
 {
 	struct wal_mem m = { p, len };
 	struct wal_result res;
+	const char *base = strrchr(path, '/');
 	int rc;
 
 	memset(out, 0, sizeof(*out));
 	out->path = path;
 	out->stream = "";
 	out->bytes = len;
-	parse_log_name(path, &out->start_ms, &out->end_ms);
+	parse_log_name(base ? base + 1 : path, &out->start_ms, &out->end_ms);
 	rc = wal_scan(wal_mem_read, &m, len, path, decode, out, &res, err);
 	if (rc == CKPT_OK && res.bad == WAL_NEGATIVE)
 		rc = ckpt_error_set(err, CKPT_E_FORMAT, "cannot read '%s': %s",
