@@ -120,3 +120,17 @@ setup() {
 	run -0 --separate-stderr "$CKPT" verify --read-state "$CK"
 	[ -z "$stderr" ]
 }
+
+@test "verify: SIGINT stops it with exit 130" {
+	local big=$BATS_TEST_TMPDIR/big
+	mkckpt "$big" --batches 2000 --keys 2 --partitions 1 --state-every 100
+	"$CKPT" verify --read-state "$big" >/dev/null 2>"$BATS_TEST_TMPDIR/err" &
+	local pid=$!
+	sleep 0.1
+	kill -INT "$pid"
+	local rc=0
+	wait "$pid" || rc=$?
+	[ "$rc" -eq 130 ] || fail "exit $rc: $(cat "$BATS_TEST_TMPDIR/err")"
+	run cat "$BATS_TEST_TMPDIR/err"
+	[[ -z $output || $output == "ckpt verify: "*interrupted* ]]
+}
