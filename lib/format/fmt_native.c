@@ -702,7 +702,7 @@ nat_info(struct ckpt *c, struct ckpt_info *out, struct ckpt_error *err)
 	memset(out, 0, sizeof(*out));
 	if (nat_list(c->st, "offsets", count_cb, &off, err) != CKPT_OK ||
 	    nat_list(c->st, "commits", count_cb, &com, err) != CKPT_OK ||
-	    nat_files_walk(c, size_cb, &sz, err) != CKPT_OK)
+	    nat_files_walk_raw(c, size_cb, &sz, err) != CKPT_OK)
 		return CKPT_FAILED;
 	snprintf(out->format, sizeof(out->format), "native");
 	snprintf(out->kind, sizeof(out->kind), "native v%d",

@@ -34,6 +34,7 @@ struct walk {
 	int stop;
 	int failed;
 	int depth;
+	int raw;		/* sizes only: skip classification */
 };
 
 static int
@@ -182,7 +183,17 @@ frame_cb(void *arg, const struct ckpt_stat *ent)
 		w->depth--;
 		return w->failed || w->stop;
 	}
-	classify(w, path, ent, &f);
+	if (w->raw) {
+		memset(&f, 0, sizeof(f));
+		f.path = path;
+		f.role = CKPT_F_OTHER;
+		f.batch = CKPT_NONE;
+		f.op = f.partition = -1;
+		f.size = ent->size;
+		f.mtime_ms = ent->mtime_ms;
+	} else {
+		classify(w, path, ent, &f);
+	}
 	if (w->cb(w->arg, &f) != 0)
 		w->stop = 1;
 	return w->stop;
@@ -202,7 +213,16 @@ int
 nat_files_walk(struct ckpt *c, ckpt_file_fn cb, void *arg,
     struct ckpt_error *err)
 {
-	struct walk w = { c, cb, arg, err, 0, 0, 0 };
+	struct walk w = { c, cb, arg, err, 0, 0, 0, 0 };
+
+	return walk_dir(&w, "");
+}
+
+int
+nat_files_walk_raw(struct ckpt *c, ckpt_file_fn cb, void *arg,
+    struct ckpt_error *err)
+{
+	struct walk w = { c, cb, arg, err, 0, 0, 0, 1 };
 
 	return walk_dir(&w, "");
 }

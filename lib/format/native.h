@@ -323,6 +323,9 @@ uint64_t nat_state_peak(void *state);
 
 int nat_files_walk(struct ckpt *c, ckpt_file_fn cb, void *arg,
 	struct ckpt_error *err);
+/* Every file with its size only (role CKPT_F_OTHER): cheap totals. */
+int nat_files_walk_raw(struct ckpt *c, ckpt_file_fn cb, void *arg,
+	struct ckpt_error *err);
 int nat_verify(struct ckpt *c, const struct ckpt_verify_opts *o,
 	ckpt_problem_fn cb, void *arg, struct ckpt_verify_stats *stats,
 	struct ckpt_error *err);
