@@ -91,7 +91,8 @@ help_first(int argc, char **argv)
 	int i, help = 0;
 
 	for (i = 1; i < argc && argv[i][0] == '-'; i++)
-		if (strcmp(argv[i], "--help") == 0 || strcmp(argv[i], "-h") == 0)
+		if (strcmp(argv[i], "--help") == 0 ||
+		    strcmp(argv[i], "-h") == 0)
 			help = 1;
 	return help && i < argc ? find_command(argv[i]) : NULL;
 }

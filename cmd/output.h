@@ -94,7 +94,7 @@ const char *cli_color(const struct cli *cli, enum cli_color c);
 /* Text helpers writing into caller buffers; they return buf. */
 #define CLI_FMT_MAX 48
 char *cli_fmt_size(char buf[CLI_FMT_MAX], uint64_t bytes); /* "1.5 KiB" */
-char *cli_fmt_time(char buf[CLI_FMT_MAX], int64_t ms);	/* ISO 8601 or - */
+char *cli_fmt_time(char buf[CLI_FMT_MAX], int64_t ms);	/* ISO 8601, - */
 char *cli_fmt_i64(char buf[CLI_FMT_MAX], int64_t v);	/* CKPT_NONE: - */
 
 /*
