@@ -99,6 +99,7 @@ struct rt {
 	size_t nslots, capslots, next_report;
 	size_t id_base;			/* slots before the first case */
 	int interrupted;
+	int refs_detached;		/* refs[] no longer in slots[] */
 	/* totals */
 	unsigned passed, failed, skipped, errors;
 	unsigned long kills, points, faults, kill_cases;
@@ -1102,6 +1103,7 @@ list_points(struct rt *rt)
 		struct jw w;
 
 		cli_json_begin(rt->cli, &w);
+		jw_key(&w, "crash_points");
 		jw_arr_begin(&w);
 		for (int i = 0; names[i] != NULL; i++) {
 			jw_obj_begin(&w);
@@ -1297,6 +1299,139 @@ note_unreached(struct rt *rt, int job)
 	}
 }
 
+/* Frees the slots (the references too, once moved out of the list). */
+static void
+rt_free(struct rt *rt)
+{
+	for (size_t i = 0; i < rt->nslots; i++)
+		free(rt->slots[i]);
+	if (rt->refs_detached)
+		for (int j = 0; j < 3; j++)
+			free(rt->refs[j]);
+	free(rt->slots);
+}
+
+/* Everything after option parsing; returns the exit status. */
+static int
+rt_main(struct rt *rt)
+{
+	long slowest = 20000;
+	int status, kept;
+
+	status = setup(rt);
+	if (status != 0)
+		return status;
+	rt->started = mono_ms();
+	{
+		sigset_t set;
+
+		sigemptyset(&set);
+		sigaddset(&set, SIGCHLD);
+		sigaddset(&set, SIGINT);
+		sigaddset(&set, SIGTERM);
+		sigprocmask(SIG_BLOCK, &set, NULL);
+	}
+	header(rt);
+
+	/* Reference runs, all jobs at once. */
+	for (int j = 0; j < rt->njobs; j++) {
+		struct rt_slot *s = new_slot(rt, rt->jobs[j], RT_REF);
+
+		if (s == NULL)
+			return cli_errorf(rt->cli, CKPT_E_NOMEM,
+			    "out of memory");
+		s->c.power_loss = 0;
+		snprintf(s->c.name, sizeof(s->c.name), "%s-reference",
+		    rt_job_names[rt->jobs[j]]);
+		snprintf(s->c.label, sizeof(s->c.label), "%s: reference",
+		    rt_job_names[rt->jobs[j]]);
+		rt->refs[rt->jobs[j]] = s;
+	}
+	if (run_slots(rt, 0, rt->nslots) != 0)
+		goto interrupted;
+	for (int j = 0; j < rt->njobs; j++) {
+		struct rt_slot *s = rt->refs[rt->jobs[j]];
+
+		if (s->res.status != RT_PASS) {
+			if (rt->fmt == F_TAP)
+				printf("Bail out! reference run of %s failed\n",
+				    rt_job_names[s->c.job]);
+			fflush(stdout);
+			cli_errorf(rt->cli, CKPT_E_IO,
+			    "the reference run of %s failed: %s%s%s (kept '%s')",
+			    rt_job_names[s->c.job], s->res.msg,
+			    s->res.detail[0] ? ": " : "", s->res.detail,
+			    rt->cfg.root);
+			return EXIT_ERROR;
+		}
+		/* an attempt may take 30 times the reference, >= 20 s */
+		if (s->res.ref_ms * 30 > (double)slowest)
+			slowest = (long)(s->res.ref_ms * 30);
+	}
+	rt->cfg.timeout_ms = slowest;
+	/* The references are not reported: cases start after them. */
+	{
+		size_t first = rt->nslots;
+		long want = (long)rt->o.kills;
+
+		rt->next_report = first;
+		rt->id_base = first;
+		for (int j = 0; j < rt->njobs; j++)
+			if (plan_job(rt, rt->jobs[j], want) != 0)
+				return cli_errorf(rt->cli, CKPT_E_NOMEM,
+				    "cannot plan the cases: out of memory");
+		if (run_slots(rt, first, rt->nslots) != 0)
+			goto interrupted;
+		/* Top up random kills that did not happen (runs that
+		 * finished before their kill time), a few rounds at most. */
+		for (int round = 0; round < 4 && want > 0; round++) {
+			size_t from = rt->nslots;
+
+			for (int j = 0; j < rt->njobs; j++) {
+				long got = 0;
+				unsigned salt = 1000u * (unsigned)(round + 1);
+
+				for (size_t i = first; i < rt->nslots; i++) {
+					const struct rt_slot *k = rt->slots[i];
+
+					if (k->c.job == rt->jobs[j] &&
+					    k->c.kind == RT_KILLS)
+						got += k->res.kills;
+				}
+				if (got < want && plan_kills(rt, rt->jobs[j],
+				    want - got, &salt) != 0)
+					return cli_errorf(rt->cli, CKPT_E_NOMEM,
+					    "out of memory");
+			}
+			if (from == rt->nslots)
+				break;
+			if (run_slots(rt, from, rt->nslots) != 0)
+				goto interrupted;
+		}
+		/* Report numbering excludes the references. */
+		memmove(rt->slots, rt->slots + first,
+		    (rt->nslots - first) * sizeof(*rt->slots));
+		rt->nslots -= first;
+		rt->refs_detached = 1;
+	}
+	for (int j = 0; j < rt->njobs; j++)
+		note_unreached(rt, rt->jobs[j]);
+	kept = rt->failed + rt->errors > 0 || rt->o.keep;
+	summary(rt, kept);
+	if (!kept)
+		rt_rmtree(rt->cfg.root);
+	if (rt->failed > 0)
+		return EXIT_PROBLEM;
+	return rt->errors > 0 ? EXIT_ERROR : EXIT_OK;
+
+interrupted:
+	fflush(stdout);
+	if (!rt->o.keep)
+		rt_rmtree(rt->cfg.root);
+	cli_errorf(rt->cli, CKPT_E_INTERRUPTED, "interrupted");
+	return EXIT_INTERRUPTED;
+}
+
 int
 cmd_restore_test(struct cli *cli, int argc, char **argv)
 {
@@ -1337,7 +1472,7 @@ cmd_restore_test(struct cli *cli, int argc, char **argv)
 		OPT_END()
 	};
 	const char *const *names = ckpt_crash_point_names();
-	int status, kept, nargs;
+	int status, nargs;
 
 	memset(&rt, 0, sizeof(rt));
 	point_values[0] = "all";
@@ -1347,7 +1482,7 @@ cmd_restore_test(struct cli *cli, int argc, char **argv)
 	rt.o.kills = -1;
 	rt.o.seed = -1;
 	rt.o.events = 0;
-	rt.o.jobs = 0;
+	rt.o.jobs = -1;
 	nargs = opt_parse(cli, argc, argv, opts, restore_test_usage, 0);
 	if (nargs > 0)
 		opt_usage_error(cli, restore_test_usage,
@@ -1358,7 +1493,7 @@ cmd_restore_test(struct cli *cli, int argc, char **argv)
 		    "--input and --events exclude each other");
 	if (rt.o.events == 0)
 		rt.o.events = 1500;
-	if (rt.o.jobs == 0) {
+	if (rt.o.jobs == -1) {
 		long n = sysconf(_SC_NPROCESSORS_ONLN);
 
 		rt.o.jobs = n > 0 ? n : 1;
@@ -1382,112 +1517,7 @@ cmd_restore_test(struct cli *cli, int argc, char **argv)
 	rt.cfg.ckpt_base = rt.o.checkpoint;
 	rt.cfg.power_loss = rt.o.power_loss;
 	rt.cfg.timeout_ms = 120000;	/* the reference's own limit */
-	status = setup(&rt);
-	if (status != 0)
-		return status;
-	rt.started = mono_ms();
-	{
-		sigset_t set;
-
-		sigemptyset(&set);
-		sigaddset(&set, SIGCHLD);
-		sigaddset(&set, SIGINT);
-		sigaddset(&set, SIGTERM);
-		sigprocmask(SIG_BLOCK, &set, NULL);
-	}
-	header(&rt);
-
-	/* Reference runs, all jobs at once. */
-	for (int j = 0; j < rt.njobs; j++) {
-		struct rt_slot *s = new_slot(&rt, rt.jobs[j], RT_REF);
-
-		if (s == NULL)
-			return cli_errorf(cli, CKPT_E_NOMEM, "out of memory");
-		s->c.power_loss = 0;
-		snprintf(s->c.name, sizeof(s->c.name), "%s-reference",
-		    rt_job_names[rt.jobs[j]]);
-		snprintf(s->c.label, sizeof(s->c.label), "%s: reference",
-		    rt_job_names[rt.jobs[j]]);
-		rt.refs[rt.jobs[j]] = s;
-	}
-	if (run_slots(&rt, 0, rt.nslots) != 0)
-		goto interrupted;
-	for (int j = 0; j < rt.njobs; j++) {
-		struct rt_slot *s = rt.refs[rt.jobs[j]];
-
-		if (s->res.status != RT_PASS) {
-			if (rt.fmt == F_TAP)
-				printf("Bail out! reference run of %s failed\n",
-				    rt_job_names[s->c.job]);
-			fflush(stdout);
-			cli_errorf(cli, CKPT_E_IO,
-			    "the reference run of %s failed: %s%s%s (kept '%s')",
-			    rt_job_names[s->c.job], s->res.msg,
-			    s->res.detail[0] ? ": " : "", s->res.detail,
-			    rt.cfg.root);
-			return EXIT_ERROR;
-		}
-		/* an attempt may take 30 times the reference, >= 20 s */
-		if (s->res.ref_ms * 30 > (double)rt.cfg.timeout_ms)
-			rt.cfg.timeout_ms = (long)(s->res.ref_ms * 30);
-	}
-	/* The references are not reported: cases start after them. */
-	{
-		size_t first = rt.nslots;
-		long want = (long)rt.o.kills;
-
-		rt.next_report = first;
-		rt.id_base = first;
-		rt.cfg.timeout_ms = 20000 > rt.cfg.timeout_ms ? 20000 :
-		    rt.cfg.timeout_ms;
-		for (int j = 0; j < rt.njobs; j++)
-			if (plan_job(&rt, rt.jobs[j], want) != 0)
-				return cli_errorf(cli, CKPT_E_NOMEM,
-				    "cannot plan the cases: out of memory");
-		if (run_slots(&rt, first, rt.nslots) != 0)
-			goto interrupted;
-		/* Top up random kills that did not happen (runs that
-		 * finished before their kill time), a few rounds at most. */
-		for (int round = 0; round < 4 && want > 0; round++) {
-			size_t from = rt.nslots;
-
-			for (int j = 0; j < rt.njobs; j++) {
-				long got = 0;
-				unsigned salt = 1000u * (unsigned)(round + 1);
-
-				for (size_t i = first; i < rt.nslots; i++)
-					if (rt.slots[i]->c.job == rt.jobs[j] &&
-					    rt.slots[i]->c.kind == RT_KILLS)
-						got += rt.slots[i]->res.kills;
-				if (got < want && plan_kills(&rt, rt.jobs[j],
-				    want - got, &salt) != 0)
-					return cli_errorf(cli, CKPT_E_NOMEM,
-					    "out of memory");
-			}
-			if (from == rt.nslots)
-				break;
-			if (run_slots(&rt, from, rt.nslots) != 0)
-				goto interrupted;
-		}
-		/* Report numbering excludes the references. */
-		memmove(rt.slots, rt.slots + first,
-		    (rt.nslots - first) * sizeof(*rt.slots));
-		rt.nslots -= first;
-	}
-	for (int j = 0; j < rt.njobs; j++)
-		note_unreached(&rt, rt.jobs[j]);
-	kept = rt.failed + rt.errors > 0 || rt.o.keep;
-	summary(&rt, kept);
-	if (!kept)
-		rt_rmtree(rt.cfg.root);
-	if (rt.failed > 0)
-		return EXIT_PROBLEM;
-	return rt.errors > 0 ? EXIT_ERROR : EXIT_OK;
-
-interrupted:
-	fflush(stdout);
-	if (!rt.o.keep)
-		rt_rmtree(rt.cfg.root);
-	cli_errorf(cli, CKPT_E_INTERRUPTED, "interrupted");
-	return EXIT_INTERRUPTED;
+	status = rt_main(&rt);
+	rt_free(&rt);
+	return status;
 }
