@@ -40,6 +40,7 @@ struct ls {
 	uint64_t nbatches;
 	uint64_t files, bytes;
 	uint64_t nleft;
+	uint64_t ndlog, ndrdd;		/* DStream sections shown */
 };
 
 static void
@@ -363,6 +364,102 @@ list_operators(struct ls *ls, struct ckpt_error *err)
 	return rc;
 }
 
+/* ---- DStream write-ahead logs and RDD checkpoints (if any) ---- */
+
+static int
+on_log(void *arg, const struct ckpt_dstream_log *l)
+{
+	struct ls *ls = arg;
+	struct jw *w = &ls->jw;
+	char a[CLI_FMT_MAX], b[CLI_FMT_MAX], sz[CLI_FMT_MAX];
+
+	if (!ls->cli->json) {
+		if (ls->ndlog++ == 0)
+			printf("\nWrite-ahead logs:\n  %-56s  %7s  %-24s  %-24s  %10s\n",
+				"PATH", "RECORDS", "START", "END", "BYTES");
+		printf("  %-56s  %7" PRIu64 "  %-24s  %-24s  %10s", l->path,
+			l->records, cli_fmt_time(a, l->start_ms),
+			cli_fmt_time(b, l->end_ms), cli_fmt_size(sz, l->bytes));
+		if (l->cut_offset >= 0)
+			printf("  cut at %" PRId64, l->cut_offset);
+		if (l->stream[0] == '\0')
+			printf("  (%" PRIu64 " additions, %" PRIu64
+				" allocations, %" PRIu64 " cleanups)",
+				l->ev_add, l->ev_alloc, l->ev_cleanup);
+		printf("\n");
+		return 0;
+	}
+	if (ls->ndlog++ == 0) {
+		jw_key(w, "write_ahead_logs");
+		jw_arr_begin(w);
+	}
+	jw_obj_begin(w);
+	jw_key(w, "path");
+	jw_str(w, l->path);
+	jw_key(w, "stream");
+	jw_str(w, l->stream);
+	jw_key(w, "records");
+	jw_uint(w, l->records);
+	jw_key(w, "start_ms");
+	jw_i64(w, l->start_ms);
+	jw_key(w, "end_ms");
+	jw_i64(w, l->end_ms);
+	jw_key(w, "bytes");
+	jw_uint(w, l->bytes);
+	jw_key(w, "cut_offset");
+	jw_i64(w, l->cut_offset < 0 ? CKPT_NONE : l->cut_offset);
+	jw_obj_end(w);
+	return 0;
+}
+
+static int
+on_rdd(void *arg, const struct ckpt_dstream_rdd *r)
+{
+	struct ls *ls = arg;
+	struct jw *w = &ls->jw;
+	char sz[CLI_FMT_MAX];
+
+	if (!ls->cli->json) {
+		if (ls->ndrdd++ == 0)
+			printf("\nRDD checkpoints:\n");
+		printf("  %-56s  %4" PRIu64 " parts  %10s  %s\n", r->path,
+			r->parts, cli_fmt_size(sz, r->bytes), r->referenced ?
+			"used by the restart point" : "not referenced");
+		return 0;
+	}
+	if (ls->ndrdd++ == 0) {
+		jw_key(w, "rdd_checkpoints");
+		jw_arr_begin(w);
+	}
+	jw_obj_begin(w);
+	jw_key(w, "path");
+	jw_str(w, r->path);
+	jw_key(w, "parts");
+	jw_uint(w, r->parts);
+	jw_key(w, "bytes");
+	jw_uint(w, r->bytes);
+	jw_key(w, "referenced");
+	jw_bool(w, r->referenced);
+	jw_obj_end(w);
+	return 0;
+}
+
+/* Sections only DStream checkpoints have; nothing is printed otherwise. */
+static int
+list_dstream(struct ls *ls, struct ckpt_error *err)
+{
+	int rc;
+
+	rc = ckpt_dstream_logs(ls->c, on_log, ls, err);
+	if (rc == CKPT_OK && ls->ndlog && ls->cli->json)
+		jw_arr_end(&ls->jw);
+	if (rc == CKPT_OK)
+		rc = ckpt_dstream_rdds(ls->c, on_rdd, ls, err);
+	if (rc == CKPT_OK && ls->ndrdd && ls->cli->json)
+		jw_arr_end(&ls->jw);
+	return rc;
+}
+
 /* ---- leftovers and totals ---- */
 
 static int
@@ -518,6 +615,8 @@ cmd_ls(struct cli *cli, int argc, char **argv)
 	rc = list_batches(&ls, &err);
 	if (rc == CKPT_OK)
 		rc = list_operators(&ls, &err);
+	if (rc == CKPT_OK)
+		rc = list_dstream(&ls, &err);
 	if (rc == CKPT_OK)
 		rc = list_files(&ls, &err);
 	if (rc == CKPT_OK && cli->json)
