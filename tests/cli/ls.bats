@@ -176,3 +176,13 @@ setup() {
 	run -0 --separate-stderr "$CKPT" -v ls "$CK"
 	[ "$stderr" = "ckpt ls: reading '$CK' (native v2, file backend)" ]
 }
+
+@test "ls: damaged metadata is an error naming the file (1)" {
+	mkckpt "$CK" --batches 2 --keys 5 --partitions 1 --seed 9
+	local f
+	f=$(cd "$CK" && find meta -type f | sort | head -1)
+	flip_byte "$CK/$f" 40
+	run -1 --separate-stderr "$CKPT" ls "$CK"
+	assert_output ""
+	[[ $stderr == "ckpt ls: "*"$f"* ]]
+}

@@ -134,3 +134,14 @@ setup() {
 	run cat "$BATS_TEST_TMPDIR/err"
 	[[ -z $output || $output == "ckpt verify: "*interrupted* ]]
 }
+
+@test "verify: damaged metadata that cannot be opened is one error (3)" {
+	local f
+	f=$(cd "$CK" && find meta -type f | sort | head -1)
+	flip_byte "$CK/$f" 40
+	run -3 --separate-stderr "$CKPT" verify "$CK"
+	assert_line --index 0 --regexp "^error: $CK: .*$f"
+	assert_line --index 1 --regexp ": 1 errors, 0 warnings$"
+	run -3 --separate-stderr "$CKPT" verify --json "$CK"
+	[ "$(jq -r '.ok, .problems[0].path, .stats.errors' <<<"$output" | tr '\n' ' ')" = "false  1 " ]
+}
