@@ -89,3 +89,20 @@ with open(p, 'r+b') as f:
     f.write(bytes([b[0] ^ 0xff]))
 PY
 }
+
+# Every object key of the JSON document on stdin (sorted, unique).
+json_keys() {
+	jq -r '[paths | map(select(type == "string")) | last | select(. != null)] | unique | .[]'
+}
+
+# Fails naming each key read on stdin that the JSON OUTPUT section of
+# man/ckpt-CMD.1 does not mention.
+assert_keys_documented() {
+	local cmd=$1 sect key bad=""
+	sect=$(mandoc -Tascii -O width=400 "$CKPT_TOP/man/ckpt-$cmd.1" | col -b |
+		awk '/^JSON OUTPUT/ { on = 1; next } /^[A-Z]/ { on = 0 } on')
+	while read -r key; do
+		grep -qw -- "$key" <<<"$sect" || bad+=" $key"
+	done
+	[[ -z $bad ]] || fail "not in ckpt-$cmd(1) JSON OUTPUT:$bad"
+}

@@ -175,3 +175,13 @@ setup() {
 	# What was printed before the error is still there.
 	[ "$(jq -r .operators[0].name <<<"$output")" = counts ]
 }
+
+@test "inspect: every --json field is documented in ckpt-inspect(1)" {
+	# metadata and batch are the format driver's; records hold state.
+	"$CKPT" inspect --json "$CK" |
+		jq 'del(.metadata, .batch) | .operators[].records[] |= {partition, key: 0, value: 0}' |
+		json_keys | assert_keys_documented inspect
+	local f
+	f=$(cd "$CK" && find state -type f | sort | head -1)
+	"$CKPT" inspect --json --hex "$f" "$CK" | json_keys | assert_keys_documented inspect
+}

@@ -186,3 +186,8 @@ setup() {
 	assert_output ""
 	[[ $stderr == "ckpt ls: "*"$f"* ]]
 }
+
+@test "ls: every --json field is documented in ckpt-ls(1)" {
+	mkckpt "$CK" --batches 3 --keys 5 --partitions 2 --seed 10 --uncommitted
+	"$CKPT" ls -l --json "$CK" | json_keys | assert_keys_documented ls
+}

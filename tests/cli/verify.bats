@@ -145,3 +145,10 @@ setup() {
 	run -3 --separate-stderr "$CKPT" verify --json "$CK"
 	[ "$(jq -r '.ok, .problems[0].path, .stats.errors' <<<"$output" | tr '\n' ' ')" = "false  1 " ]
 }
+
+@test "verify: every --json field is documented in ckpt-verify(1)" {
+	local f
+	f=$(cd "$CK" && find state -type f | sort | tail -1)
+	flip_byte "$CK/$f" 40
+	"$CKPT" verify --read-state --json "$CK" | json_keys | assert_keys_documented verify
+}
