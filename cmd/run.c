@@ -268,6 +268,71 @@ print_summary(struct cli *cli, const struct ckpt_run_opts *o,
 	    "");
 }
 
+struct out_list {
+	char last[CKPT_NAME_MAX];
+	int n;
+};
+
+static int
+on_out_ent(void *arg, const struct ckpt_stat *e)
+{
+	struct out_list *l = arg;
+
+	if (e->is_dir)
+		return 0;
+	snprintf(l->last, sizeof(l->last), "%s", e->name);
+	l->n++;
+	return 1;	/* one at a time: bounded memory */
+}
+
+/*
+ * --show-output: prints the committed output of every batch of DIR in
+ * batch order (output/<batch> files of the manifest), without running.
+ */
+static int
+show_output(struct cli *cli, struct ckpt_ctx *ctx, const char *dir)
+{
+	struct ckpt_error err = { 0 };
+	struct out_list l = { "", 0 };
+	struct ckpt *c = NULL;
+	struct ckpt_stat sb;
+	char path[CKPT_NAME_MAX + 16];
+	char *data;
+	size_t len;
+	int status = EXIT_OK;
+
+	if (ckpt_open(ctx, dir, &c, &err) != CKPT_OK)
+		return cli_error(cli, &err);
+	if (ckpt_store_stat(ckpt_get_store(c), "output", &sb, &err) !=
+	    CKPT_OK) {
+		ckpt_close(c);
+		if (err.kind == CKPT_E_NOTFOUND)
+			return EXIT_OK;	/* no batch had output */
+		return cli_error(cli, &err);
+	}
+	for (;;) {
+		l.n = 0;
+		if (ckpt_store_list(ckpt_get_store(c), "output",
+		    CKPT_LIST_NUMERIC, l.last[0] ? l.last : NULL, on_out_ent,
+		    &l, &err) != CKPT_OK) {
+			status = cli_error(cli, &err);
+			break;
+		}
+		if (l.n == 0)
+			break;
+		snprintf(path, sizeof(path), "output/%s", l.last);
+		if (ckpt_native_read_file(c, path, &data, &len, &err) !=
+		    CKPT_OK) {
+			status = cli_error(cli, &err);
+			break;
+		}
+		fwrite(data, 1, len, stdout);
+		free(data);
+	}
+	ckpt_close(c);
+	return status;
+}
+
 static FILE *
 open_sink(struct cli *cli, const char *what, const char *path)
 {
@@ -301,6 +366,7 @@ cmd_run(struct cli *cli, int argc, char **argv)
 	const char *timeout = NULL, *late_by = NULL, *gap = NULL;
 	const char *idle = NULL, *fmtv = NULL;
 	int list = 0, follow = 0, generate = 0, strict = 0, dump = 0;
+	int show = 0;
 	int64_t partitions = -1, snap = -1, seed = 0, keys = -1;
 	int64_t events = -1, rate = -1, skew = -1, late = -1;
 	int64_t gap_every = -1, max_actions = -1, max_batches = -1;
@@ -364,6 +430,8 @@ cmd_run(struct cli *cli, int argc, char **argv)
 		    "append each committed batch's output to FILE (- stdout)"),
 		OPT_BOOL(0, "dump-input", &dump,
 		    "print the input lines and exit (e.g. the generator's)"),
+		OPT_BOOL(0, "show-output", &show,
+		    "print the committed output of DIR and exit"),
 		OPT_BOOL(0, "list", &list, "list the jobs and their defaults"),
 		OPT_END()
 	};
@@ -380,6 +448,16 @@ cmd_run(struct cli *cli, int argc, char **argv)
 	if (n > 1)
 		opt_usage_error(cli, run_usage, "unexpected argument '%s'",
 		    argv[1]);
+	if (show) {
+		if (ckdir == NULL)
+			opt_usage_error(cli, run_usage,
+			    "missing --checkpoint DIR");
+		status = cli_ctx_new(cli, &ctx);
+		if (status == EXIT_OK)
+			status = show_output(cli, ctx, ckdir);
+		ckpt_ctx_free(ctx);
+		return status;
+	}
 	ckpt_run_opts_init(&o);
 	o.job = argv[0];
 	o.checkpoint = ckdir;
