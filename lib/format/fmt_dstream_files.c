@@ -778,6 +778,16 @@ vfy_crc(struct vfy *v, const struct ckpt_file *f, int needed)
 			side, res.why);
 		return problem(v, CKPT_PROBLEM_WARNING, CKPT_E_CHECKSUM,
 			f->path, -1, msg);
+	case CKPT_HCRC_MISMATCH:
+		v->stats->checksums++;
+		snprintf(msg, sizeof(msg),
+			"hadoop checksum mismatch in chunk %llu of %u bytes (crc %08x, '%s' says %08x)",
+			(unsigned long long)res.bad_chunk,
+			(unsigned)res.bytes_per_checksum, (unsigned)res.actual,
+			side, (unsigned)res.expected);
+		return problem(v, needed ? CKPT_PROBLEM_ERROR :
+			CKPT_PROBLEM_WARNING, CKPT_E_CHECKSUM, f->path,
+			(int64_t)res.bad_offset, msg);
 	default:
 		v->stats->checksums++;
 		snprintf(msg, sizeof(msg), "%s (checksum file '%s')", res.why,
