@@ -267,6 +267,21 @@ opt_complete(const struct opt_complete *rq, const struct option *opts,
 /* ---- parsing ---- */
 
 static void
+bad_value(struct cli *cli, const char *const *usage,
+	const struct option *o, const char *spelled, const char *arg)
+{
+	char list[256] = "";
+	const char *const *v;
+	size_t n = 0;
+
+	for (v = o->values; *v != NULL && n < sizeof(list); v++)
+		n += (size_t)snprintf(list + n, sizeof(list) - n, "%s%s",
+			v == o->values ? "" : ", ", *v);
+	opt_usage_error(cli, usage, "option '%s' does not accept '%s' "
+		"(one of: %s)", spelled, arg, list);
+}
+
+static void
 apply(struct cli *cli, const char *const *usage, const struct option *o,
 	const char *spelled, const char *arg)
 {
@@ -296,9 +311,7 @@ apply(struct cli *cli, const char *const *usage, const struct option *o,
 				if (strcmp(*v, arg) == 0)
 					break;
 			if (*v == NULL)
-				opt_usage_error(cli, usage,
-					"option '%s' does not accept '%s'",
-					spelled, arg);
+				bad_value(cli, usage, o, spelled, arg);
 		}
 		*(const char **)o->value = arg;
 		break;

@@ -158,3 +158,17 @@ fold_commands() {
 	run -0 --separate-stderr "$CKPT" __complete nope -
 	assert_output ""
 }
+
+@test "ckpt: __complete offers the values of an enum option" {
+	"$CKPT" __complete "" | grep -qx restore-test ||
+		skip "no command with an enum option is built yet"
+	run -0 --separate-stderr "$CKPT" __complete restore-test --job ""
+	assert_line wordcount
+	assert_line session
+	run -0 --separate-stderr "$CKPT" __complete restore-test --job w
+	assert_output $'wordcount\nwindow'
+	run -0 --separate-stderr "$CKPT" __complete restore-test --format=j
+	assert_output -- "--format=junit"$'\n'"--format=json"
+	run -2 --separate-stderr "$CKPT" restore-test --format bogus
+	[[ $stderr == "ckpt restore-test: option '--format' does not accept 'bogus' (one of: "*")"* ]]
+}
