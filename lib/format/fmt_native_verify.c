@@ -554,6 +554,12 @@ v_entry(struct vctx *v, int64_t batch, const cJSON *e, int *has_offsets)
 		    v->p->meta.format_version);
 		return CKPT_OK;
 	}
+	if (kind == NAT_K_DELTA && v->p->meta.format_version < 2) {
+		problem(v, CKPT_PROBLEM_ERROR, CKPT_E_FORMAT, path, 10,
+		    "a delta in a format version 1 checkpoint (snapshots "
+		    "only)");
+		return CKPT_OK;
+	}
 	if (recs >= 0 && f.records != (uint64_t)recs) {
 		problem(v, CKPT_PROBLEM_ERROR, CKPT_E_FORMAT, path,
 		    (int64_t)size - NAT_FOOTER_SIZE, "footer counts %" PRIu64

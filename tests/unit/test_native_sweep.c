@@ -7,6 +7,8 @@
  * naming that file (or ckpt_open must fail naming it), and never crash.
  */
 #include <dirent.h>
+#include <fcntl.h>
+#include <unistd.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sys/stat.h>
@@ -24,14 +26,32 @@ enc_key(struct ckpt_buf *b, const char *s)
 }
 
 static int
+cmpstr(const void *a, const void *b)
+{
+	return strcmp(*(const char *const *)a, *(const char *const *)b);
+}
+
+static int
 build(struct ckpt_error *err)
 {
 	struct ckpt_job_desc d;
 	struct ckpt_nwriter *w = NULL;
 	struct ckpt_swriter *sw;
 	struct ckpt_buf kb = { 0 }, vb = { 0 };
-	static const char *const keys[] = { "figs", "kiwi", "pear" };
+	/*
+	 * Three keys everywhere, and for "sessions" 30 more with repetitive
+	 * values so its blocks are zstd-compressed.  Keys are all 4 bytes:
+	 * encoded order is strcmp order.
+	 */
+	static char more[30][8];
+	const char *keys[33] = { "figs", "kiwi", "pear" };
 	int rc = CKPT_FAILED;
+
+	for (int i = 0; i < 30; i++) {
+		snprintf(more[i], sizeof(more[i]), "k%03d", i);
+		keys[3 + i] = more[i];
+	}
+	qsort(keys, 33, sizeof(keys[0]), cmpstr);
 
 	memset(&d, 0, sizeof(d));
 	d.job = "sweep";
@@ -56,9 +76,14 @@ build(struct ckpt_error *err)
 			    CKPT_STATE_DELTA : CKPT_STATE_SNAPSHOT, &sw,
 			    err) != CKPT_OK)
 				goto out;
-			for (int k = 0; k < 3; k++) {
+			for (int k = 0; k < 33; k++) {
+				int plain = keys[k][0] != 'k' ||
+				    keys[k][1] == 'i';
+
+				if (op == 0 && !plain)
+					continue;
 				enc_key(&kb, keys[k]);
-				if (b == 1 && k == 1) {
+				if (b == 1 && strcmp(keys[k], "kiwi") == 0) {
 					if (ckpt_swriter_del(sw, kb.data,
 					    kb.len, err) != CKPT_OK)
 						goto fail_sw;
@@ -71,8 +96,10 @@ build(struct ckpt_error *err)
 					ckpt_enc_struct_begin(&vb, 3);
 					ckpt_enc_int64(&vb, k);
 					ckpt_enc_timestamp(&vb, 5000 + b);
-					ckpt_enc_list_begin(&vb, 1);
-					ckpt_enc_string(&vb, "view", 4);
+					ckpt_enc_list_begin(&vb, 3);
+					for (int a = 0; a < 3; a++)
+						ckpt_enc_string(&vb,
+						    "view-item-page", 14);
 				}
 				if (ckpt_swriter_put(sw, kb.data, kb.len,
 				    vb.data, vb.len, err) != CKPT_OK)
@@ -129,6 +156,14 @@ collect(const char *dir, const char *rel, char files[][128], int n)
 	return n;
 }
 
+static int
+zstd_cb(void *arg, const struct ckpt_region *r)
+{
+	if (r->note != NULL && strncmp(r->note, "zstd", 4) == 0)
+		*(int *)arg = 1;
+	return 0;
+}
+
 struct hit {
 	const char *path;
 	int named;
@@ -177,7 +212,7 @@ DEFINE_TEST(test_native_sweep_flip_truncate)
 	struct ckpt_error err = { 0 };
 	static char files[MAXFILES][128];
 	char full[8400], why[600];
-	int nfiles, misses = 0, runs = 0;
+	int nfiles, misses = 0, runs = 0, fd;
 	struct probs0 { int e; } clean = { 0 };
 	struct hit h0 = { "", 0, 0 };
 	struct ckpt *c = NULL;
@@ -195,6 +230,14 @@ DEFINE_TEST(test_native_sweep_flip_truncate)
 	CHECK_OK(ckpt_verify(c, &vo, hit_cb, &h0, &vs, &err));
 	CHECK_EQ_INT(h0.errors, 0);
 	CHECK_EQ_INT(vs.warnings, 0);
+	{
+		int z = 0;
+
+		CHECK_OK(ckpt_file_regions(c,
+		    "state/1/0/00000000000000000000.snapshot", zstd_cb, &z,
+		    &err));
+		CHECK(z);	/* the sweep covers compressed blocks */
+	}
 	ckpt_close(c);
 
 	for (int f = 0; f < nfiles; f++) {
@@ -207,16 +250,22 @@ DEFINE_TEST(test_native_sweep_flip_truncate)
 			CHECK(orig != NULL);
 			continue;
 		}
-		for (size_t i = 0; i < 3 * n; i++) {
+		/*
+		 * Damage in place (pwrite, ftruncate) rather than rewriting:
+		 * replacing a file by truncation makes ext4 flush it on
+		 * close, which would make the sweep crawl.
+		 */
+		fd = open(full, O_RDWR);
+		CHECK(fd >= 0);
+		for (size_t i = 0; fd >= 0 && i < 3 * n; i++) {
 			size_t pos = i % n;
 			int mode = (int)(i / n);	/* 0, 1 flips; 2 cut */
+			unsigned char x = orig[pos] ^ (mode ? 0x80 : 0x01);
 
 			if (mode < 2) {
-				orig[pos] ^= mode ? 0x80 : 0x01;
-				unit_write_file(full, orig, n);
-				orig[pos] ^= mode ? 0x80 : 0x01;
+				CHECK(pwrite(fd, &x, 1, (off_t)pos) == 1);
 			} else {
-				unit_write_file(full, orig, pos);
+				CHECK(ftruncate(fd, (off_t)pos) == 0);
 			}
 			runs++;
 			if (!detected(files[f], why, sizeof(why))) {
@@ -226,8 +275,16 @@ DEFINE_TEST(test_native_sweep_flip_truncate)
 					    "truncation" : mode ? "flip 0x80" :
 					    "flip 0x01", pos, why);
 			}
+			/* restore */
+			if (mode < 2)
+				CHECK(pwrite(fd, orig + pos, 1, (off_t)pos) ==
+				    1);
+			else
+				CHECK(pwrite(fd, orig + pos, n - pos,
+				    (off_t)pos) == (ssize_t)(n - pos));
 		}
-		unit_write_file(full, orig, n);
+		if (fd >= 0)
+			close(fd);
 		free(orig);
 	}
 	CHECK_EQ_INT(misses, 0);
