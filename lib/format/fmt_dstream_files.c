@@ -950,8 +950,14 @@ dstream_verify(struct ckpt_store *st, int mixed,
 		return rc;
 	/* can Spark restart at all? */
 	rc = dstream_scan(st, &sc, err);
-	if (rc != CKPT_OK || sc.gens == 0)
+	if (rc != CKPT_OK)
 		return rc;
+	if (sc.gens == 0) {
+		if (!mixed)
+			problem(&v, CKPT_PROBLEM_WARNING, CKPT_E_FORMAT, "", -1,
+				"no checkpoint file: a restart starts afresh and ignores the write-ahead logs");
+		return CKPT_OK;
+	}
 	rc = dstream_restart(st, &sc, &rf, &bk, rule, sizeof(rule), err);
 	if (rc == CKPT_OK) {
 		dstream_file_release(&rf);

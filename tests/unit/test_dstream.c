@@ -564,3 +564,53 @@ DEFINE_TEST(test_dstream_mixed_dir)
 	CHECK_EQ_INT(n[0], 137);
 	ckpt_store_close(st);
 }
+
+static int
+logs_cb(void *arg, const struct ckpt_dstream_log *l)
+{
+	char *out = arg;
+	size_t n = strlen(out);
+
+	snprintf(out + n, 512 - n, "%s|%s|%llu|%lld|%lld|%lld;", l->path,
+		l->stream, (unsigned long long)l->records,
+		(long long)l->start_ms, (long long)l->end_ms,
+		(long long)l->cut_offset);
+	return 0;
+}
+
+/* Receiver data logs (no fixture has one): framed, never decoded. */
+DEFINE_TEST(test_dstream_receiver_logs)
+{
+	static const uint8_t rec[] = { 0, 0, 0, 3, 'a', 'b', 'c', 0, 0, 0, 0,
+		0, 0, 0, 10, 'x', 'y' };
+	struct ckpt_error err = { 0 };
+	struct ckpt_verify_stats stats;
+	struct ckpt_info info;
+	struct ckpt *c = NULL;
+	struct vlog v;
+	char out[512] = "";
+
+	CHECK(system("mkdir -p rd/receivedData/0 rd/receivedData/1") == 0);
+	unit_write_file("rd/receivedData/0/log-1000-61000", rec, sizeof(rec));
+	unit_write_file("rd/receivedData/1/log-2000-62000", "", 0);
+	CHECK_OK(ckpt_open(NULL, "rd", &c, &err));
+	if (c == NULL)
+		return;
+	memset(&info, 0, sizeof(info));
+	CHECK_OK(ckpt_info_get(c, &info, &err));
+	CHECK_STR(info.format, "dstream");
+	CHECK_EQ_INT(info.batches, 0);
+	CHECK_EQ_INT(info.restart_point, CKPT_NONE);
+	ckpt_info_release(&info);
+	CHECK_OK(ckpt_dstream_logs(c, logs_cb, out, &err));
+	CHECK_STR(out, "receivedData/0/log-1000-61000|0|2|1000|61000|11;"
+		"receivedData/1/log-2000-62000|1|0|2000|62000|-1;");
+	ckpt_close(c);
+	verify_dir("rd", CKPT_VERIFY_READ_STATE, &v, &stats);
+	CHECK_EQ_INT(v.errors, 0);
+	CHECK_EQ_INT(v.warnings, 2);	/* the cut record, no checkpoint */
+	CHECK_EQ_INT(stats.records, 2);
+	/* an empty directory is no checkpoint at all */
+	CHECK(system("mkdir -p empty") == 0);
+	CHECK_FAILS(ckpt_open(NULL, "empty", &c, &err), CKPT_E_NOTCKPT);
+}
