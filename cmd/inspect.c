@@ -17,6 +17,8 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include <cjson/cJSON.h>
+
 #include "cmd.h"
 
 #define INSPECT_TEXT_LIMIT 20
@@ -40,6 +42,7 @@ struct inspect {
 	int64_t batch, part, limit, version;
 	const char *op, *key, *hex;
 	char *key_quoted;	/* --key as a JSON string */
+	char *key_canon;	/* --key as compact JSON, if it parses */
 	uint64_t matches;
 };
 
@@ -248,16 +251,43 @@ quote_key(const char *k)
 	return q;
 }
 
+/* The compact form of JSON text, or NULL if it does not parse. */
+static char *
+canonical_json(const char *text)
+{
+	cJSON *doc = cJSON_Parse(text);
+	char *out;
+
+	if (doc == NULL)
+		return NULL;
+	out = cJSON_PrintUnformatted(doc);
+	cJSON_Delete(doc);
+	return out;
+}
+
+/*
+ * --key K matches the key's JSON text exactly, K as a JSON string, or
+ * K as JSON written with other spacing ({"a": 1} for {"a":1}).
+ */
 static int
 key_matches(const struct inspect *in, const struct ckpt_record *r)
 {
+	char *canon;
+	int same;
+
 	if (in->key == NULL)
 		return 1;
 	if (r->key_json == NULL)
 		return 0;
-	return strcmp(r->key_json, in->key) == 0 ||
-		(in->key_quoted != NULL &&
-		 strcmp(r->key_json, in->key_quoted) == 0);
+	if (strcmp(r->key_json, in->key) == 0 || (in->key_quoted != NULL &&
+	    strcmp(r->key_json, in->key_quoted) == 0))
+		return 1;
+	if (in->key_canon == NULL)
+		return 0;
+	canon = canonical_json(r->key_json);
+	same = canon != NULL && strcmp(canon, in->key_canon) == 0;
+	free(canon);
+	return same;
 }
 
 static void
@@ -592,6 +622,8 @@ cmd_inspect(struct cli *cli, int argc, char **argv)
 	in.path = argv[0];
 	if (in.key != NULL && (in.key_quoted = quote_key(in.key)) == NULL)
 		return cli_errorf(cli, CKPT_E_NOMEM, "out of memory");
+	if (in.key != NULL)
+		in.key_canon = canonical_json(in.key);
 	status = cli_ctx_new(cli, &ctx);
 	if (status != EXIT_OK)
 		goto out_free;
@@ -617,5 +649,6 @@ out_ctx:
 	ckpt_ctx_free(ctx);
 out_free:
 	free(in.key_quoted);
+	free(in.key_canon);
 	return status;
 }

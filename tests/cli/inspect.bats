@@ -69,6 +69,9 @@ setup() {
 	run -0 --separate-stderr "$CKPT" inspect --json --op 0 --key "$key" "$CK"
 	[ "$(jq '.operators[0].records | length' <<<"$output")" -eq 1 ]
 	[ "$(jq -c '.operators[0].records[0].key' <<<"$output")" = "$key" ]
+	# The same JSON with other spacing matches too.
+	run -0 --separate-stderr "$CKPT" inspect --json --op 0 --key " $key " "$CK"
+	[ "$(jq '.operators[0].records | length' <<<"$output")" -eq 1 ]
 	if [[ $key == \"* ]]; then
 		run -0 --separate-stderr "$CKPT" inspect --op 0 --key "$(jq -r . <<<"$key")" "$CK"
 		[ "$(grep -cE '^    \[[0-9]+\] ' <<<"$output")" -eq 1 ]
