@@ -681,3 +681,78 @@ DEFINE_TEST(test_native_verify_damage)
 	ckpt_close(c);
 	free(data);
 }
+
+DEFINE_TEST(test_native_verify_subset_and_truncation)
+{
+	struct ckpt_error err = { 0 };
+	struct ckpt *c = NULL;
+	struct probs pr = { 0 };
+	struct ckpt_verify_opts vo = { CKPT_VERIFY_READ_STATE, 1, 2, 0 };
+	struct ckpt_verify_stats vs;
+	unsigned char *data;
+	size_t n;
+
+	write_n("s", 4, 0);
+	CHECK_OK(ckpt_open(NULL, "s", &c, &err));
+	if (c == NULL)
+		return;
+	CHECK_OK(ckpt_verify(c, &vo, prob_cb, &pr, &vs, &err));
+	CHECK_EQ_INT(vs.records, 2);	/* 1/2: versions 0 and 2 */
+	vo.subset_n = 2;
+	CHECK_OK(ckpt_verify(c, &vo, prob_cb, &pr, &vs, &err));
+	CHECK_EQ_INT(vs.records, 2);
+	vo.subset_n = vo.subset_of = 0;
+	vo.subset_pct = 100;
+	CHECK_OK(ckpt_verify(c, &vo, prob_cb, &pr, &vs, &err));
+	CHECK_EQ_INT(vs.records, 4);
+	CHECK_EQ_INT(pr.errors + pr.warnings, 0);
+	ckpt_close(c);
+
+	/* a truncated state file is an error at the structure level */
+	data = unit_read_file("s/state/0/0/00000000000000000003.snapshot", &n);
+	unit_write_file("s/state/0/0/00000000000000000003.snapshot", data,
+	    n - 5);
+	free(data);
+	c = NULL;
+	CHECK_OK(ckpt_open(NULL, "s", &c, &err));
+	if (c == NULL)
+		return;
+	vo.level = CKPT_VERIFY_STRUCTURE;
+	CHECK_OK(ckpt_verify(c, &vo, prob_cb, &pr, &vs, &err));
+	CHECK_EQ_INT(pr.errors, 1);
+	CHECK(strstr(pr.first, "00000000000000000003.snapshot: size") != NULL);
+	/* and the restart point fell back to batch 2 */
+	{
+		struct ckpt_info info;
+
+		CHECK_OK(ckpt_info_get(c, &info, &err));
+		CHECK_EQ_INT(info.restart_point, 2);
+		ckpt_info_release(&info);
+	}
+	ckpt_close(c);
+}
+
+DEFINE_TEST(test_native_regions_small_and_garbage)
+{
+	struct ckpt_error err = { 0 };
+	struct ckpt *c = NULL;
+	struct regs g = { 0 };
+
+	write_n("g", 1, 0);
+	mkdir("g/output", 0755);
+	unit_write_file("g/output/x", "not native", 10);
+	CHECK_OK(ckpt_open(NULL, "g", &c, &err));
+	if (c == NULL)
+		return;
+	CHECK_OK(ckpt_file_regions(c, "commits/00000000000000000000", reg_cb,
+	    &g, &err));
+	CHECK_EQ_INT(g.n, 3);
+	CHECK_EQ_INT(g.bad, 0);
+	memset(&g, 0, sizeof(g));
+	CHECK_OK(ckpt_file_regions(c, "output/x", reg_cb, &g, &err));
+	CHECK_EQ_INT(g.n, 1);
+	CHECK_EQ_INT(g.bad, 1);
+	CHECK_FAILS(ckpt_file_regions(c, "nope", reg_cb, &g, &err),
+	    CKPT_E_NOTFOUND);
+	ckpt_close(c);
+}
