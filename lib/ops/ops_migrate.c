@@ -1060,7 +1060,7 @@ plan_offsets(struct mig *m)
 	cJSON *root = NULL, *offs, *commit, *start;
 	struct mpos cur, np;
 	const char *src;
-	int64_t r = m->info.restart_point, batch_ms;
+	int64_t r = m->info.restart_point, batch_ms, rate, start_ms;
 	cJSON *cfg;
 	int rc = CKPT_OK, is_gen;
 
@@ -1092,6 +1092,11 @@ plan_offsets(struct mig *m)
 		goto out;
 	}
 	is_gen = strcmp(src, "generator") == 0;
+	cfg = cJSON_Parse(m->src.config_json ? m->src.config_json : "{}");
+	rate = num_of(cfg, "rate");
+	batch_ms = num_of(cfg, "batch_ms");
+	cJSON_Delete(cfg);
+	start_ms = num_of(offs, "start_ms");
 	pos_read(cJSON_GetObjectItemCaseSensitive(commit, "end"), &cur);
 	np = cur;
 	switch (o->reset) {
@@ -1119,7 +1124,12 @@ plan_offsets(struct mig *m)
 			    "'%s')", src);
 			goto out;
 		}
-		if (o->reset == CKPT_RESET_TO_TIME)
+		if (o->reset == CKPT_RESET_TO_TIME && rate > 0)
+			/* untimed input: line i has time start + i/rate */
+			rc = scan_input(m, o->value <= start_ms ? 0 :
+			    ((o->value - start_ms) * rate + 999) / 1000,
+			    CKPT_NONE, &np);
+		else if (o->reset == CKPT_RESET_TO_TIME)
 			rc = scan_input(m, INT64_MAX, o->value, &np);
 		else if (o->reset == CKPT_RESET_LATEST)
 			rc = scan_input(m, INT64_MAX, CKPT_NONE, &np);
@@ -1157,9 +1167,6 @@ plan_offsets(struct mig *m)
 	cJSON_DeleteItemFromObjectCaseSensitive(offs, "end");
 	cJSON_ReplaceItemInObjectCaseSensitive(offs, "start", start);
 	m->new_offsets = cJSON_PrintUnformatted(offs);
-	cfg = cJSON_Parse(m->src.config_json ? m->src.config_json : "{}");
-	batch_ms = num_of(cfg, "batch_ms");
-	cJSON_Delete(cfg);
 	m->new_time_ms = num_of(root, "time_ms") + (batch_ms > 0 ?
 	    batch_ms : 0);
 	if (m->new_offsets == NULL)
