@@ -154,6 +154,15 @@ int dstream_verify(struct ckpt_store *st, int mixed,
 	const struct ckpt_verify_opts *o, ckpt_problem_fn cb, void *arg,
 	struct ckpt_verify_stats *stats, struct ckpt_error *err);
 
+/*
+ * Regions of one DStream file for a hex dump: LZ4Block headers and
+ * payloads of checkpoint files, record lengths and payloads of WAL
+ * segments, header and sums of Hadoop sidecars, one Java stream for
+ * RDD files.  Damage shows as a region with ok = 0.
+ */
+int dstream_file_regions(struct ckpt_store *st, const char *path,
+	ckpt_region_fn cb, void *arg, struct ckpt_error *err);
+
 /* Write-ahead log segments (the public ckpt_dstream_logs() is on top). */
 int dstream_logs(struct ckpt_store *st, int decode,
 	ckpt_dstream_log_fn cb, void *arg, struct ckpt_error *err);

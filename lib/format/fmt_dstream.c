@@ -27,7 +27,8 @@
  *    dstream_summary_json() for its metadata_json ("dstream" member),
  *    dstream_files_walk(st, 1, ...) for those files' roles (it skips
  *    root names dstream_owns_name() accepts), dstream_verify(st, 1, ...)
- *    in its verify, and dstream_gen_next() to list generations;
+ *    in its verify, dstream_file_regions() for inspect --hex, and
+ *    dstream_gen_next() to list generations;
  *  - ckpt_dstream_logs() / ckpt_dstream_rdds() work on either driver.
  */
 #include "dstream.h"
@@ -1154,6 +1155,13 @@ ds_verify(struct ckpt *c, const struct ckpt_verify_opts *o,
 	return dstream_verify(c->st, 0, o, cb, arg, stats, err);
 }
 
+static int
+ds_file_regions(struct ckpt *c, const char *path, ckpt_region_fn cb,
+	void *arg, struct ckpt_error *err)
+{
+	return dstream_file_regions(c->st, path, cb, arg, err);
+}
+
 int
 ckpt_dstream_logs(struct ckpt *c, ckpt_dstream_log_fn cb, void *arg,
 	struct ckpt_error *err)
@@ -1181,4 +1189,5 @@ const struct ckpt_format_ops ckpt_fmt_dstream_ops = {
 	.operator_count = ds_operator_count,
 	.files_walk = ds_files_walk,
 	.verify = ds_verify,
+	.file_regions = ds_file_regions,
 };

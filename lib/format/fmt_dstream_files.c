@@ -29,6 +29,7 @@
 #include <string.h>
 
 #include "../codec/codec_hadoopcrc.h"
+#include "../codec/spark_codec.h"
 
 #define WALK_MAX_DEPTH 8
 
@@ -967,5 +968,196 @@ dstream_verify(struct ckpt_store *st, int mixed,
 		return rc;
 	problem(&v, CKPT_PROBLEM_ERROR, CKPT_E_FORMAT, "", -1,
 		"no checkpoint file decodes: Spark cannot restart from this directory");
+	return CKPT_OK;
+}
+
+/* ---- hex dump regions (inspect --hex) ---- */
+
+static int
+region(ckpt_region_fn cb, void *arg, uint64_t off, uint64_t len,
+	const char *what, const char *note, int ok)
+{
+	struct ckpt_region r;
+
+	r.offset = off;
+	r.length = len;
+	r.what = what;
+	r.note = note;
+	r.ok = ok;
+	return cb(arg, &r);
+}
+
+struct lz4_src {
+	struct ckpt_store *st;
+	const char *path;
+	uint64_t off;
+};
+
+static int
+lz4_src_read(void *arg, void *buf, size_t len, size_t *got,
+	struct ckpt_error *err)
+{
+	struct lz4_src *s = arg;
+	int rc;
+
+	rc = ckpt_store_read_range(s->st, s->path, s->off, buf, len, got, err);
+	if (rc == CKPT_OK)
+		s->off += *got;
+	return rc;
+}
+
+/* A checkpoint-<t> file: its LZ4Block headers and payloads. */
+static int
+lz4_regions(struct ckpt_store *st, const char *path, ckpt_region_fn cb,
+	void *arg, struct ckpt_error *err)
+{
+	struct lz4_src src = { st, path, 0 };
+	struct spark_lz4 z;
+	struct spark_lz4_block b;
+	struct ckpt_error e2 = { 0 };
+	char note[CKPT_ERROR_MSG_MAX + 64];
+	uint64_t good = 0;	/* end of the last good block */
+	int rc, stop = 0;
+
+	spark_lz4_init(&z, lz4_src_read, &src, path);
+	while (!stop && (rc = spark_lz4_next_block(&z, &b, &e2)) == CKPT_OK) {
+		good = b.offset + SPARK_LZ4_HEADER + b.clen;
+		snprintf(note, sizeof(note), "%s, %u -> %u bytes, xxhash ok",
+			b.is_end ? "end of stream" : b.method == 0x10 ? "raw" :
+			"lz4", (unsigned)b.clen, (unsigned)b.olen);
+		stop = region(cb, arg, b.offset, SPARK_LZ4_HEADER,
+			"lz4 block header", note, 1);
+		if (!stop && b.clen > 0)
+			stop = region(cb, arg, b.offset + SPARK_LZ4_HEADER,
+				b.clen, "lz4 block payload",
+				"java serialization of a Checkpoint", 1);
+	}
+	spark_lz4_release(&z);
+	if (stop || rc == CKPT_EOF)
+		return CKPT_OK;
+	if (e2.kind == CKPT_E_IO || e2.kind == CKPT_E_NOMEM) {
+		*err = e2;
+		return rc;
+	}
+	snprintf(note, sizeof(note), "%s", e2.msg);
+	region(cb, arg, good, 0, "damage", note, 0);
+	return CKPT_OK;
+}
+
+/* A WAL segment: each record's length and payload. */
+static int
+wal_regions(struct ckpt_store *st, const char *path, uint64_t size,
+	ckpt_region_fn cb, void *arg, struct ckpt_error *err)
+{
+	struct wal_store ws = { st, path };
+	char note[160];
+	uint8_t hdr[4];
+	uint64_t off = 0, k = 0;
+	size_t got;
+	int32_t n;
+	int rc;
+
+	while (off < size) {
+		rc = wal_store_read(&ws, off, hdr, 4, &got, err);
+		if (rc != CKPT_OK)
+			return rc;
+		if (got < 4) {
+			region(cb, arg, off, size - off, "cut record",
+				"the file ends inside a record length", 0);
+			return CKPT_OK;
+		}
+		n = (int32_t)((uint32_t)hdr[0] << 24 | (uint32_t)hdr[1] << 16 |
+		    (uint32_t)hdr[2] << 8 | hdr[3]);
+		snprintf(note, sizeof(note), "record %" PRIu64 ": %" PRId32
+			" bytes", k, n);
+		if (region(cb, arg, off, 4, "record length", note, n >= 0))
+			return CKPT_OK;
+		if (n < 0)
+			return CKPT_OK;
+		if ((uint64_t)n > size - off - 4) {
+			region(cb, arg, off + 4, size - off - 4, "cut record",
+				"the file ends inside this record; Spark stops reading here",
+				0);
+			return CKPT_OK;
+		}
+		if (region(cb, arg, off + 4, (uint64_t)n, "record payload",
+		    "java serialization", -1))
+			return CKPT_OK;
+		off += 4 + (uint64_t)n;
+		k++;
+	}
+	return CKPT_OK;
+}
+
+/* A Hadoop sidecar: header and sums. */
+static int
+crc_regions(struct ckpt_store *st, const char *path, uint64_t size,
+	ckpt_region_fn cb, void *arg, struct ckpt_error *err)
+{
+	uint8_t hdr[8];
+	char note[96];
+	size_t got;
+	int rc;
+
+	rc = ckpt_store_read_range(st, path, 0, hdr, sizeof(hdr), &got, err);
+	if (rc != CKPT_OK)
+		return rc;
+	if (got < 8 || memcmp(hdr, CKPT_HCRC_MAGIC, 4) != 0) {
+		region(cb, arg, 0, size, "checksum file",
+			"not a hadoop checksum file", 0);
+		return CKPT_OK;
+	}
+	snprintf(note, sizeof(note), "\"crc\\0\", %u bytes per checksum",
+		(unsigned)((uint32_t)hdr[4] << 24 | (uint32_t)hdr[5] << 16 |
+		(uint32_t)hdr[6] << 8 | hdr[7]));
+	if (region(cb, arg, 0, 8, "hadoop crc header", note, 1))
+		return CKPT_OK;
+	snprintf(note, sizeof(note), "%" PRIu64 " CRC-32 sums, big-endian",
+		(size - 8) / 4);
+	region(cb, arg, 8, size - 8, "chunk checksums", note,
+		(size - 8) % 4 == 0 ? 1 : 0);
+	return CKPT_OK;
+}
+
+int
+dstream_file_regions(struct ckpt_store *st, const char *path,
+	ckpt_region_fn cb, void *arg, struct ckpt_error *err)
+{
+	const char *name = strrchr(path, '/');
+	char target[CKPT_NAME_MAX], cls[160], note[200];
+	struct ckpt_error e2 = { 0 };
+	struct ckpt_stat s;
+	int64_t t;
+	int rc, bk;
+	char *buf = NULL;
+	size_t len;
+
+	name = name ? name + 1 : path;
+	rc = ckpt_store_stat(st, path, &s, err);
+	if (rc != CKPT_OK)
+		return rc;
+	if (ckpt_hcrc_sidecar_target(name, target, sizeof(target)))
+		return crc_regions(st, path, s.size, cb, arg, err);
+	if (strchr(path, '/') == NULL && dstream_parse_name(name, &t, &bk))
+		return lz4_regions(st, path, cb, arg, err);
+	if (strncmp(name, "log-", 4) == 0 &&
+	    (strncmp(path, "receivedBlockMetadata/", 22) == 0 ||
+	    strncmp(path, "receivedData/", 13) == 0))
+		return wal_regions(st, path, s.size, cb, arg, err);
+	/* RDD parts, _partitioner, anything else: one Java stream? */
+	rc = ckpt_store_read_all(st, path, DSTREAM_MAX_FILE, &buf, &len, &e2);
+	if (rc == CKPT_OK && ckpt_jser_is_stream(buf, len) &&
+	    ckpt_jser_top_class(buf, len, cls, sizeof(cls), &e2) == CKPT_OK) {
+		snprintf(note, sizeof(note), "java serialization%s%s",
+			cls[0] ? " of " : "", cls);
+		region(cb, arg, 0, len, "java serialization", note, 1);
+	} else {
+		region(cb, arg, 0, s.size, "data", "not decoded", -1);
+	}
+	free(buf);
+	if (e2.kind == CKPT_E_IO || e2.kind == CKPT_E_NOMEM) {
+		*err = e2;
+		return CKPT_FAILED;
+	}
 	return CKPT_OK;
 }
