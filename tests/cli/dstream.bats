@@ -110,3 +110,18 @@ setup() {
 	run -0 --separate-stderr "$CKPT" verify "$FX"
 	assert_output --regexp 'verified 137 files, 86118 bytes, 64 checksums: 0 errors'
 }
+
+@test "dstream: inspect --hex annotates LZ4 blocks, WAL records and sidecars" {
+	run -0 --separate-stderr "$CKPT" inspect --hex checkpoint-1621164555000 "$DS"
+	assert_line '== lz4 block header at 0, 21 bytes: lz4, 5055 -> 11148 bytes, xxhash ok [ok]'
+	assert_line '== lz4 block header at 5076, 21 bytes: end of stream, 0 -> 0 bytes, xxhash ok [ok]'
+	run -0 --separate-stderr "$CKPT" inspect --hex "$WAL" "$DS"
+	assert_line '== record length at 4783, 4 bytes: record 6: 561 bytes [ok]'
+	[[ $(grep -c '^== record payload' <<<"$output") -eq 7 ]]
+	run -0 --separate-stderr "$CKPT" inspect --hex .checkpoint-1621164555000.crc "$DS"
+	assert_line '== chunk checksums at 8, 40 bytes: 10 CRC-32 sums, big-endian [ok]'
+	printf '\000' | dd of="$DS/checkpoint-1621164555000" bs=1 seek=2000 \
+		conv=notrunc 2>/dev/null
+	run -0 --separate-stderr "$CKPT" inspect --hex checkpoint-1621164555000 "$DS"
+	assert_line --regexp '^== damage at 0, 0 bytes: .*xxhash .* \[BAD\]$'
+}
