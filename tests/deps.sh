@@ -47,6 +47,7 @@ need_cmd xxhsum xxhash
 need_cmd nc netcat-openbsd
 need_cmd python3 python3
 need_cmd bc bc
+need_cmd jq jq
 need_cmd mawk mawk
 need_cmd clang clang
 need_file /usr/lib/llvm-14/lib/clang/14.0.6/lib/linux/libclang_rt.asan-x86_64.a libclang-rt-14-dev
