@@ -9,8 +9,8 @@
 # streams of all deltas concatenated.  Outside the timing that file is
 # compressed once with `lz4 -1 -B5` (64 KiB independent blocks, content
 # checksum on, so `lz4 -d` also runs XXH32 over every byte, as lz4-java's
-# per-block checksums make ckpt do).  Timed, best of 3, all files in the
-# page cache:
+# per-block checksums make ckpt do).  Timed, best of 5 interleaved rounds,
+# all files in the page cache:
 #  - lz4 -d -c FILE.lz4 > /dev/null                     (the reference)
 #  - spark_decode DIR: libckpt's LZ4Block decoder on every .delta
 #    (open, header checks, LZ4 decode, masked XXH32), nothing else;
@@ -28,20 +28,14 @@ T=${BENCH_TMP:-$(mktemp -d)}
 now() { date +%s.%N; }
 ratio() { echo "scale=2; $1 / $2" | bc -l; }
 
-# best of 3 wall-clock seconds of "$@" (output discarded)
-best() {
-	b=""
-	for _ in 1 2 3; do
-		t0=$(now)
-		"$@" >/dev/null
-		t1=$(now)
-		s=$(echo "$t1 - $t0" | bc -l)
-		if [ -z "$b" ] || [ "$(echo "$s < $b" | bc -l)" = 1 ]; then
-			b=$s
-		fi
-	done
-	echo "$b"
+# secs CMD...: wall-clock seconds of one run (output discarded)
+secs() {
+	t0=$(now)
+	"$@" >/dev/null
+	t1=$(now)
+	echo "$t1 - $t0" | bc -l
 }
+min() { if [ -z "$1" ] || [ "$(echo "$2 < $1" | bc -l)" = 1 ]; then echo "$2"; else echo "$1"; fi; }
 
 d="$T/spark"
 if [ ! -d "$d" ]; then
@@ -65,10 +59,14 @@ lz4 -d -c "$T/spark.lz4" | cmp -s - "$T/spark.raw" ||
 	{ echo "lz4 round trip differs" >&2; exit 1; }
 "$CKPT" verify --read-state "$d" >/dev/null
 
-tl=$(best lz4 -d -c "$T/spark.lz4")
-tb=$(best "$TOOLS/spark_decode" "$d")
-tr=$(best "$TOOLS/spark_decode" --records "$d")
-tv=$(best "$CKPT" verify --read-state "$d")
+# rounds interleave the four so that load from elsewhere hits them alike
+tl="" tb="" tr="" tv=""
+for _ in 1 2 3 4 5; do
+	tl=$(min "$tl" "$(secs lz4 -d -c "$T/spark.lz4")")
+	tb=$(min "$tb" "$(secs "$TOOLS/spark_decode" "$d")")
+	tr=$(min "$tr" "$(secs "$TOOLS/spark_decode" --records "$d")")
+	tv=$(min "$tv" "$(secs "$CKPT" verify --read-state "$d")")
+done
 mbl=$(echo "scale=1; $raw / 1048576 / $tl" | bc -l)
 mbb=$(echo "scale=1; $raw / 1048576 / $tb" | bc -l)
 mbr=$(echo "scale=1; $raw / 1048576 / $tr" | bc -l)
