@@ -375,7 +375,8 @@ on_log(void *arg, const struct ckpt_dstream_log *l)
 
 	if (!ls->cli->json) {
 		if (ls->ndlog++ == 0)
-			printf("\nWrite-ahead logs:\n  %-56s  %7s  %-24s  %-24s  %10s\n",
+			printf("\nWrite-ahead logs:\n"
+				"  %-56s  %7s  %-24s  %-24s  %10s\n",
 				"PATH", "RECORDS", "START", "END", "BYTES");
 		printf("  %-56s  %7" PRIu64 "  %-24s  %-24s  %10s", l->path,
 			l->records, cli_fmt_time(a, l->start_ms),
