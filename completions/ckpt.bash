@@ -9,21 +9,32 @@
 
 _ckpt()
 {
-	local cur=${COMP_WORDS[COMP_CWORD]}
-	local bin=${COMP_WORDS[0]}
-	local out
+	local bin=${COMP_WORDS[0]} cur=${COMP_WORDS[COMP_CWORD]}
+	local -a words=()
+	local i out strip
 	local IFS=$'\n'
 
 	COMPREPLY=()
+	# bash splits "--opt=value" at '='; glue the pieces back for ckpt.
+	for ((i = 1; i <= COMP_CWORD; i++)); do
+		if ((${#words[@]} > 0)) && [[ ${COMP_WORDS[i]} == = ||
+		    ${COMP_WORDS[i - 1]} == = ]]; then
+			words[${#words[@]} - 1]+=${COMP_WORDS[i]}
+		else
+			words+=("${COMP_WORDS[i]}")
+		fi
+	done
 	if type -P -- "$bin" >/dev/null 2>&1 || [[ -x $bin ]]; then
-		out=$("$bin" __complete "${COMP_WORDS[@]:1:COMP_CWORD}" \
-			2>/dev/null)
+		out=$("$bin" __complete "${words[@]}" 2>/dev/null)
 	elif ((COMP_CWORD == 1)); then
 		out=$'ls\ninspect\nverify\ndiff\nprune\nmigrate\nrun\nrestore-test\nshell\nhelp'
 	fi
-	if [[ -n $out ]]; then
-		COMPREPLY=($(compgen -W "$out" -- "$cur"))
-	fi
+	[[ -n $out ]] || return 0
+	# Offer only what replaces bash's current word (after the '=').
+	strip=$((${#words[${#words[@]} - 1]} - ${#cur}))
+	for i in $out; do
+		[[ ${i:strip} == "$cur"* ]] && COMPREPLY+=("${i:strip}")
+	done
 	return 0
 }
 

@@ -104,3 +104,14 @@ zsh_complete() {	# words... ; prints what compadd got, or FILES
 	run -0 env PATH=/usr/bin:/bin fish -c "source $COMP/ckpt.fish; complete -C'ckpt ve'"
 	assert_output verify
 }
+
+@test "completion: bash completes --opt=value split at '='" {
+	"$CKPT" __complete "" | grep -qx restore-test ||
+		skip "no command with an enum option is built yet"
+	run -0 bash_complete ckpt restore-test --format = j
+	assert_output $'junit\njson'
+	run -0 bash_complete ckpt restore-test --format =
+	assert_line "=tap"
+	run -0 bash_complete ckpt restore-test --format j
+	assert_output $'junit\njson'
+}
