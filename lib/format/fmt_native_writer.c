@@ -263,6 +263,54 @@ any_cb(void *arg, const struct ckpt_stat *ent)
 	return 1;
 }
 
+struct temps_arg {
+	char names[8][CKPT_NAME_MAX];
+	int n;
+	int other;	/* a name that is not a temp file */
+};
+
+static int
+temps_cb(void *arg, const struct ckpt_stat *ent)
+{
+	struct temps_arg *a = arg;
+
+	if (!nat_is_temp_name(ent->name) || a->n == 8) {
+		a->other = 1;
+		return 1;
+	}
+	snprintf(a->names[a->n++], CKPT_NAME_MAX, "%s", ent->name);
+	return 0;
+}
+
+/*
+ * A creation killed before its metadata landed leaves meta/ holding
+ * temp files only: remove them and meta/, so that the directory is
+ * created afresh (found by ckpt restore-test).  Anything else in meta/
+ * is left alone.
+ */
+static int
+clear_unfinished_meta(struct ckpt_store *st, struct ckpt_error *err)
+{
+	struct temps_arg a;
+	char path[NAT_PATH_MAX];
+
+	memset(&a, 0, sizeof(a));
+	if (ckpt_store_list(st, "meta", CKPT_LIST_NAME, NULL, temps_cb, &a,
+	    err) != CKPT_OK)
+		return CKPT_FAILED;
+	if (a.other)
+		return CKPT_OK;
+	for (int i = 0; i < a.n; i++) {
+		snprintf(path, sizeof(path), "meta/%s", a.names[i]);
+		if (ckpt_store_remove(st, path, err) != CKPT_OK)
+			return CKPT_FAILED;
+	}
+	if (ckpt_store_remove(st, "meta", err) != CKPT_OK ||
+	    ckpt_store_sync_dir(st, "", err) != CKPT_OK)
+		return CKPT_FAILED;
+	return CKPT_OK;
+}
+
 /* Creates meta/00..0 in an empty directory. */
 static int
 create_meta(struct ckpt_nwriter *w, const struct ckpt_job_desc *d,
@@ -317,6 +365,11 @@ ckpt_nwriter_open(struct ckpt_ctx *ctx, const char *url,
 	if (ckpt_store_lock(w->st, what, &w->lock, err) != CKPT_OK)
 		goto fail;
 	rc = ckpt_store_stat(w->st, "meta", &sb, err);
+	if (rc == CKPT_OK && (flags & CKPT_NW_CREATE)) {
+		if (clear_unfinished_meta(w->st, err) != CKPT_OK)
+			goto fail;
+		rc = ckpt_store_stat(w->st, "meta", &sb, err);
+	}
 	if (rc != CKPT_OK && err != NULL && err->kind == CKPT_E_NOTFOUND) {
 		struct any_arg a = { 0 };
 

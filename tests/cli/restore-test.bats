@@ -138,6 +138,15 @@ PY
 		fail "temp root not removed"
 }
 
+@test "restore-test: a crash while the directory is being created restores" {
+	# found by restore-test: meta/ holding only a temp file made the
+	# restart refuse the directory as "not a checkpoint"
+	run -0 "$CKPT" restore-test --job all --seed 5 --events 300 --format tap \
+		--crash-points store.mid_write:1,store.before_fsync:1,store.before_rename:1,store.before_dir_fsync:1
+	refute_line --regexp '^not ok'
+	assert_line --regexp '^# 12 cases: 12 passed, 0 failed, 0 skipped, 0 errors; '
+}
+
 @test "restore-test: JUnit and JSON reports are well-formed" {
 	run -0 --separate-stderr "$CKPT" restore-test --job window --kills 3 \
 		--crash-points commit.after_entry,lock.takeover --seed 5 --events 1500 --format junit
