@@ -66,6 +66,14 @@ zsh_complete() {	# words... ; prints what compadd got, or FILES
 	assert_output "#compdef ckpt"
 }
 
+@test "completion: zsh compinit registers _ckpt for ckpt" {
+	command -v zsh >/dev/null || skip "zsh is not installed"
+	run -0 zsh -f -c 'fpath=("$1" $fpath); autoload -U compinit
+		compinit -D -d "$2/zcompdump"; print -r -- $_comps[ckpt]' \
+		_ "$COMP" "$BATS_TEST_TMPDIR"
+	assert_output _ckpt
+}
+
 @test "completion: zsh completes commands, options and files" {
 	command -v zsh >/dev/null || skip "zsh is not installed"
 	run -0 zsh_complete ckpt ve
