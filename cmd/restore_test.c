@@ -929,9 +929,13 @@ plan_kills(struct rt *rt, int job, long kills, unsigned *salt)
 				    names[p], occ);
 			} else {
 				it->type = RT_ITEM_TIME;
-				/* later attempts have less left to do */
-				it->ms = round(rng_unit(&r) * ref->ref_ms /
-				    (1.0 + 0.5 * i) * 10.0) / 10.0;
+				/*
+				 * Cases run a little faster than the traced
+				 * references, and later attempts have less
+				 * left to do.
+				 */
+				it->ms = round(rng_unit(&r) * ref->ref_ms *
+				    0.85 * pow(0.6, i) * 10.0) / 10.0;
 			}
 		}
 		s->c.nitems = k;
@@ -1384,7 +1388,7 @@ rt_main(struct rt *rt)
 			goto interrupted;
 		/* Top up random kills that did not happen (runs that
 		 * finished before their kill time), a few rounds at most. */
-		for (int round = 0; round < 4 && want > 0; round++) {
+		for (int round = 0; round < 10 && want > 0; round++) {
 			size_t from = rt->nslots;
 
 			for (int j = 0; j < rt->njobs; j++) {
