@@ -2,9 +2,10 @@
 # stress.sh BUILD - `make stress`: the long restore test.
 #
 # Runs `ckpt restore-test` over the three jobs with at least 1,000
-# random kills in all, every crash point (plain, then in power-loss
-# mode) and every I/O fault point, then prints the counts, the
-# divergences and the time.  Exits 3 on any divergence, 1 on a harness
+# random kills in all, then three times (three seeds, so three drawn
+# occurrences) every crash point, every crash point in power-loss mode
+# and every I/O fault point, and prints the counts, the divergences and
+# the time.  Exits 3 on any divergence, 1 on a harness
 # error.  CKPT_STRESS_SEED pins the seed (default: from the clock, so
 # that each run explores new kill times); CKPT_STRESS_KILLS the kills
 # per job (default 334); CKPT_STRESS_JOBS the cases run at once.
@@ -39,7 +40,7 @@ run() {
 	name=$1
 	shift
 	echo "== $name: ckpt restore-test $*"
-	TMPDIR=$RUNS "$CKPT" restore-test --seed "$SEED" -j "$JOBS" --format tap "$@" \
+	TMPDIR=$RUNS "$CKPT" restore-test -j "$JOBS" --format tap "$@" \
 		> "$OUT/$name.tap" 2> "$OUT/$name.err"
 	rc=$?
 	grep -E '^# [0-9]+ cases:' "$OUT/$name.tap" || cat "$OUT/$name.err"
@@ -51,12 +52,16 @@ run() {
 	fi
 }
 
-run kills --job all --kills "$KILLS"
-run crash-points --job all --crash-points all
-run power-loss --job all --crash-points all --power-loss
-run io-faults --job all --io-faults
+run kills --job all --kills "$KILLS" --seed "$SEED"
+# every point and fault three times, at occurrences drawn from 3 seeds
+for i in 0 1 2; do
+	s=$((SEED + i))
+	run crash-points-$i --job all --crash-points all --seed $s
+	run power-loss-$i --job all --crash-points all --power-loss --seed $s
+	run io-faults-$i --job all --io-faults --seed $s
+done
 
-# Totals over the four reports.
+# Totals over the reports.
 cat "$OUT"/*.tap | awk -v secs=$(( $(date +%s) - START )) '
 /^# [0-9]+ cases:/ {
 	cases += $2
