@@ -23,7 +23,8 @@
  * the block-data flag (protocol 1): that is CKPT_E_UNSUPPORTED.
  *
  * Also here: convenience extractors for the two Spark objects ckpt
- * reads (Spark 2.0 CompositeOffset, DStream Checkpoint).
+ * reads (Spark 2.0 CompositeOffset, DStream Checkpoint), implemented in
+ * codec_javaser_spark.c.
  */
 #ifndef CKPT_CODEC_JAVASER_H
 #define CKPT_CODEC_JAVASER_H
@@ -118,7 +119,7 @@ struct ckpt_jser_event {
 	int64_t index;			/* array element index, or -1 */
 	const char *class_name;		/* OBJECT/ARRAY/ENUM/CLASS/REF */
 	uint32_t handle;		/* new or referenced handle */
-	char prim;			/* PRIM: 'B','C','D','F','I','J','S','Z' */
+	char prim;			/* PRIM: B C D F I J S Z */
 	int64_t i;			/* PRIM integral value */
 	double d;			/* PRIM 'D'/'F' value */
 	const char *str;		/* STRING/ENUM text, BYTES/BLOCKDATA */

@@ -36,7 +36,7 @@ struct dstream_scan {
 	int has_wal_meta;		/* receivedBlockMetadata/ */
 	int has_wal_data;		/* receivedData/ */
 	int has_offsets;		/* offsets/: Structured Streaming too */
-	int has_ss_files;		/* metadata, commits/, sources/, state/ */
+	int has_ss_files;		/* metadata commits/ sources/ state/ */
 	/* newest times, descending (bounded; enough for Spark's 10 files) */
 	int64_t newest[DSTREAM_TOPK];
 	int nnewest;

@@ -402,7 +402,8 @@ DEFINE_TEST(test_dstream_verify_clean)
 	if (v.first[0])
 		fprintf(stderr, "  first problem: %s\n", v.first);
 	CHECK_EQ_INT(stats.files, 129);
-	CHECK_EQ_INT(stats.checksums, 64);	/* EXPECTED hadoop_crc_checked */
+	/* EXPECTED.json hadoop_crc_checked */
+	CHECK_EQ_INT(stats.checksums, 64);
 	CHECK_EQ_INT(stats.errors, 0);
 	CHECK(stats.records >= 10 + 7);
 }

@@ -346,7 +346,7 @@ DEFINE_TEST(test_javaser_every_tag)
 	u8(j, 0x73);
 	classdesc(j, "A", 0x02, 3, fields);	/* desc 0, type strings 1, 2 */
 	u8(j, 0x70);				/* no superclass */
-	u64(j, 42);				/* millis (object is handle 3) */
+	u64(j, 42);				/* millis; the object is 3 */
 	u8(j, 0x74);				/* name: new string, handle 4 */
 	utf(j, "hello");
 	u8(j, 0x75);				/* arr: int[] { 7, -1 } */
@@ -355,7 +355,7 @@ DEFINE_TEST(test_javaser_every_tag)
 	u32(j, 2);				/* array handle 6 */
 	u32(j, 7);
 	u32(j, 0xFFFFFFFF);
-	/* top level: block data, a reference, an enum, a class, a long string */
+	/* top level: block data, reference, enum, class, long string */
 	u8(j, 0x77);
 	u8(j, 3);
 	put(j, "abc", 3);
@@ -378,7 +378,7 @@ DEFINE_TEST(test_javaser_every_tag)
 	u64(j, 2);
 	put(j, "xy", 2);
 	u8(j, 0x79);				/* reset */
-	u8(j, 0x7D);				/* proxy class desc, fresh handle 0 */
+	u8(j, 0x7D);				/* proxy desc, handle 0 again */
 	u32(j, 1);
 	utf(j, "java.lang.Runnable");
 	u8(j, 0x78);
