@@ -493,7 +493,7 @@ static int
 value_json(struct ctx *c, const struct spark_type *t, const uint8_t *base,
 	size_t blen, const uint8_t *slot, size_t width)
 {
-	char s[64];
+	char s[160];
 	const uint8_t *vp;
 	size_t vn;
 	int rc;

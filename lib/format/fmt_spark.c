@@ -54,6 +54,16 @@ spark_parse_id(const char *s, int64_t *out)
 	return 1;
 }
 
+int
+spark_json_i64(const cJSON *j, int64_t *out)
+{
+	if (!cJSON_IsNumber(j) || !(j->valuedouble >= -9.2e18 &&
+	    j->valuedouble <= 9.2e18))
+		return 0;
+	*out = (int64_t)j->valuedouble;
+	return 1;
+}
+
 /*
  * Temp files of crashed writes (section 1.2, section 10 items 1-2):
  * ".<name>.<uuid>[.TIDn].tmp", ".<uuid>.tmp", the 2.x state store's
@@ -287,7 +297,7 @@ add_source(struct ckpt *c, cJSON *arr, int idx, const char *raw, size_t n)
 	cJSON_AddNumberToObject(o, "index", idx);
 	j = parse_json_n(raw, n);
 	type = source_type(raw, n, j);
-	dk = source_dir_kind(c, idx);
+	dk = c ? source_dir_kind(c, idx) : NULL;
 	if (strcmp(type, "long") == 0 && dk && strcmp(dk, "file") == 0)
 		type = "file";	/* 2.0/2.1 file source: bare log offset */
 	cJSON_AddStringToObject(o, "type", type);
@@ -363,6 +373,7 @@ java_offsets(struct ckpt *c, const char *path, const char *buf, size_t len,
 /*
  * Parses an offsets file into {"version","format","metadata","sources"}
  * JSON text (malloc'd).  CKPT_E_FORMAT names the file on any defect.
+ * c may be NULL (fuzzing): sources/<i>/ is then not consulted.
  */
 int
 spark_offsets_json(struct ckpt *c, const char *path, const char *buf,
@@ -456,8 +467,7 @@ spark_commit_check(const char *path, const char *buf, size_t len,
 			path);
 	}
 	w = cJSON_GetObjectItemCaseSensitive(j, "nextBatchWatermarkMs");
-	if (cJSON_IsNumber(w))
-		*wm = (int64_t)w->valuedouble;
+	(void)spark_json_i64(w, wm);
 	cJSON_Delete(j);
 	return CKPT_OK;
 }
@@ -691,8 +701,7 @@ load_latest_offsets(struct ckpt *c, struct spark *sp, cJSON **conf_out,
 		goto out;
 	}
 	w = cJSON_GetObjectItemCaseSensitive(m, "batchWatermarkMs");
-	if (cJSON_IsNumber(w))
-		sp->watermark_ms = (int64_t)w->valuedouble;
+	(void)spark_json_i64(w, &sp->watermark_ms);
 	conf = cJSON_DetachItemFromObjectCaseSensitive(m, "conf");
 	cJSON_Delete(m);
 	if (cJSON_IsObject(conf)) {

@@ -435,11 +435,8 @@ jcrc_parse(const char *buf, size_t len, struct jcrc *j)
 	v = cJSON_GetObjectItemCaseSensitive(o, "value");
 	s = cJSON_GetObjectItemCaseSensitive(o, "mainFileSize");
 	if (cJSON_IsString(a) && strcmp(a->valuestring, "CRC32C") == 0 &&
-	    cJSON_IsNumber(v) && cJSON_IsNumber(s)) {
-		j->value = (int64_t)v->valuedouble;
-		j->size = (int64_t)s->valuedouble;
+	    spark_json_i64(v, &j->value) && spark_json_i64(s, &j->size))
 		j->parsed = 1;
-	}
 	cJSON_Delete(o);
 	return j->parsed ? 0 : -1;
 }

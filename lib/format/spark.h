@@ -77,6 +77,9 @@ struct spark {
 
 /* fmt_spark.c */
 int spark_parse_id(const char *s, int64_t *out);
+/* A JSON number as int64 when it is one exactly enough; 0 if not. */
+struct cJSON;
+int spark_json_i64(const struct cJSON *j, int64_t *out);
 int spark_is_temp_name(const char *name);
 /* Reads a whole small file; CKPT_E_NOTFOUND if missing. */
 int spark_read_small(struct ckpt *c, const char *path, char **out,
