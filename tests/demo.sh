@@ -9,7 +9,11 @@ INPUT="$TOP/tests/data/demo-input.txt"
 
 rm -rf "$TOP/build/demo"
 mkdir -p "$TOP/build/demo"
-say() { printf '\n\033[1m$ %s\033[0m\n' "$*"; }
+if [ -t 1 ] && [ -z "${NO_COLOR:-}" ]; then
+	say() { printf '\n\033[1m$ %s\033[0m\n' "$*"; }
+else
+	say() { printf '\n$ %s\n' "$*"; }
+fi
 
 say ckpt run wordcount --checkpoint build/demo/wordcount --input tests/data/demo-input.txt
 "$CKPT" run wordcount --checkpoint "$DIR" --input "$INPUT"
