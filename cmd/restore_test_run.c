@@ -230,6 +230,8 @@ spawn_run(const struct rt_config *cfg, const struct rt_case *c,
 	}
 	if (it != NULL && it->type == RT_ITEM_FAULT)
 		setenv("CKPT_FAULT", it->spec, 1);
+	/* this very binary, even if its file was replaced meanwhile */
+	execv("/proc/self/exe", argv);
 	execv(cfg->exe, argv);
 	fprintf(stderr, "ckpt restore-test: cannot run '%s': %s\n",
 	    cfg->exe, strerror(errno));
@@ -793,6 +795,13 @@ run_attempt(const struct rt_config *cfg, const struct rt_case *c,
 	grep_line(errp, "ckpt run: ", first, sizeof(first));
 	if (first[0] == '\0')
 		grep_line(errp, NULL, first, sizeof(first));
+	if (WEXITSTATUS(w.status) == 127 &&
+	    strncmp(first, "ckpt restore-test: cannot run", 29) == 0) {
+		note_attempt(res, a, it, &w, "not started");
+		res->status = RT_ERROR;
+		snprintf(res->msg, sizeof(res->msg), "%s", first);
+		return -1;
+	}
 	if (it == NULL || it->type != RT_ITEM_FAULT) {
 		note_attempt(res, a, it, &w, "failed");
 		fail(res, "attempt %d exited %d", a + 1,
