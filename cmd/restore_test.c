@@ -730,10 +730,13 @@ account(struct rt *rt, struct rt_slot *s)
 		rt->points += (unsigned long)r->points_hit;
 	rt->faults += (unsigned long)r->faults_hit;
 	if ((r->status == RT_PASS || r->status == RT_SKIP) && !rt->o.keep) {
-		char dir[RT_PATH_MAX];
+		char dir[RT_PATH_MAX], url[RT_PATH_MAX];
 
-		case_dirs(rt, &s->c, dir, sizeof(dir));
+		rt_case_paths(&rt->cfg, &s->c, dir, sizeof(dir), url,
+		    sizeof(url));
 		rt_rmtree(dir);
+		if (rt->cfg.ckpt_base != NULL)
+			rt_remove_checkpoint(url);
 	}
 	while (rt->next_report < rt->nslots &&
 	    rt->slots[rt->next_report]->done) {
@@ -1422,8 +1425,16 @@ rt_main(struct rt *rt)
 		note_unreached(rt, rt->jobs[j]);
 	kept = rt->failed + rt->errors > 0 || rt->o.keep;
 	summary(rt, kept);
-	if (!kept)
+	if (!kept) {
+		for (int j = 0; j < rt->njobs && rt->cfg.ckpt_base; j++) {
+			char dir[RT_PATH_MAX], url[RT_PATH_MAX];
+
+			rt_case_paths(&rt->cfg, &rt->refs[rt->jobs[j]]->c,
+			    dir, sizeof(dir), url, sizeof(url));
+			rt_remove_checkpoint(url);
+		}
 		rt_rmtree(rt->cfg.root);
+	}
 	if (rt->failed > 0)
 		return EXIT_PROBLEM;
 	return rt->errors > 0 ? EXIT_ERROR : EXIT_OK;

@@ -100,5 +100,7 @@ void rt_run_case(const struct rt_config *cfg, const struct rt_case *c,
 
 /* Removes a directory tree (no symlinks followed); 0 or -1. */
 int rt_rmtree(const char *path);
+/* Removes a case's checkpoint at url (any store); 0 or -1. */
+int rt_remove_checkpoint(const char *url);
 
 #endif /* CKPT_RESTORE_TEST_H */

@@ -135,6 +135,77 @@ rt_rmtree(const char *path)
 	return rmtree_at(AT_FDCWD, path);
 }
 
+struct rm_page {
+	char names[64][CKPT_NAME_MAX];
+	int is_dir[64];
+	int n;
+};
+
+static int
+on_rm_entry(void *arg, const struct ckpt_stat *e)
+{
+	struct rm_page *p = arg;
+
+	snprintf(p->names[p->n], CKPT_NAME_MAX, "%s", e->name);
+	p->is_dir[p->n++] = e->is_dir;
+	return p->n == 64;
+}
+
+/* Removes everything under dir of st, a page of entries at a time. */
+static int
+rm_store_dir(struct ckpt_store *st, const char *dir, int depth)
+{
+	struct ckpt_error err = { 0 };
+	struct rm_page *p;
+	char path[1024];
+	int rc = 0;
+
+	if (depth > 32)
+		return -1;
+	p = malloc(sizeof(*p));
+	if (p == NULL)
+		return -1;
+	for (;;) {
+		p->n = 0;
+		if (ckpt_store_list(st, dir, CKPT_LIST_NAME, NULL, on_rm_entry,
+		    p, &err) != CKPT_OK || p->n == 0)
+			break;
+		for (int i = 0; i < p->n && rc == 0; i++) {
+			snprintf(path, sizeof(path), "%s%s%s", dir,
+			    dir[0] ? "/" : "", p->names[i]);
+			if (p->is_dir[i] && rm_store_dir(st, path,
+			    depth + 1) != 0)
+				rc = -1;
+			if (ckpt_store_remove(st, path, &err) != CKPT_OK)
+				rc = -1;
+		}
+		if (rc != 0 || p->n < 64)
+			break;
+	}
+	free(p);
+	return rc;
+}
+
+int
+rt_remove_checkpoint(const char *url)
+{
+	struct ckpt_ctx *ctx = NULL;
+	struct ckpt_store *st = NULL;
+	struct ckpt_error err = { 0 };
+	int rc = -1;
+
+	if (is_local(url))
+		return rt_rmtree(strncmp(url, "file://", 7) == 0 ?
+		    url + 7 : url);
+	if (ckpt_ctx_new(&ctx, &err) == CKPT_OK &&
+	    ckpt_store_open(ctx, url, CKPT_STORE_RDWR, &st, &err) ==
+	    CKPT_OK)
+		rc = rm_store_dir(st, "", 0);
+	ckpt_store_close(st);
+	ckpt_ctx_free(ctx);
+	return rc;
+}
+
 /* ---- running ckpt run ---- */
 
 struct rt_wait {
@@ -894,5 +965,4 @@ rt_run_case(const struct rt_config *cfg, const struct rt_case *c,
 		fail(res, "the restored run diverges from the reference");
 	else if (r < 0)
 		res->status = RT_ERROR;
-	(void)is_local;
 }
