@@ -245,3 +245,24 @@ PY
 		--events 1500 --format tap
 	refute_line --partial 'CKPT_TEST_BUG'
 }
+
+@test "restore-test: --checkpoint puts the runs under URL and cleans up" {
+	run -0 "$CKPT" restore-test --job wordcount --kills 2 --seed 3 \
+		--events 300 --checkpoint "file://$RT_TMP/base" --format tap
+	assert_dir_exists "$RT_TMP/base"
+	[[ -z $(ls -A "$RT_TMP/base") ]] || fail "left: $(ls -A "$RT_TMP/base")"
+}
+
+@test "restore-test: completion offers jobs, crash points, faults and formats" {
+	run -0 "$CKPT" __complete restore-test --job ""
+	assert_output $'wordcount\nwindow\nsession\nall'
+	run -0 "$CKPT" __complete restore-test --crash-points commit.a
+	assert_line commit.after_entry
+	assert_line commit.after_state
+	run -0 "$CKPT" __complete restore-test --fault-at fs
+	assert_output $'fsync:ENOSPC\nfsync:EIO'
+	run -0 "$CKPT" __complete restore-test --format ""
+	assert_line junit
+	run -0 "$CKPT" __complete restore-test --po
+	assert_output --power-loss
+}
