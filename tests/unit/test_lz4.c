@@ -17,11 +17,15 @@
 static size_t
 put_block(uint8_t *out, const uint8_t *data, size_t n, int compress)
 {
-	uint32_t sum = XXH32(data, n, SPARK_LZ4_SEED) & 0x0FFFFFFFu;
+	static const uint8_t none[1];
+	uint32_t sum;
 	int clen = (int)n;
 	uint8_t *h = out;
 	int i;
 
+	if (!data)
+		data = none;
+	sum = XXH32(data, n, SPARK_LZ4_SEED) & 0x0FFFFFFFu;
 	memcpy(h, "LZ4Block", 8);
 	if (compress) {
 		clen = LZ4_compress_default((const char *)data,
