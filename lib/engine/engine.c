@@ -481,7 +481,7 @@ write_partition(struct run *r, int p, int delta, struct ckpt_error *err)
 		}
 	} else {
 		for (size_t i = 0; i < t->cap; i++) {
-			struct eng_entry *en = t->slots[i];
+			struct eng_entry *en = t->slots[i].e;
 
 			if (en == NULL || (en->flags & ENG_E_DELETED))
 				continue;

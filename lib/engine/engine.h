@@ -168,8 +168,13 @@ struct eng_entry {
  * ENG_E_DELETED and dirty; the entry goes away at the next state
  * checkpoint, after its tombstone is written.
  */
+struct eng_slot {
+	uint64_t hash;		/* copy of e->hash: probes stay in the array */
+	struct eng_entry *e;	/* NULL: empty */
+};
+
 struct eng_table {
-	struct eng_entry **slots;
+	struct eng_slot *slots;
 	size_t cap;		/* power of two */
 	size_t used;		/* entries, deleted ones included */
 	size_t live;		/* entries not deleted */
@@ -206,8 +211,8 @@ void eng_table_checkpointed(struct eng_table *t, void (*free_ext)(void *));
 int eng_table_each(struct eng_table *t,
     int (*fn)(void *arg, struct eng_entry *e), void *arg);
 
-/* Sorts entries by key bytes (memcmp, then length). */
-void eng_entries_sort(struct eng_entry **v, size_t n);
+/* Sorts entries by key bytes (memcmp, then length); -1 on ENOMEM. */
+int eng_entries_sort(struct eng_entry **v, size_t n);
 
 /* ------------------------------------------------------------------ */
 /* Records, operators, jobs                                             */
@@ -332,6 +337,8 @@ eng_part(struct eng *e, uint64_t hash)
 int eng_touch(struct eng *e, struct eng_entry *en);
 /* Reports a warning through the caller's on_warning callback. */
 void eng_warn(struct eng *e, const char *fmt, ...) CKPT_PRINTF(2, 3);
+/* Appends v in decimal to b; -1 on ENOMEM. */
+int eng_buf_i64(struct ckpt_buf *b, int64_t v);
 /* Appends printf output to b; -1 on ENOMEM. */
 int eng_buf_printf(struct ckpt_buf *b, const char *fmt, ...)
     CKPT_PRINTF(2, 3);

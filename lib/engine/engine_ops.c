@@ -49,6 +49,21 @@ eng_buf_printf(struct ckpt_buf *b, const char *fmt, ...)
 }
 
 int
+eng_buf_i64(struct ckpt_buf *b, int64_t v)
+{
+	char tmp[24], *p = tmp + sizeof(tmp);
+	uint64_t u = v < 0 ? (uint64_t)0 - (uint64_t)v : (uint64_t)v;
+
+	do {
+		*--p = (char)('0' + u % 10);
+		u /= 10;
+	} while (u != 0);
+	if (v < 0)
+		*--p = '-';
+	return ckpt_buf_append(b, p, (size_t)(tmp + sizeof(tmp) - p));
+}
+
+int
 eng_touch(struct eng *e, struct eng_entry *en)
 {
 	if (en->flags & ENG_E_TOUCHED)
@@ -199,19 +214,27 @@ reduce_add(struct eng *e, const struct eng_rec *r, struct ckpt_error *err)
 	return 0;
 }
 
-/* Output: the new total of every key the batch updated, in key order. */
+/*
+ * Output: the new total of every key the batch updated, in the order the
+ * keys first appear in the batch (a function of the batch's input, so
+ * no sort is needed for byte-identical replays).
+ */
 static int
 reduce_end_batch(struct eng *e, int64_t batch, struct ckpt_buf *out,
     struct ckpt_error *err)
 {
 	(void)batch;
-	eng_entries_sort(e->touched, e->ntouched);
 	for (size_t i = 0; i < e->ntouched; i++) {
 		struct eng_entry *en = e->touched[i];
 
 		en->flags &= ~ENG_E_TOUCHED;
-		if (ckpt_buf_append(out, en->key, en->klen) != 0 ||
-		    eng_buf_printf(out, "\t%" PRId64 "\n", en->count) != 0)
+		if (ckpt_buf_reserve(out, en->klen + 24) != 0)
+			return nomem(err);
+		memcpy(out->data + out->len, en->key, en->klen);
+		out->data[out->len + en->klen] = '\t';
+		out->len += en->klen + 1;
+		if (eng_buf_i64(out, en->count) != 0 ||
+		    ckpt_buf_append(out, "\n", 1) != 0)
 			return nomem(err);
 		e->batch_out++;
 	}
@@ -360,7 +383,8 @@ window_end_batch(struct eng *e, int64_t batch, struct ckpt_buf *out,
 	for (int p = 0; p < e->p.partitions; p++)
 		if (eng_table_each(&e->parts[p], collect_cb, &c) != 0)
 			goto enomem;
-	eng_entries_sort(c.v, c.n);
+	if (eng_entries_sort(c.v, c.n) != 0)
+		goto enomem;
 	for (size_t i = 0; i < c.n; i++) {
 		struct eng_entry *en = c.v[i];
 		struct wslides *w = en->ext;

@@ -35,7 +35,7 @@ eng_table_release(struct eng_table *t, void (*free_ext)(void *))
 	if (t == NULL)
 		return;
 	for (size_t i = 0; i < t->cap; i++) {
-		struct eng_entry *e = t->slots[i];
+		struct eng_entry *e = t->slots[i].e;
 
 		if (e == NULL)
 			continue;
@@ -48,33 +48,37 @@ eng_table_release(struct eng_table *t, void (*free_ext)(void *))
 	memset(t, 0, sizeof(*t));
 }
 
+/* Home slot: XXH3 bits are well mixed; the low ones chose the partition. */
+static size_t
+home_slot(uint64_t hash, size_t cap)
+{
+	return (size_t)(hash >> 24) & (cap - 1);
+}
+
 static size_t
 slot_of(const struct eng_table *t, uint64_t hash)
 {
-	/* the partition used the low bits' residue; mix in the high bits */
-	return (size_t)((hash >> 17) ^ (hash * 0x9E3779B97F4A7C15ull >> 32)) &
-	    (t->cap - 1);
+	return home_slot(hash, t->cap);
 }
 
 static int
 grow(struct eng_table *t)
 {
 	size_t ncap = t->cap ? t->cap * 2 : 64;
-	struct eng_entry **ns = calloc(ncap, sizeof(*ns));
+	struct eng_slot *ns = calloc(ncap, sizeof(*ns));
 
 	if (ns == NULL)
 		return -1;
 	for (size_t i = 0; i < t->cap; i++) {
-		struct eng_entry *e = t->slots[i];
+		struct eng_slot *sl = &t->slots[i];
 		size_t j;
 
-		if (e == NULL)
+		if (sl->e == NULL)
 			continue;
-		j = (size_t)((e->hash >> 17) ^
-		    (e->hash * 0x9E3779B97F4A7C15ull >> 32)) & (ncap - 1);
-		while (ns[j] != NULL)
+		j = home_slot(sl->hash, ncap);
+		while (ns[j].e != NULL)
 			j = (j + 1) & (ncap - 1);
-		ns[j] = e;
+		ns[j] = *sl;
 	}
 	free(t->slots);
 	t->slots = ns;
@@ -90,12 +94,12 @@ find_slot(const struct eng_table *t, const char *key, size_t klen,
 	size_t i = slot_of(t, hash);
 
 	for (;;) {
-		const struct eng_entry *e = t->slots[i];
+		const struct eng_slot *sl = &t->slots[i];
 
-		if (e == NULL)
+		if (sl->e == NULL)
 			return i;
-		if (e->hash == hash && e->klen == klen &&
-		    memcmp(e->key, key, klen) == 0)
+		if (sl->hash == hash && sl->e->klen == klen &&
+		    memcmp(sl->e->key, key, klen) == 0)
 			return i;
 		i = (i + 1) & (t->cap - 1);
 	}
@@ -109,7 +113,7 @@ eng_table_get(struct eng_table *t, const char *key, size_t klen,
 
 	if (t->cap == 0)
 		return NULL;
-	e = t->slots[find_slot(t, key, klen, hash)];
+	e = t->slots[find_slot(t, key, klen, hash)].e;
 	if (e == NULL || (e->flags & ENG_E_DELETED))
 		return NULL;
 	return e;
@@ -124,10 +128,10 @@ eng_table_upsert(struct eng_table *t, const char *key, size_t klen,
 
 	if (created != NULL)
 		*created = 0;
-	if ((t->used + 1) * 4 > t->cap * 3 && grow(t) != 0)
+	if ((t->used + 1) * 2 > t->cap && grow(t) != 0)
 		return NULL;
 	i = find_slot(t, key, klen, hash);
-	e = t->slots[i];
+	e = t->slots[i].e;
 	if (e != NULL) {
 		if (e->flags & ENG_E_DELETED) {
 			e->flags &= ~ENG_E_DELETED;
@@ -147,7 +151,8 @@ eng_table_upsert(struct eng_table *t, const char *key, size_t klen,
 	e->klen = (uint32_t)klen;
 	memcpy(e->key, key, klen);
 	e->key[klen] = '\0';
-	t->slots[i] = e;
+	t->slots[i].e = e;
+	t->slots[i].hash = hash;
 	t->used++;
 	t->live++;
 	if (created != NULL)
@@ -197,23 +202,21 @@ remove_slot(struct eng_table *t, size_t i)
 {
 	size_t j = i;
 
-	free(t->slots[i]);
-	t->slots[i] = NULL;
+	free(t->slots[i].e);
+	t->slots[i].e = NULL;
 	t->used--;
 	for (;;) {
-		struct eng_entry *e;
 		size_t home;
 
 		j = (j + 1) & (t->cap - 1);
-		e = t->slots[j];
-		if (e == NULL)
+		if (t->slots[j].e == NULL)
 			return;
-		home = slot_of(t, e->hash);
-		/* may e move into the hole at i?  only if i is on its path */
+		home = slot_of(t, t->slots[j].hash);
+		/* may it move into the hole at i?  only if i is on its path */
 		if ((j > i && (home <= i || home > j)) ||
 		    (j < i && (home <= i && home > j))) {
-			t->slots[i] = e;
-			t->slots[j] = NULL;
+			t->slots[i] = t->slots[j];
+			t->slots[j].e = NULL;
 			i = j;
 		}
 	}
@@ -243,7 +246,7 @@ eng_table_each(struct eng_table *t,
     int (*fn)(void *arg, struct eng_entry *e), void *arg)
 {
 	for (size_t i = 0; i < t->cap; i++) {
-		struct eng_entry *e = t->slots[i];
+		struct eng_entry *e = t->slots[i].e;
 		int rc;
 
 		if (e == NULL || (e->flags & ENG_E_DELETED))
@@ -255,22 +258,60 @@ eng_table_each(struct eng_table *t,
 	return 0;
 }
 
-static int
-entry_cmp(const void *a, const void *b)
-{
-	const struct eng_entry *x = *(const struct eng_entry *const *)a;
-	const struct eng_entry *y = *(const struct eng_entry *const *)b;
-	size_t n = x->klen < y->klen ? x->klen : y->klen;
-	int c = memcmp(x->key, y->key, n);
+/* Sort item: the first 8 key bytes big-endian, so most compares stay
+ * in the array. */
+struct sort_item {
+	uint64_t pfx;
+	struct eng_entry *e;
+};
 
-	if (c != 0)
-		return c;
-	return (x->klen > y->klen) - (x->klen < y->klen);
+static uint64_t
+key_prefix(const struct eng_entry *e)
+{
+	uint64_t p = 0;
+	size_t n = e->klen < 8 ? e->klen : 8;
+
+	for (size_t i = 0; i < 8; i++)
+		p = (p << 8) | (i < n ? (unsigned char)e->key[i] : 0);
+	return p;
 }
 
-void
+static int
+item_cmp(const void *a, const void *b)
+{
+	const struct sort_item *x = a, *y = b;
+	const struct eng_entry *ex, *ey;
+	size_t n;
+	int c;
+
+	if (x->pfx != y->pfx)
+		return x->pfx < y->pfx ? -1 : 1;
+	ex = x->e;
+	ey = y->e;
+	n = ex->klen < ey->klen ? ex->klen : ey->klen;
+	c = memcmp(ex->key, ey->key, n);
+	if (c != 0)
+		return c;
+	return (ex->klen > ey->klen) - (ex->klen < ey->klen);
+}
+
+int
 eng_entries_sort(struct eng_entry **v, size_t n)
 {
-	if (n > 1)
-		qsort(v, n, sizeof(*v), entry_cmp);
+	struct sort_item *it;
+
+	if (n < 2)
+		return 0;
+	it = malloc(n * sizeof(*it));
+	if (it == NULL)
+		return -1;
+	for (size_t i = 0; i < n; i++) {
+		it[i].pfx = key_prefix(v[i]);
+		it[i].e = v[i];
+	}
+	qsort(it, n, sizeof(*it), item_cmp);
+	for (size_t i = 0; i < n; i++)
+		v[i] = it[i].e;
+	free(it);
+	return 0;
 }

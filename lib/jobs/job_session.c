@@ -189,7 +189,8 @@ sess_end_batch(struct eng *e, int64_t batch, struct ckpt_buf *out,
 		if (eng_table_each(&e->parts[p], expire_cb, &x) != 0)
 			goto enomem;
 	so->oldest = x.oldest;
-	eng_entries_sort(x.v, x.n);
+	if (eng_entries_sort(x.v, x.n) != 0)
+		goto enomem;
 	for (size_t i = 0; i < x.n; i++) {
 		struct eng_entry *en = x.v[i];
 

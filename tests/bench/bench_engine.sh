@@ -1,0 +1,88 @@
+#!/bin/sh
+# bench_engine.sh BUILD - the embedded engine (issue 4):
+#  1. wordcount throughput next to a plain C hash-count loop
+#     (tests/tools/wc_ref.c) and mawk on the same input (goal >= 0.5x C);
+#  2. run time with a state checkpoint every 10 batches vs only at the end
+#     (goal <= 10% overhead);
+#  3. bytes of an incremental checkpoint when 1% of 1M keys change vs a
+#     full snapshot (goal <= 3%);
+#  4. time to restore 1M keys (a resume that replays nothing).
+# Called by tests/bench/run.sh; BENCH_LINES scales part 1 and 2.
+set -eu
+BUILD=${1:-build}
+TOP=${CKPT_TOP:-$(cd "$(dirname "$0")/../.." && pwd)}
+CKPT=${CKPT:-$TOP/$BUILD/ckpt}
+WCREF=$TOP/$BUILD/tools/wc_ref
+T=${BENCH_TMP:-$(mktemp -d)}/engine
+LINES=${BENCH_LINES:-2000000}
+rm -rf "$T"
+mkdir -p "$T"
+
+now() { date +%s.%N; }
+secs() { echo "$2 - $1" | bc -l | awk '{ printf "%.3f", $1 }'; }
+ratio() { awk -v a="$1" -v b="$2" 'BEGIN { printf "%.2f", a / b }'; }
+
+"$CKPT" run wordcount --generate --dump-input --seed 1 --keys 200000 \
+	--skew 50 --events "$LINES" > "$T/in.txt"
+bytes=$(wc -c < "$T/in.txt")
+words=$(wc -w < "$T/in.txt")
+echo "input: $LINES lines, $words words, $bytes bytes (200000 keys, 50% skew)"
+
+# 1. throughput: 10 batches of LINES/10 lines, state checkpoint at the end
+rate=$((LINES / 10))
+t0=$(now); "$WCREF" "$T/in.txt" > "$T/ref.out"; t1=$(now)
+c_s=$(secs "$t0" "$t1")
+if command -v mawk >/dev/null 2>&1; then
+	t0=$(now)
+	mawk '{ for (i = 1; i <= NF; i++) c[$i]++ } END { n = 0; for (w in c) n++; print n }' \
+		"$T/in.txt" > "$T/mawk.out"
+	t1=$(now)
+	m_s=$(secs "$t0" "$t1")
+else
+	m_s=""
+fi
+t0=$(now)
+"$CKPT" run wordcount -q -c "$T/wc" -i "$T/in.txt" --rate "$rate" \
+	--batch-interval 1s --checkpoint-interval 1000 2>/dev/null
+t1=$(now)
+e_s=$(secs "$t0" "$t1")
+mb() { awk -v b="$bytes" -v s="$1" 'BEGIN { printf "%.1f MB/s", b / s / 1e6 }'; }
+echo "wordcount throughput:"
+echo "  C hash-count loop   ${c_s}s  $(mb "$c_s")"
+[ -n "$m_s" ] && echo "  mawk                ${m_s}s  $(mb "$m_s")"
+echo "  ckpt run wordcount  ${e_s}s  $(mb "$e_s")  = $(ratio "$c_s" "$e_s")x the C loop (goal >= 0.5x)"
+echo "  (ckpt also partitions the state, writes 10 batch outputs and a checkpoint, with fsyncs)"
+
+# 2. checkpoint overhead: 100 batches, checkpoint every 10 vs at the end
+rate=$((LINES / 100))
+t0=$(now)
+"$CKPT" run wordcount -q -c "$T/none" -i "$T/in.txt" --rate "$rate" \
+	--batch-interval 1s --checkpoint-interval 1000 2>/dev/null
+t1=$(now)
+n_s=$(secs "$t0" "$t1")
+t0=$(now)
+"$CKPT" run wordcount -q -c "$T/ten" -i "$T/in.txt" --rate "$rate" \
+	--batch-interval 1s --checkpoint-interval 10 2>/dev/null
+t1=$(now)
+k_s=$(secs "$t0" "$t1")
+echo "checkpoint overhead (100 batches):"
+echo "  state checkpoint at the end only  ${n_s}s"
+echo "  state checkpoint every 10 batches ${k_s}s  = $(awk -v a="$k_s" -v b="$n_s" 'BEGIN { printf "%+.1f%%", (a / b - 1) * 100 }') (goal <= 10%)"
+
+# 3. incremental checkpoint: 1M keys, then 1% of them change
+awk 'BEGIN { for (i = 0; i < 1000000; i++) printf "key%07d\n", i;
+	for (i = 0; i < 1000000; i += 100) printf "key%07d\n", i }' > "$T/keys.txt"
+"$CKPT" run wordcount -q -c "$T/inc" -i "$T/keys.txt" --rate 1000000 \
+	--checkpoint-interval 1 --metrics "$T/inc.jsonl" 2>/dev/null
+snap=$(awk -F'"checkpoint_bytes":' 'NR == 1 { split($2, a, ","); print a[1] }' "$T/inc.jsonl")
+delta=$(awk -F'"checkpoint_bytes":' 'NR == 2 { split($2, a, ","); print a[1] }' "$T/inc.jsonl")
+echo "incremental checkpoint (1M keys, 1% changed):"
+echo "  full snapshot $snap bytes, delta $delta bytes = $(awk -v a="$delta" -v b="$snap" 'BEGIN { printf "%.2f%%", a / b * 100 }') (goal <= 3%)"
+
+# 4. restore: resume the 1M-key directory with one more line
+echo "key9999999" >> "$T/keys.txt"
+t0=$(now)
+"$CKPT" run wordcount -q -c "$T/inc" -i "$T/keys.txt" 2>/dev/null
+t1=$(now)
+echo "restore of 1M keys (snapshot + delta, then one batch): $(secs "$t0" "$t1")s"
+rm -rf "$T"
