@@ -853,12 +853,13 @@ run_slots(struct rt *rt, size_t from, size_t to)
 					continue;
 				collect(rt, s, st);
 				running--;
-				if (s->c.kind != RT_REF)
+				/* after ^C, the killed workers are no result */
+				if (s->c.kind != RT_REF && !rt->interrupted)
 					account(rt, s);
 				break;
 			}
 		}
-		if (next >= to && running == 0)
+		if ((next >= to || rt->interrupted) && running == 0)
 			break;
 		sig = sigtimedwait(&set, NULL, &ts);
 		if ((sig == SIGINT || sig == SIGTERM) && !rt->interrupted) {
