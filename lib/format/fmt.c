@@ -139,8 +139,11 @@ int
 ckpt_open(struct ckpt_ctx *ctx, const char *url, struct ckpt **out,
     struct ckpt_error *err)
 {
+	struct ckpt_error local = { 0 };
 	struct ckpt_store *st;
 
+	if (err == NULL)
+		err = &local;
 	*out = NULL;
 	if (ckpt_store_open(ctx, url, CKPT_STORE_RDONLY, &st, err) != CKPT_OK)
 		return CKPT_FAILED;
@@ -155,6 +158,10 @@ int
 ckpt_open_store(struct ckpt_ctx *ctx, struct ckpt_store *st,
     struct ckpt **out, struct ckpt_error *err)
 {
+	struct ckpt_error local = { 0 };
+
+	if (err == NULL)
+		err = &local;
 	return open_common(ctx, st, 0, out, err);
 }
 
@@ -179,6 +186,10 @@ ckpt_get_store(struct ckpt *c)
 int
 ckpt_info_get(struct ckpt *c, struct ckpt_info *out, struct ckpt_error *err)
 {
+	struct ckpt_error local = { 0 };
+
+	if (err == NULL)
+		err = &local;
 	memset(out, 0, sizeof(*out));
 	if (c->ops->info == NULL)
 		return unsupported(c, "describe the checkpoint", err);
@@ -225,6 +236,10 @@ int
 ckpt_batch_iter_next(struct ckpt_batch_iter *it, struct ckpt_batch *out,
     struct ckpt_error *err)
 {
+	struct ckpt_error local = { 0 };
+
+	if (err == NULL)
+		err = &local;
 	return it->c->ops->batch_iter_next(it->c, it->state, out, err);
 }
 
@@ -325,8 +340,11 @@ int
 ckpt_state_open(struct ckpt *c, int op, int partition, int64_t version,
     unsigned flags, struct ckpt_state_iter **out, struct ckpt_error *err)
 {
+	struct ckpt_error local = { 0 };
 	struct ckpt_state_iter *it;
 
+	if (err == NULL)
+		err = &local;
 	*out = NULL;
 	if (c->ops->state_open == NULL)
 		return unsupported(c, "read state", err);
@@ -348,6 +366,10 @@ int
 ckpt_state_next(struct ckpt_state_iter *it, struct ckpt_record *out,
     struct ckpt_error *err)
 {
+	struct ckpt_error local = { 0 };
+
+	if (err == NULL)
+		err = &local;
 	return it->c->ops->state_next(it->c, it->state, out, err);
 }
 
@@ -373,6 +395,10 @@ int
 ckpt_files_walk(struct ckpt *c, ckpt_file_fn cb, void *arg,
     struct ckpt_error *err)
 {
+	struct ckpt_error local = { 0 };
+
+	if (err == NULL)
+		err = &local;
 	if (c->ops->files_walk == NULL)
 		return unsupported(c, "list files", err);
 	return c->ops->files_walk(c, cb, arg, err);
@@ -398,6 +424,10 @@ int
 ckpt_file_regions(struct ckpt *c, const char *path, ckpt_region_fn cb,
     void *arg, struct ckpt_error *err)
 {
+	struct ckpt_error local = { 0 };
+
+	if (err == NULL)
+		err = &local;
 	if (c->ops->file_regions == NULL)
 		return unsupported(c, "describe file regions", err);
 	return c->ops->file_regions(c, path, cb, arg, err);

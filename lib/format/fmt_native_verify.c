@@ -862,8 +862,11 @@ nat_verify(struct ckpt *c, const struct ckpt_verify_opts *o,
 	struct vctx v = { 0 };
 	struct left_arg la = { &v };
 	struct ckpt_stat sb;
+	struct ckpt_error local = { 0 };
 	int rc = CKPT_FAILED;
 
+	if (err == NULL)
+		err = &local;
 	v.c = c;
 	v.p = nat_priv_of(c);
 	v.o = o;

@@ -344,8 +344,11 @@ ckpt_nwriter_open(struct ckpt_ctx *ctx, const char *url,
 	struct ckpt_stat sb;
 	char what[64];
 	int64_t restart, newest;
+	struct ckpt_error local = { 0 };
 	int rc;
 
+	if (err == NULL)
+		err = &local;
 	*out = NULL;
 	if (desc_check(desc, err) != CKPT_OK)
 		return CKPT_FAILED;
@@ -503,8 +506,11 @@ ckpt_nwriter_begin_batch(struct ckpt_nwriter *w, int64_t batch,
 	struct ckpt_stat sb;
 	cJSON *root = NULL, *off = NULL;
 	char *text = NULL;
+	struct ckpt_error local = { 0 };
 	int rc;
 
+	if (err == NULL)
+		err = &local;
 	if (w->batch != CKPT_NONE)
 		return ckpt_error_set(err, CKPT_E_USAGE,
 		    "cannot begin batch %" PRId64 ": batch %" PRId64
