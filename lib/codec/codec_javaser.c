@@ -25,7 +25,7 @@
 
 #define JSER_DEFAULT_DEPTH 256u
 #define JSER_DEFAULT_HANDLES ((size_t)1 << 20)
-#define JSER_DEFAULT_BYTES ((size_t)64 << 20)
+#define JSER_DEFAULT_BYTES ((size_t)16 << 20)
 #define JSER_ARENA_CHUNK ((size_t)64 << 10)
 
 /* Class descriptor flags. */
@@ -82,6 +82,7 @@ struct jser {
 	size_t nh, caph;
 	struct arena_chunk *arena;
 	size_t arena_total, arena_max;
+	int arena_full;		/* arena_max reached */
 	struct ckpt_jser_frame *frames;
 	unsigned depth;		/* frames in use */
 	unsigned nest;		/* recursion depth */
@@ -105,9 +106,12 @@ jfailu(struct jser *j, size_t off, const char *why, const char *name)
 		j->what, off, why, name ? name : "?");
 }
 
+/* Allocation failed: the system's fault, or a graph too big for its bytes. */
 static int
 jnomem(struct jser *j)
 {
+	if (j->arena_full)
+		return jfail(j, j->pos, "object graph too large for the stream's size");
 	return ckpt_error_set(j->err, CKPT_E_NOMEM,
 		"cannot decode '%s': out of memory", j->what);
 }
@@ -124,8 +128,10 @@ arena_alloc(struct jser *j, size_t n)
 	n = (n + 15) & ~(size_t)15;
 	if (c == NULL || c->cap - c->used < n) {
 		cap = n > JSER_ARENA_CHUNK ? n : JSER_ARENA_CHUNK;
-		if (j->arena_total + cap > j->arena_max)
+		if (j->arena_total + cap > j->arena_max) {
+			j->arena_full = 1;
 			return NULL;
+		}
 		c = malloc(hdr + cap);
 		if (c == NULL)
 			return NULL;
@@ -1149,8 +1155,12 @@ ckpt_jser_walk(const void *buf, size_t len,
 		return jfail(&j, 0, "no stream header (AC ED 00 05)");
 	j.pos = 4;
 	j.budget = (uint64_t)len * 64 + 65536;
-	/* field names and class structs are bounded by the input size */
-	j.arena_max = len * 12 + 2 * JSER_ARENA_CHUNK;
+	/*
+	 * Strings, field tables and class structs take a few times the
+	 * bytes that describe them; only degenerate graphs (thousands of
+	 * unnamed fields) need more, and those fail as corrupt.
+	 */
+	j.arena_max = len * 8 + 2 * JSER_ARENA_CHUNK;
 	j.frames = calloc((size_t)j.max_depth + 1, sizeof(*j.frames));
 	if (j.frames == NULL)
 		return jnomem(&j);

@@ -63,7 +63,7 @@ enum {
 struct ckpt_jser_limits {
 	unsigned max_depth;	/* nesting of values; default 256 */
 	size_t max_handles;	/* default 1 << 20 */
-	size_t max_bytes;	/* input size accepted; default 64 MiB */
+	size_t max_bytes;	/* input size accepted; default 16 MiB */
 };
 
 enum ckpt_jser_event_type {

@@ -21,8 +21,8 @@
 #include "fmt.h"
 #include "../codec/codec_javaser.h"
 
-#define DSTREAM_MAX_FILE (64u << 20)	/* decoded checkpoint size cap */
-#define DSTREAM_MAX_RECORD (64u << 20)	/* WAL record size decoded */
+#define DSTREAM_MAX_FILE (16u << 20)	/* decoded checkpoint size cap */
+#define DSTREAM_MAX_RECORD (16u << 20)	/* WAL record size decoded */
 #define DSTREAM_TOPK 16			/* newest times tried for restart */
 #define DSTREAM_PATH_MAX 1024
 

@@ -77,7 +77,7 @@ unlz4(const uint8_t *p, size_t n, size_t *out)
 /* ---- a tiny stream builder ---- */
 
 struct jb {
-	uint8_t b[1 << 16];
+	uint8_t b[1 << 18];
 	size_t n;
 };
 
@@ -614,6 +614,21 @@ DEFINE_TEST(test_javaser_huge_lengths)
 	u16(j, 0xFFFF);
 	CHECK_FAILS(ckpt_jser_walk(j->b, j->n, NULL, "huge", NULL, NULL, NULL,
 		&err), CKPT_E_FORMAT);
+	/* 65535 unnamed fields: too big a graph for its bytes, not ENOMEM */
+	header(j);
+	u8(j, 0x73);
+	u8(j, 0x72);
+	utf(j, "X");
+	u64(j, 1);
+	u8(j, 2);
+	u16(j, 0xFFFF);
+	for (int i = 0; i < 0xFFFF; i++) {
+		u8(j, 'B');
+		u16(j, 0);
+	}
+	CHECK_FAILS(ckpt_jser_walk(j->b, j->n, NULL, "huge", NULL, NULL, NULL,
+		&err), CKPT_E_FORMAT);
+	CHECK(strstr(err.msg, "too large for the stream") != NULL);
 	/* no header, bad tag, size limit */
 	CHECK_FAILS(ckpt_jser_walk("xxxx", 4, NULL, "huge", NULL, NULL, NULL,
 		&err), CKPT_E_FORMAT);
