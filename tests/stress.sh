@@ -8,7 +8,7 @@
 # the time.  Exits 3 on any divergence, 1 on a harness
 # error.  CKPT_STRESS_SEED pins the seed (default: from the clock, so
 # that each run explores new kill times); CKPT_STRESS_KILLS the kills
-# per job (default 334); CKPT_STRESS_JOBS the cases run at once.
+# per job (default 340); CKPT_STRESS_JOBS the cases run at once.
 set -u
 BUILD=${1:-build}
 TOP=$(cd "$(dirname "$0")/.." && pwd)
@@ -19,7 +19,7 @@ esac
 [ -x "$CKPT" ] || { echo "stress: no ckpt binary at $CKPT (run make)" >&2; exit 1; }
 
 SEED=${CKPT_STRESS_SEED:-$(date +%s)}
-KILLS=${CKPT_STRESS_KILLS:-334}
+KILLS=${CKPT_STRESS_KILLS:-340}
 JOBS=${CKPT_STRESS_JOBS:-$(getconf _NPROCESSORS_ONLN 2>/dev/null || echo 2)}
 OUT=$(mktemp -d "${TMPDIR:-/tmp}/ckpt-stress-XXXXXX")
 # The runs go to tmpfs unless TMPDIR is set: a SIGKILL loses nothing the
