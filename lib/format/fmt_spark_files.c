@@ -779,6 +779,18 @@ verify_chain(struct walk *w)
 		return 0;
 	for (i = 0; i < sp->nstores; i++) {
 		struct spark_store *s = &sp->stores[i];
+		if (spark_store_stats(w->c, s, &e) != CKPT_OK)
+			return problem(w, CKPT_PROBLEM_ERROR, e.kind, "state",
+				-1, "%s", e.msg);
+		if (s->rocksdb) {
+			rc = problem(w, CKPT_PROBLEM_WARNING,
+				CKPT_E_UNSUPPORTED, "state", -1, "operator "
+				"'%s' uses RocksDB: versions listed, not "
+				"verified", s->name);
+			if (rc)
+				return rc;
+			continue;
+		}
 		for (p = 0; p < s->parts; p++) {
 			spark_store_dir(s, p, dir, sizeof(dir));
 			if (spark_part_scan(w->c, s, p, V, &ps, &e) !=

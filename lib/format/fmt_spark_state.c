@@ -126,6 +126,7 @@ storenames_cb(void *arg, const struct ckpt_stat *e)
 	    strcmp(e->name + n - 4, ".crc") == 0)
 		nm->json_crc = 1;
 	if (!e->is_dir || strcmp(e->name, "_metadata") == 0 ||
+	    strcmp(e->name, "SSTs") == 0 || strcmp(e->name, "logs") == 0 ||
 	    e->name[0] == '.' || nm->n >= MAX_STORES_PER_OP ||
 	    strlen(e->name) >= sizeof(nm->name[0]))
 		return 0;
@@ -365,27 +366,35 @@ out:
 
 /* ---- partition scans ---- */
 
-/* "<N>.delta" / "<N>.snapshot": 1 delta, 2 snapshot, 0 other. */
+/*
+ * "<N>.delta" / "<N>.snapshot": 1 delta, 2 snapshot, 0 other.  RocksDB
+ * files (section 5.1) count the same way, "<N>[_<uuid>].changelog" as
+ * a delta and "<N>[_<uuid>].zip" as a snapshot, with *rocks set.
+ */
 static int
-state_file_kind(const char *name, int64_t *v)
+state_file_kind(const char *name, int64_t *v, int *rocks)
 {
 	char num[24];
-	const char *dot = strchr(name, '.');
-	size_t n;
+	size_t n = strcspn(name, "._");
+	const char *dot = strrchr(name, '.');
 
-	if (!dot || dot == name)
-		return 0;
-	n = (size_t)(dot - name);
-	if (n >= sizeof(num))
+	*rocks = 0;
+	if (n == 0 || n >= sizeof(num) || !dot)
 		return 0;
 	memcpy(num, name, n);
 	num[n] = 0;
 	if (!spark_parse_id(num, v))
 		return 0;
-	if (strcmp(dot, ".delta") == 0)
+	if (dot == name + n && strcmp(dot, ".delta") == 0)
 		return 1;
-	if (strcmp(dot, ".snapshot") == 0)
+	if (dot == name + n && strcmp(dot, ".snapshot") == 0)
 		return 2;
+	*rocks = 1;
+	if (strcmp(dot, ".changelog") == 0)
+		return 1;
+	if (strcmp(dot, ".zip") == 0)
+		return 2;
+	*rocks = 0;
 	return 0;
 }
 
@@ -394,13 +403,14 @@ part_cb(void *arg, const struct ckpt_stat *e)
 {
 	struct spark_part_scan *s = arg;
 	int64_t v;
-	int k;
+	int k, rocks;
 
 	if (e->is_dir)
 		return 0;
-	k = state_file_kind(e->name, &v);
+	k = state_file_kind(e->name, &v, &rocks);
 	if (!k)
 		return 0;
+	s->rocksdb += rocks;
 	if (s->min_version == CKPT_NONE || v < s->min_version)
 		s->min_version = v;
 	if (s->max_version == CKPT_NONE || v > s->max_version)
@@ -470,6 +480,8 @@ spark_store_stats(struct ckpt *c, struct spark_store *s,
 		s->snapshots += ps.snapshots;
 		s->deltas += ps.deltas;
 		s->bytes += ps.bytes;
+		if (ps.rocksdb)
+			s->rocksdb = 1;
 	}
 	s->stats_done = 1;
 	return CKPT_OK;
@@ -904,6 +916,13 @@ spark_state_open(struct ckpt *c, int op, int partition, int64_t version,
 	if (version < 0)
 		return ckpt_error_set(err, CKPT_E_NOTFOUND,
 			"no state version %lld", (long long)version);
+	if (spark_store_stats(c, s, err) != CKPT_OK)
+		return CKPT_FAILED;
+	if (s->rocksdb)
+		return ckpt_error_set(err, CKPT_E_UNSUPPORTED,
+			"operator '%s' uses the RocksDB state store: its "
+			"versions are listed, its SST files are not decoded",
+			s->name);
 	it = calloc(1, sizeof(*it));
 	if (!it)
 		return ckpt_error_set(err, CKPT_E_NOMEM, "out of memory");

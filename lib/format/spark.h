@@ -39,6 +39,7 @@ struct spark_store {
 	int schema_error;	/* the schema file did not parse */
 	/* lazily computed totals over every partition */
 	int stats_done;
+	int rocksdb;		/* RocksDB state store (section 5) */
 	int64_t min_version, max_version;
 	uint64_t snapshots, deltas, bytes;
 };
@@ -105,6 +106,7 @@ struct spark_part_scan {
 	int64_t best_snapshot;		/* newest snapshot <= target */
 	int64_t target;
 	int exists;
+	int rocksdb;			/* RocksDB files seen (section 5) */
 };
 int spark_part_scan(struct ckpt *c, const struct spark_store *s, int part,
 	int64_t target, struct spark_part_scan *out, struct ckpt_error *err);

@@ -565,3 +565,136 @@ DEFINE_TEST(test_spark_damage_uncommitted_is_warning)
 	CHECK(pr.warnings > 0);
 	ckpt_ctx_free(ctx);
 }
+
+/* ---- synthetic checkpoints ---- */
+
+static void
+mkfile(const char *path, const char *text)
+{
+	char dir[512], *sl;
+
+	snprintf(dir, sizeof(dir), "%s", path);
+	sl = strrchr(dir, '/');
+	if (sl) {
+		*sl = 0;
+		for (sl = dir; (sl = strchr(sl + 1, '/')) != NULL;) {
+			*sl = 0;
+			mkdir(dir, 0755);
+			*sl = '/';
+		}
+		mkdir(dir, 0755);
+	}
+	unit_write_file(path, text, strlen(text));
+}
+
+static int
+role_cb(void *arg, const struct ckpt_file *f)
+{
+	int *roles = arg;
+
+	roles[f->role]++;
+	return 0;
+}
+
+/* RocksDB state (section 5): versions listed, never decoded. */
+DEFINE_TEST(test_spark_rocksdb_listing)
+{
+	struct ckpt_error err = { 0 };
+	struct ckpt_ctx *ctx = NULL;
+	struct ckpt_state_iter *it = NULL;
+	struct ckpt_operator op;
+	struct ckpt_verify_stats vs;
+	struct probs pr;
+	struct ckpt *c = NULL;
+	int roles[CKPT_F_OTHER + 1] = { 0 };
+
+	mkfile("ck/metadata", "{\"id\":\"a6c2b7d0-0000-4000-8000-000000000001\"}");
+	mkfile("ck/offsets/0", "v1\n{\"batchWatermarkMs\":0,"
+		"\"batchTimestampMs\":1,\"conf\":{\"spark.sql.streaming."
+		"stateStore.providerClass\":\"org.apache.spark.sql.execution."
+		"streaming.state.RocksDBStateStoreProvider\"}}\n"
+		"{\"t\":{\"0\":5}}");
+	mkfile("ck/offsets/1", "v1\n{\"batchWatermarkMs\":0,"
+		"\"batchTimestampMs\":2,\"conf\":{}}\n{\"t\":{\"0\":9}}");
+	mkfile("ck/commits/0", "v1\n{\"nextBatchWatermarkMs\":0}");
+	mkfile("ck/commits/1", "v1\n{\"nextBatchWatermarkMs\":0}");
+	mkfile("ck/state/0/0/1.zip", "PK");
+	mkfile("ck/state/0/0/2.changelog", "x");
+	mkfile("ck/state/0/0/SSTs/000007-1c2d.sst", "sst");
+	mkfile("ck/state/0/1/2_0f3e.zip", "PK");
+	CHECK_OK(ckpt_ctx_new(&ctx, &err));
+	CHECK_OK(ckpt_open(ctx, "ck", &c, &err));
+	if (!c)
+		goto out;
+	CHECK_EQ_INT(ckpt_operator_count(c), 1);
+	CHECK_OK(ckpt_operator_get(c, 0, &op, &err));
+	CHECK_EQ_INT(op.partitions, 2);
+	CHECK_EQ_INT(op.snapshots, 2);
+	CHECK_EQ_INT(op.deltas, 1);
+	CHECK_EQ_INT(op.min_version, 1);
+	CHECK_EQ_INT(op.max_version, 2);
+	ckpt_operator_release(&op);
+	CHECK_FAILS(ckpt_state_open(c, 0, 0, CKPT_NONE, 0, &it, &err),
+		CKPT_E_UNSUPPORTED);
+	CHECK_OK(ckpt_files_walk(c, role_cb, roles, &err));
+	CHECK_EQ_INT(roles[CKPT_F_SNAPSHOT], 2);
+	CHECK_EQ_INT(roles[CKPT_F_DELTA], 1);
+	CHECK_EQ_INT(roles[CKPT_F_OTHER], 1);
+	CHECK_EQ_INT(roles[CKPT_F_FOREIGN], 0);
+	memset(&pr, 0, sizeof(pr));
+	CHECK_OK(ckpt_verify(c, NULL, prob_cb, &pr, &vs, &err));
+	CHECK_EQ_INT(pr.errors, 0);
+	CHECK(pr.warnings > 0);
+	ckpt_close(c);
+out:
+	ckpt_ctx_free(ctx);
+}
+
+/* Restart rules without fixtures: C < L-1, fresh start, commits only. */
+DEFINE_TEST(test_spark_restart_rules)
+{
+	struct ckpt_error err = { 0 };
+	struct ckpt_ctx *ctx = NULL;
+	struct ckpt_info in;
+	struct ckpt *c = NULL;
+	static const char *off = "v1\n{\"batchWatermarkMs\":7,"
+		"\"batchTimestampMs\":1,\"conf\":{\"spark.sql.shuffle."
+		"partitions\":\"2\"}}\n5";
+
+	mkfile("ck/metadata", "{\"id\":\"q\"}");
+	mkfile("ck/offsets/0", off);
+	mkfile("ck/offsets/1", off);
+	mkfile("ck/offsets/2", off);
+	mkfile("ck/offsets/3", off);
+	mkfile("ck/commits/0", "v1\n{\"nextBatchWatermarkMs\":9}");
+	mkfile("ck/commits/1", "v1\n{\"nextBatchWatermarkMs\":9}");
+	CHECK_OK(ckpt_ctx_new(&ctx, &err));
+	CHECK_OK(ckpt_open(ctx, "ck", &c, &err));
+	if (c) {
+		memset(&in, 0, sizeof(in));
+		CHECK_OK(ckpt_info_get(c, &in, &err));
+		CHECK_EQ_INT(in.restart_point, 1);
+		CHECK_EQ_INT(in.next_batch, 3);
+		CHECK_EQ_INT(in.state_version, 3);
+		CHECK(strstr(in.restart_rule, "C < L-1") != NULL);
+		CHECK_EQ_INT(in.watermark_ms, 7);	/* C != L: offsets only */
+		CHECK_STR(in.version_estimate, "2.2.x");
+		ckpt_info_release(&in);
+		ckpt_close(c);
+	}
+	/* commits without offsets: a fresh start (section 10 item 9) */
+	mkfile("c2/metadata", "{\"id\":\"q\"}");
+	mkfile("c2/commits/0", "v1\n{}");
+	c = NULL;
+	CHECK_OK(ckpt_open(ctx, "c2", &c, &err));
+	if (c) {
+		memset(&in, 0, sizeof(in));
+		CHECK_OK(ckpt_info_get(c, &in, &err));
+		CHECK_EQ_INT(in.restart_point, CKPT_NONE);
+		CHECK_EQ_INT(in.next_batch, 0);
+		CHECK_EQ_INT(in.state_version, 0);
+		ckpt_info_release(&in);
+		ckpt_close(c);
+	}
+	ckpt_ctx_free(ctx);
+}
