@@ -101,7 +101,7 @@ struct eng_source {
 	struct eng_pos pos;		/* after the last line handed out */
 	int wall_clock;			/* batches by arrival, not event time */
 	struct ckpt_ctx *ctx;
-	volatile int *stop;		/* the caller's stop flag (may be NULL) */
+	volatile int *stop;		/* the caller's stop flag, or NULL */
 };
 
 /* Appends the JSON object of pos ({"name":...,"off":...}) to b. */
@@ -178,7 +178,7 @@ struct eng_table {
 	size_t cap;		/* power of two */
 	size_t used;		/* entries, deleted ones included */
 	size_t live;		/* entries not deleted */
-	struct eng_entry **dirty;	/* entries made dirty since the checkpoint */
+	struct eng_entry **dirty;	/* changed since the checkpoint */
 	size_t ndirty, dirty_cap;
 };
 

@@ -179,14 +179,15 @@ eng_config_json(struct ckpt_buf *b, const struct eng_params *p,
 	if ((uses & JOB_USES_RATE) &&
 	    eng_buf_printf(b, ",\"rate\":%" PRId64, p->rate) != 0)
 		return -1;
-	if ((uses & JOB_USES_WINDOW) && eng_buf_printf(b, ",\"window_ms\":%" PRId64
-	    ",\"slide_ms\":%" PRId64, p->window_ms, p->slide_ms) != 0)
+	if ((uses & JOB_USES_WINDOW) &&
+	    eng_buf_printf(b, ",\"window_ms\":%" PRId64 ",\"slide_ms\":%"
+	    PRId64, p->window_ms, p->slide_ms) != 0)
 		return -1;
 	if ((uses & JOB_USES_TIMEOUT) &&
 	    eng_buf_printf(b, ",\"timeout_ms\":%" PRId64, p->timeout_ms) != 0)
 		return -1;
-	if ((uses & JOB_USES_ACTIONS) && eng_buf_printf(b, ",\"max_actions\":%" PRId64,
-	    p->max_actions) != 0)
+	if ((uses & JOB_USES_ACTIONS) &&
+	    eng_buf_printf(b, ",\"max_actions\":%" PRId64, p->max_actions) != 0)
 		return -1;
 	return eng_buf_printf(b, ",\"partitions\":%d,\"checkpoint_batches\":%"
 	    PRId64 ",\"snapshot_every\":%d}", p->partitions, p->ckpt_every,

@@ -129,7 +129,8 @@ eng_source_gen_open(struct ckpt_ctx *ctx, const struct eng_gen_params *p,
 	*out = NULL;
 	if (p->keys == 0 || p->rate == 0)
 		return ckpt_error_set(err, CKPT_E_USAGE,
-		    "cannot start the generator: keys and rate must be positive");
+		    "cannot start the generator: keys and rate must be "
+		    "positive");
 	s = calloc(1, sizeof(*s));
 	if (s == NULL)
 		return ckpt_error_set(err, CKPT_E_NOMEM,

@@ -4,9 +4,10 @@
  * The seed's socketTextStream wordcount: flatMap(split on blanks),
  * map(word -> 1), reduceByKey(+), kept as state across batches
  * (updateStateByKey with a sum).  Each batch outputs the new total of
- * every word it saw, in the order the words first appear in the batch.  Input is plain text; a line has no
- * event time, so line i gets the logical time i * 1000 / rate ms and
- * batches hold rate * batch interval lines.
+ * every word it saw, in the order the words first appear in the batch.
+ * Input is plain text; a line has no event time, so line i gets the
+ * logical time i * 1000 / rate ms and batches hold rate * batch
+ * interval lines.
  */
 #include "job.h"
 
@@ -20,7 +21,8 @@ const struct job_def job_wordcount = {
 	.name = "wordcount",
 	.summary = "running totals per word",
 	.input = "text lines (words split on blanks)",
-	.output = "WORD<TAB>TOTAL for each word of the batch (first-seen order)",
+	.output = "WORD<TAB>TOTAL for each word of the batch "
+	    "(first-seen order)",
 	.timed = 0,
 	.stage = eng_stage_words,
 	.op = &eng_op_reduce,

@@ -93,7 +93,7 @@ make_events(const char *path, struct ev *ev, uint64_t seed)
 			t += 3 * 60 * 1000;	/* idle gap */
 		ev[i].t = t;
 		if (r % 100 < 4)
-			ev[i].t -= (int64_t)(rnd(&seed) % 40000);	/* late */
+			ev[i].t -= (int64_t)(rnd(&seed) % 40000); /* late */
 		ev[i].key = r % 3 ? (int)(rnd(&seed) % 3) :
 		    (int)(rnd(&seed) % NKEYS);
 		fprintf(f, "%" PRId64 "\tk%02d\tv\n", ev[i].t, ev[i].key);
