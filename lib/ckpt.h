@@ -727,6 +727,12 @@ CKPT_API uint64_t ckpt_state_iter_mem(const struct ckpt_state_iter *it);
 CKPT_API int ckpt_schema_type(const struct ckpt_schema *s);
 /* The next value's type tag (enum ckpt_type), -1 at the end. */
 CKPT_API int ckpt_dec_type(const struct ckpt_dec *d);
+/*
+ * Checks that data[0..len) is exactly one well-formed value of schema s:
+ * what ckpt_value_to_json checks, without rendering (verify's fast path).
+ */
+CKPT_API int ckpt_value_check(const struct ckpt_schema *s,
+	const uint8_t *data, size_t len, struct ckpt_error *err);
 
 /* ------------------------------------------------------------------ */
 /* Fault injection and crash points (tests; free when off)              */

@@ -596,11 +596,14 @@ struct jout {
 	size_t *len;
 	size_t *cap;
 	struct ckpt_error *err;
+	int dry;		/* check only, render nothing */
 };
 
 static int
 jput(struct jout *o, const char *s, size_t n)
 {
+	if (o->dry)
+		return CKPT_OK;
 	if (*o->len + n + 1 > *o->cap) {
 		size_t nc = *o->cap ? *o->cap : 64;
 		char *nb;
@@ -671,6 +674,19 @@ jstring(struct jout *o, struct ckpt_dec *d, const uint8_t *s, size_t n)
 	char esc[8];
 	size_t i = 0, run = 0;
 
+	if (o->dry) {
+		while (i < n) {
+			size_t k = s[i] < 0x80 ? 1 : utf8_len(s + i, n - i);
+
+			if (k == 0) {
+				d->p = s + i;
+				return dec_fail(d, o->err,
+				    "invalid utf-8 in string");
+			}
+			i += k;
+		}
+		return CKPT_OK;
+	}
 	if (jput(o, "\"", 1) != CKPT_OK)
 		return CKPT_FAILED;
 	while (i < n) {
@@ -770,6 +786,8 @@ jvalue(struct jout *o, const struct ckpt_schema *s, struct ckpt_dec *d,
 		int64_t v;
 		if (ckpt_dec_int64(d, &v, o->err) != CKPT_OK)
 			return CKPT_FAILED;
+		if (o->dry)
+			return CKPT_OK;
 		snprintf(tmp, sizeof(tmp), "%" PRId64, v);
 		return jputs(o, tmp);
 	}
@@ -777,12 +795,14 @@ jvalue(struct jout *o, const struct ckpt_schema *s, struct ckpt_dec *d,
 		int64_t v;
 		if (ckpt_dec_timestamp(d, &v, o->err) != CKPT_OK)
 			return CKPT_FAILED;
-		return jtime(o, v);
+		return o->dry ? CKPT_OK : jtime(o, v);
 	}
 	case CKPT_T_DOUBLE: {
 		double v;
 		if (ckpt_dec_double(d, &v, o->err) != CKPT_OK)
 			return CKPT_FAILED;
+		if (o->dry)
+			return CKPT_OK;
 		if (v != v || v - v != 0)	/* NaN, inf: not JSON */
 			snprintf(tmp, sizeof(tmp), "\"%g\"", v);
 		else
@@ -798,7 +818,7 @@ jvalue(struct jout *o, const struct ckpt_schema *s, struct ckpt_dec *d,
 			return CKPT_FAILED;
 		if (s->type == CKPT_T_STRING)
 			return jstring(o, d, (const uint8_t *)p, n);
-		return jhex(o, (const uint8_t *)p, n);
+		return o->dry ? CKPT_OK : jhex(o, (const uint8_t *)p, n);
 	}
 	case CKPT_T_LIST: {
 		uint64_t n;
@@ -856,7 +876,7 @@ ckpt_value_to_json(const struct ckpt_schema *s, const uint8_t *data,
     struct ckpt_error *err)
 {
 	struct ckpt_dec d;
-	struct jout o = { buf, len_out, cap, err };
+	struct jout o = { buf, len_out, cap, err, 0 };
 	size_t mark;
 
 	if (s == NULL || buf == NULL || len_out == NULL || cap == NULL ||
@@ -879,4 +899,28 @@ fail:
 	if (*buf != NULL)
 		(*buf)[mark] = '\0';
 	return CKPT_FAILED;
+}
+
+/*
+ * Checks that data[0..len) is exactly one well-formed value of schema s
+ * (the checks of ckpt_value_to_json, without rendering).
+ */
+int
+ckpt_value_check(const struct ckpt_schema *s, const uint8_t *data,
+    size_t len, struct ckpt_error *err)
+{
+	struct ckpt_dec d;
+	struct jout o = { NULL, NULL, NULL, err, 1 };
+
+	if (s == NULL || (data == NULL && len > 0))
+		return ckpt_error_set(err, CKPT_E_USAGE,
+		    "cannot check value: no schema");
+	if (data == NULL)
+		data = (const uint8_t *)"";
+	d = (struct ckpt_dec){ data, data + len, data };
+	if (jvalue(&o, s, &d, 0) != CKPT_OK)
+		return CKPT_FAILED;
+	if (d.p != d.end)
+		return dec_fail(&d, err, "trailing bytes after the value");
+	return CKPT_OK;
 }

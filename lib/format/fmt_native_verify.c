@@ -412,7 +412,6 @@ v_read_file(struct vctx *v, const char *path, int kind, int op,
 
 		for (;;) {
 			struct ckpt_error e2 = { 0 };
-			size_t jl = 0;
 
 			blocks0 = fr.blocks;
 			rc = nat_fr_next_record(&fr, &k, &kl, &val, &vl,
@@ -449,11 +448,10 @@ v_read_file(struct vctx *v, const char *path, int kind, int op,
 				    "tombstone", fr.blk_index, fr.blk_off);
 				goto done;
 			}
-			if (ckpt_value_to_json(o->key_schema, k, kl, &v->jbuf,
-			    &jl, &v->jcap, &e2) != CKPT_OK ||
-			    (vl > 0 && ckpt_value_to_json(o->value_schema,
-			    val, vl - 1, &v->jbuf, &jl, &v->jcap, &e2) !=
-			    CKPT_OK)) {
+			if (ckpt_value_check(o->key_schema, k, kl, &e2) !=
+			    CKPT_OK || (vl > 0 &&
+			    ckpt_value_check(o->value_schema, val, vl - 1,
+			    &e2) != CKPT_OK)) {
 				problem(v, CKPT_PROBLEM_ERROR, CKPT_E_FORMAT,
 				    path, (int64_t)fr.blk_off, "block %" PRIu64
 				    " at offset %" PRIu64 ": record %" PRIu32

@@ -133,6 +133,14 @@ DEFINE_TEST(test_value_roundtrip_json)
 	ckpt_enc_int64(&b, 4);
 	CHECK_STR(render("struct<a:int64,b:string>", &b, &err),
 	    "{\"a\":4,\"b\":null}");
+	{
+		struct ckpt_schema *s = NULL;
+
+		CHECK_OK(ckpt_schema_parse("struct<a:int64,b:string>", &s,
+		    &err));
+		CHECK_OK(ckpt_value_check(s, b.data, b.len, &err));
+		ckpt_schema_free(s);
+	}
 	ckpt_buf_release(&b);
 }
 
@@ -235,6 +243,15 @@ DEFINE_TEST(test_value_malformed)
 
 		CHECK(j == NULL);
 		CHECK_EQ_INT(err.kind, CKPT_E_FORMAT);
+		{
+			struct ckpt_schema *s = NULL;
+
+			ckpt_error_clear(&err);
+			CHECK_OK(ckpt_schema_parse(cases[i].schema, &s, &err));
+			CHECK_FAILS(ckpt_value_check(s, (const uint8_t *)
+			    cases[i].bytes, cases[i].n, &err), CKPT_E_FORMAT);
+			ckpt_schema_free(s);
+		}
 		if (strstr(err.msg, cases[i].why) == NULL) {
 			unit_failures++;
 			fprintf(stderr, "  case %zu: '%s' lacks '%s'\n", i,
