@@ -1078,6 +1078,36 @@ hcrc_regions(struct ckpt *c, const char *path, const char *target,
 	return CKPT_OK;
 }
 
+/* Checks a Spark 4.1 JSON checksum file against its main file. */
+static void
+json_crc_note(struct ckpt *c, const char *path, char *note, size_t n,
+	int *ok)
+{
+	struct ckpt_error e = { 0 };
+	struct jcrc j;
+	char *buf = NULL, main_path[SPARK_PATH_MAX];
+	size_t len;
+	uint64_t size;
+	uint32_t crc;
+
+	snprintf(main_path, sizeof(main_path), "%.*s",
+		(int)(strlen(path) - 4), path);
+	if (spark_read_small(c, path, &buf, &len, &e) != CKPT_OK ||
+	    jcrc_parse(buf, len, &j) != 0) {
+		snprintf(note, n, "spark json checksum: does not parse");
+		*ok = 0;
+	} else if (crc32c_file(c, main_path, &crc, &size, &e) != CKPT_OK) {
+		snprintf(note, n, "spark json checksum: main file unreadable");
+		*ok = 0;
+	} else {
+		*ok = (int32_t)crc == (int32_t)j.value &&
+			(int64_t)size == j.size;
+		snprintf(note, n, "spark json checksum: crc32c %s",
+			*ok ? "ok" : "MISMATCH");
+	}
+	free(buf);
+}
+
 int
 spark_file_regions(struct ckpt *c, const char *path, ckpt_region_fn cb,
 	void *arg, struct ckpt_error *err)
@@ -1085,7 +1115,7 @@ spark_file_regions(struct ckpt *c, const char *path, ckpt_region_fn cb,
 	struct ckpt_stat sb;
 	struct ckpt_region r;
 	struct fclass fc;
-	char target[CKPT_NAME_MAX], head[8], note[64];
+	char target[CKPT_NAME_MAX], head[8], note[96];
 	const char *base = strrchr(path, '/');
 	size_t got = 0;
 	int rc;
@@ -1106,10 +1136,11 @@ spark_file_regions(struct ckpt *c, const char *path, ckpt_region_fn cb,
 	memset(&r, 0, sizeof(r));
 	r.length = sb.size;
 	r.what = ckpt_file_role_name(fc.role);
-	snprintf(note, sizeof(note), "%s", fc.json_crc ? "spark json checksum"
-		: "whole file");
+	snprintf(note, sizeof(note), "whole file");
 	r.note = note;
 	r.ok = -1;
+	if (fc.json_crc)
+		json_crc_note(c, path, note, sizeof(note), &r.ok);
 	cb(arg, &r);
 	return CKPT_OK;
 }
