@@ -325,6 +325,22 @@ new_slot(struct rt *rt, int job, enum rt_kind kind)
 	return s;
 }
 
+/* Appends the case's schedule ("12.5ms,commit.after_entry:3") to buf. */
+static void
+schedule_text(const struct rt_case *c, char *buf, size_t n)
+{
+	for (int i = 0; i < c->nitems; i++) {
+		size_t len = strlen(buf);
+
+		if (c->items[i].type == RT_ITEM_TIME)
+			snprintf(buf + len, n - len, "%s%.1fms", i ? "," : "",
+			    c->items[i].ms);
+		else
+			snprintf(buf + len, n - len, "%s%s", i ? "," : "",
+			    c->items[i].spec);
+	}
+}
+
 /* ---- the command line that reproduces a case ---- */
 
 static void
@@ -360,15 +376,7 @@ repro(const struct rt *rt, const struct rt_case *c, char *buf, size_t n)
 		return;
 	}
 	snprintf(buf + len, n - len, " --kill-at ");
-	for (int i = 0; i < c->nitems; i++) {
-		len = strlen(buf);
-		if (c->items[i].type == RT_ITEM_TIME)
-			snprintf(buf + len, n - len, "%s%.1fms", i ? "," : "",
-			    c->items[i].ms);
-		else
-			snprintf(buf + len, n - len, "%s%s", i ? "," : "",
-			    c->items[i].spec);
-	}
+	schedule_text(c, buf, n);
 }
 
 /* ---- reports ---- */
@@ -945,10 +953,12 @@ plan_kills(struct rt *rt, int job, long kills, unsigned *salt)
 		s->c.nitems = k;
 		snprintf(s->c.name, sizeof(s->c.name), "%s-kills-%d",
 		    rt_job_names[job], s->c.id);
-		snprintf(s->c.label, sizeof(s->c.label),
-		    "%s: %d random kill%s (seed %" PRIu64 ", case %d)",
-		    rt_job_names[job], k, k > 1 ? "s" : "", rt->cfg.seed,
-		    s->c.id);
+		snprintf(s->c.label, sizeof(s->c.label), "%s: kills at ",
+		    rt_job_names[job]);
+		schedule_text(&s->c, s->c.label, sizeof(s->c.label));
+		snprintf(s->c.label + strlen(s->c.label), sizeof(s->c.label) -
+		    strlen(s->c.label), " (seed %" PRIu64 ")%s", rt->cfg.seed,
+		    s->c.power_loss ? " with power loss" : "");
 		kills -= k;
 	}
 	return 0;
