@@ -334,6 +334,25 @@ jstr(const cJSON *o, const char *name)
 	return cJSON_IsString(it) ? it->valuestring : NULL;
 }
 
+/* Parses "<op>/<partition>/..." without sscanf's overflow. */
+static int
+state_ids(const char *p, int *op, int *part)
+{
+	char a[16], b[16];
+	const char *s1 = strchr(p, '/'), *s2;
+
+	if (s1 == NULL || s1 - p >= (long)sizeof(a))
+		return -1;
+	s2 = strchr(s1 + 1, '/');
+	if (s2 == NULL || s2 - s1 - 1 >= (long)sizeof(b))
+		return -1;
+	memcpy(a, p, (size_t)(s1 - p));
+	a[s1 - p] = '\0';
+	memcpy(b, s1 + 1, (size_t)(s2 - s1 - 1));
+	b[s2 - s1 - 1] = '\0';
+	return atoi_strict(a, op) != 0 || atoi_strict(b, part) != 0 ? -1 : 0;
+}
+
 /* Expected kind of a manifest path; op/partition for state files. */
 static int
 path_kind(const struct nat_priv *p, const char *path, int64_t batch,
@@ -349,7 +368,7 @@ path_kind(const struct nat_priv *p, const char *path, int64_t batch,
 	if (strcmp(path, want) == 0)
 		return NAT_K_OFFSETS;
 	if (strncmp(path, "state/", 6) == 0) {
-		if (slash == NULL || sscanf(path, "state/%d/%d/", op, part) != 2 ||
+		if (slash == NULL || state_ids(path + 6, op, part) != 0 ||
 		    *op < 0 || *op >= p->meta.nops || *part < 0 ||
 		    *part >= p->meta.ops[*op].partitions ||
 		    nat_parse_state_name(slash + 1, &v, &kind) != 0 ||
