@@ -386,8 +386,9 @@ CKPT_API int ckpt_partition_get(struct ckpt *c, int op, int partition,
  * State records of one operator partition at a version (CKPT_NONE =
  * the version a restart loads): the newest snapshot <= version plus
  * every delta after it, tombstones applied.  Records come in key order
- * for native checkpoints (streaming k-way merge), in file order for
- * Spark.  key_json / value_json are decoded through the schema, or a
+ * within a partition (native: streaming k-way merge; Spark: the
+ * partition's map sorted; raw mode: file order).  key_json /
+ * value_json are decoded through the schema, or a
  * {"hex":"..."} fallback; they stay valid until the next call.
  */
 struct ckpt_record {

@@ -16,8 +16,9 @@
  * state in a hash map on one executor, so a partition's state is small
  * by construction: rebuilding it here in an in-memory hash map is
  * acceptable, and only one partition is held at a time.  Records are
- * returned in first-insertion order.  The raw mode streams one file
- * (deltas with their deletes) and holds only one record.
+ * returned in ascending key order (bytewise), as ckpt diff's merge
+ * wants.  The raw mode streams one file in file order (deltas with
+ * their deletes) and holds only one record.
  *
  * It does not read RocksDB state (section 5): those versions are listed
  * by the file walk, never decoded.
@@ -750,6 +751,20 @@ kvmap_apply(struct kvmap *m, const struct spark_rec *r)
 	return 0;
 }
 
+/* Bytewise key order, shorter first on a tie (ops.h's ops_key_cmp). */
+static int
+kv_cmp(const void *a, const void *b)
+{
+	const struct kv *x = *(const struct kv *const *)a;
+	const struct kv *y = *(const struct kv *const *)b;
+	size_t n = x->klen < y->klen ? x->klen : y->klen;
+	int c = n ? memcmp(x->key, y->key, n) : 0;
+
+	if (c)
+		return c;
+	return x->klen < y->klen ? -1 : x->klen > y->klen;
+}
+
 /* ---- state iterator ---- */
 
 struct state_iter {
@@ -763,8 +778,10 @@ struct state_iter {
 	struct ckpt_rfile *rf;
 	struct spark_rec_reader rr;
 	int rr_open, rr_snap;
-	/* merged mode */
+	/* merged mode: the map, and its live entries in key order */
 	struct kvmap map;
+	struct kv **order;
+	size_t norder;
 	size_t pos;
 	struct ckpt_buf kb, vb;
 	char path[SPARK_PATH_MAX];
@@ -818,6 +835,27 @@ apply_file(struct state_iter *it, const char *path, int snap,
 	return rc == CKPT_EOF ? CKPT_OK : rc;
 }
 
+/*
+ * Orders the live entries by key, so that a partition streams in
+ * ascending key order like the native format (ckpt diff merges them).
+ */
+static int
+sort_live(struct state_iter *it, struct ckpt_error *err)
+{
+	size_t i;
+
+	if (it->map.n == 0)
+		return CKPT_OK;
+	it->order = malloc(it->map.n * sizeof(*it->order));
+	if (!it->order)
+		return ckpt_error_set(err, CKPT_E_NOMEM, "out of memory");
+	for (i = 0; i < it->map.n; i++)
+		if (it->map.e[i].live)
+			it->order[it->norder++] = &it->map.e[i];
+	qsort(it->order, it->norder, sizeof(*it->order), kv_cmp);
+	return CKPT_OK;
+}
+
 /* Rebuilds version V of the current partition (section 2.4). */
 static int
 load_merged(struct ckpt *c, struct state_iter *it, struct ckpt_error *err)
@@ -830,6 +868,9 @@ load_merged(struct ckpt *c, struct state_iter *it, struct ckpt_error *err)
 	int rc;
 
 	kvmap_clear(&it->map);
+	free(it->order);
+	it->order = NULL;
+	it->norder = 0;
 	it->pos = 0;
 	if (it->version == 0)
 		return CKPT_OK;	/* version 0 is the empty state */
@@ -867,7 +908,7 @@ load_merged(struct ckpt *c, struct state_iter *it, struct ckpt_error *err)
 		if (rc != CKPT_OK)
 			return rc;
 	}
-	return CKPT_OK;
+	return sort_live(it, err);
 }
 
 /* Raw mode: V.delta, else V.snapshot; *none 1 when neither exists. */
@@ -1006,15 +1047,16 @@ spark_state_next(struct ckpt *c, void *state, struct ckpt_record *out,
 				return rc;
 			it->loaded = 1;
 		}
-		while (it->pos < it->map.n && !it->map.e[it->pos].live)
-			it->pos++;
-		if (it->pos == it->map.n) {
+		if (it->pos == it->norder) {
 			kvmap_clear(&it->map);
+			free(it->order);
+			it->order = NULL;
+			it->norder = 0;
 			it->loaded = 0;
 			it->part++;
 			continue;
 		}
-		e = &it->map.e[it->pos++];
+		e = it->order[it->pos++];
 		memset(&r, 0, sizeof(r));
 		r.key = e->key;
 		r.key_len = e->klen;
@@ -1045,6 +1087,7 @@ spark_state_close(struct ckpt *c, void *state)
 		return;
 	close_state_file(it);
 	kvmap_clear(&it->map);
+	free(it->order);
 	free(it->kb.data);
 	free(it->vb.data);
 	free(it);
