@@ -929,6 +929,46 @@ region(ckpt_region_fn cb, void *arg, uint64_t off, uint64_t len,
 	return cb(arg, &r);
 }
 
+/*
+ * One region per record of the raw block fr holds, noted with its key
+ * (through the operator's key schema).  The block is already verified;
+ * a record that does not parse ends the list with a bad region.
+ */
+static int
+record_regions(struct ckpt *c, struct nat_freader *fr, int op,
+    ckpt_region_fn cb, void *arg)
+{
+	const struct nat_op *o = &nat_priv_of(c)->meta.ops[op];
+	uint64_t base = fr->blk_off + NAT_BLOCK_HEADER_SIZE;
+	char what[64], note[200], *kj = NULL;
+	size_t kcap = 0;
+	int rc = 0;
+
+	for (uint32_t i = 0; rc == 0 && fr->pos < fr->raw_len; i++) {
+		struct ckpt_error e2 = { 0 };
+		const uint8_t *k, *v;
+		size_t kl, vl, start = fr->pos, klen = 0;
+
+		snprintf(what, sizeof(what), "record %" PRIu32, i);
+		if (nat_fr_next_record(fr, &k, &kl, &v, &vl, &e2) != CKPT_OK) {
+			rc = region(cb, arg, base + start, fr->raw_len - start,
+			    what, "does not parse", 0);
+			break;
+		}
+		if (ckpt_value_to_json(o->key_schema, k, kl, &kj, &klen,
+		    &kcap, &e2) != CKPT_OK)
+			snprintf(note, sizeof(note), "key of %zu bytes "
+			    "(undecodable)%s", kl, vl ? "" : ", tombstone");
+		else
+			snprintf(note, sizeof(note), "key %.120s%s%s", kj,
+			    klen > 120 ? "..." : "", vl ? "" : ", tombstone");
+		rc = region(cb, arg, base + start, fr->pos - start, what,
+		    note, -1);
+	}
+	free(kj);
+	return rc;
+}
+
 int
 nat_file_regions(struct ckpt *c, const char *path, ckpt_region_fn cb,
     void *arg, struct ckpt_error *err)
@@ -936,8 +976,11 @@ nat_file_regions(struct ckpt *c, const char *path, ckpt_region_fn cb,
 	struct nat_freader fr;
 	struct ckpt_error e2 = { 0 };
 	char what[64], note[CKPT_ERROR_MSG_MAX];
-	int rc;
+	int rc, op, part;
 
+	if (strncmp(path, "state/", 6) != 0 || state_ids(path + 6, &op,
+	    &part) != 0 || op < 0 || op >= nat_priv_of(c)->meta.nops)
+		op = -1;
 	if (nat_fr_open(c->st, path, 0, &fr, &e2) != CKPT_OK) {
 		if (fr.size == 0 && e2.kind != CKPT_E_FORMAT) {
 			*err = e2;
@@ -975,6 +1018,14 @@ nat_file_regions(struct ckpt *c, const char *path, ckpt_region_fn cb,
 		    " records, xxh3 ok", fr.blk_codec == NAT_C_ZSTD ? "zstd" :
 		    "raw", (size_t)(fr.off - fr.blk_off -
 		    NAT_BLOCK_HEADER_SIZE), fr.raw_len, fr.blk_records);
+		if (op >= 0 && fr.blk_codec == NAT_C_RAW) {
+			/* the header, then each record where it lies */
+			if (region(cb, arg, fr.blk_off, NAT_BLOCK_HEADER_SIZE,
+			    what, note, 1) != 0 ||
+			    record_regions(c, &fr, op, cb, arg) != 0)
+				goto out;
+			continue;
+		}
 		if (region(cb, arg, fr.blk_off, fr.off - fr.blk_off, what,
 		    note, 1) != 0)
 			goto out;

@@ -646,7 +646,7 @@ DEFINE_TEST(test_native_verify_damage)
 	if (c == NULL)
 		return;
 	CHECK_OK(ckpt_file_regions(c, f + 2, reg_cb, &g, &err));
-	CHECK_EQ_INT(g.n, 3);		/* header, block 0, footer */
+	CHECK_EQ_INT(g.n, 4);		/* header, block 0, record 0, footer */
 	CHECK_EQ_INT(g.bad, 0);
 	CHECK_STR(g.last, "footer");
 	ckpt_close(c);
