@@ -223,10 +223,10 @@ struct rt_wait {
 static pid_t
 spawn_run(const struct rt_config *cfg, const struct rt_case *c,
     const char *url, const struct rt_item *it, const char *out,
-    const char *errpath, const char *trace)
+    const char *errpath, const char *trace, const char *metrics)
 {
 	char seed[32], events[32];
-	char *argv[16];
+	char *argv[24];
 	int n = 0, fd;
 	pid_t pid;
 
@@ -237,6 +237,8 @@ spawn_run(const struct rt_config *cfg, const struct rt_case *c,
 	argv[n++] = (char *)rt_job_names[c->job];
 	argv[n++] = (char *)"--checkpoint";
 	argv[n++] = (char *)url;
+	argv[n++] = (char *)"--metrics";	/* a line per committed batch */
+	argv[n++] = (char *)metrics;
 	if (cfg->input != NULL) {
 		argv[n++] = (char *)"--input";
 		argv[n++] = (char *)cfg->input;
@@ -385,6 +387,29 @@ grep_line(const char *path, const char *prefix, char *buf, size_t n)
 
 /* ---- checks on the directory ---- */
 
+/* The batch of the last metrics line in path ("batch":N), or -1. */
+static int64_t
+last_acked(const char *path)
+{
+	FILE *f = fopen(path, "r");
+	char *line = NULL;
+	size_t cap = 0;
+	int64_t b = -1;
+
+	if (f == NULL)
+		return -1;
+	while (getline(&line, &cap, f) > 0) {
+		const char *p = strstr(line, "{\"batch\":");
+
+		/* a torn last line (the kill) ends without "}" */
+		if (p != NULL && strchr(line, '}') != NULL)
+			b = strtoll(p + 9, NULL, 10);
+	}
+	free(line);
+	fclose(f);
+	return b;
+}
+
 struct problem_sink {
 	uint64_t errors;
 	char first[600];
@@ -412,10 +437,14 @@ on_problem(void *arg, const struct ckpt_problem *p)
 /*
  * Verifies the checkpoint at url: 0 when it verifies or does not exist
  * yet (a crash before the first durable file), -1 with why in msg.
+ * acked (or -1) is the newest batch the run reported committed: the
+ * restart point must not be older (a power cut must not lose it).
  */
 static int
-verify_dir(const char *url, int read_state, char *msg, size_t n)
+verify_dir(const char *url, int read_state, int64_t acked, char *msg,
+    size_t n)
 {
+	struct ckpt_info info;
 	struct ckpt_ctx *ctx = NULL;
 	struct ckpt *c = NULL;
 	struct ckpt_error err = { 0 };
@@ -429,11 +458,29 @@ verify_dir(const char *url, int read_state, char *msg, size_t n)
 		return -1;
 	}
 	if (ckpt_open(ctx, url, &c, &err) != CKPT_OK) {
-		if (err.kind == CKPT_E_NOTFOUND || err.kind == CKPT_E_NOTCKPT)
+		if (acked >= 0)
+			snprintf(msg, n, "batch %" PRId64 " was reported committed, but the checkpoint is gone: %s",
+			    acked, err.msg);
+		else if (err.kind == CKPT_E_NOTFOUND ||
+		    err.kind == CKPT_E_NOTCKPT)
 			rc = 0;
 		else
 			snprintf(msg, n, "cannot open the checkpoint: %s",
 			    err.msg);
+		goto out;
+	}
+	memset(&info, 0, sizeof(info));
+	if (ckpt_info_get(c, &info, &err) != CKPT_OK) {
+		snprintf(msg, n, "cannot read the checkpoint: %s", err.msg);
+		goto out;
+	}
+	ckpt_info_release(&info);
+	if (acked >= 0 && (info.restart_point == CKPT_NONE ||
+	    info.restart_point < acked)) {
+		snprintf(msg, n, "batch %" PRId64 " was reported committed, but the restart point is %s%" PRId64,
+		    acked, info.restart_point == CKPT_NONE ? "none " : "",
+		    info.restart_point == CKPT_NONE ? (int64_t)0 :
+		    info.restart_point);
 		goto out;
 	}
 	o.level = read_state ? CKPT_VERIFY_READ_STATE :
@@ -784,6 +831,7 @@ run_attempt(const struct rt_config *cfg, const struct rt_case *c,
 {
 	char out[RT_PATH_MAX + 32], errp[RT_PATH_MAX + 32];
 	char trace[RT_PATH_MAX + 32], first[RT_LINE_SHOW + 8];
+	char metrics[RT_PATH_MAX + 32];
 	char why[900];
 	struct rt_wait w;
 	double start;
@@ -801,8 +849,9 @@ run_attempt(const struct rt_config *cfg, const struct rt_case *c,
 		snprintf(trace, sizeof(trace), "%s/trace", dir);
 	else
 		snprintf(trace, sizeof(trace), "%s/run-%d.trace", dir, a + 1);
+	snprintf(metrics, sizeof(metrics), "%s/run-%d.metrics", dir, a + 1);
 	start = now_ms();
-	pid = spawn_run(cfg, c, url, it, out, errp, trace);
+	pid = spawn_run(cfg, c, url, it, out, errp, trace, metrics);
 	if (pid < 0) {
 		res->status = RT_ERROR;
 		snprintf(res->msg, sizeof(res->msg), "cannot fork: %s",
@@ -854,7 +903,8 @@ run_attempt(const struct rt_config *cfg, const struct rt_case *c,
 		note_attempt(res, a, it, &w, it->type == RT_ITEM_POINT ?
 		    (c->power_loss ? "power cut at" : "crashed at") :
 		    "killed at");
-		if (verify_dir(url, 0, why, sizeof(why)) != 0) {
+		if (verify_dir(url, 0, last_acked(metrics), why,
+		    sizeof(why)) != 0) {
 			fail(res, "after the crash of attempt %d the checkpoint does not verify",
 			    a + 1);
 			snprintf(res->detail, sizeof(res->detail), "%s", why);
@@ -888,7 +938,8 @@ run_attempt(const struct rt_config *cfg, const struct rt_case *c,
 	}
 	res->faults_hit++;
 	res->target_hit = 1;
-	if (verify_dir(url, 1, why, sizeof(why)) != 0) {
+	if (verify_dir(url, 1, last_acked(metrics), why, sizeof(why)) !=
+	    0) {
 		fail(res, "after the injected fault %s the last good checkpoint does not verify",
 		    it->spec);
 		snprintf(res->detail, sizeof(res->detail), "%s", why);
