@@ -37,6 +37,19 @@ put(const char *name, const uint8_t *p, size_t n)
 	return fclose(f);
 }
 
+/* Removes the scratch directory when the process ends. */
+static void
+cleanup(void)
+{
+	char path[4200];
+
+	snprintf(path, sizeof(path), "%s/checkpoint-1000", dir);
+	remove(path);
+	snprintf(path, sizeof(path), "%s/checkpoint-2000.bk", dir);
+	remove(path);
+	rmdir(dir);
+}
+
 static int
 count_cb(void *arg, const struct ckpt_problem *p)
 {
@@ -64,6 +77,7 @@ LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 			tmp ? tmp : "/tmp");
 		if (mkdtemp(dir) == NULL)
 			abort();
+		atexit(cleanup);
 	}
 	if (put("checkpoint-1000", data, size) != 0 ||
 	    put("checkpoint-2000.bk", data, size) != 0)
