@@ -57,7 +57,7 @@ static const struct ckpt_migration migrations[] = {
 	  "--to-earliest|--to-latest|--to-offset [SOURCE=]N|--shift-by N|"
 	  "--to-time T",
 	  "add a planned batch that resumes the input from new offsets" },
-	{ "copy", "",
+	{ "copy", "--to DEST",
 	  "a versioned copy (app-v1 -> app-v2): same state, new lineage" },
 	{ NULL, NULL, NULL }
 };
