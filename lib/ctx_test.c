@@ -64,6 +64,7 @@ static const struct {
 } bug_names[] = {
 	{ "commit-before-state", CKPT_BUG_COMMIT_BEFORE_STATE },
 	{ "skip-dir-fsync", CKPT_BUG_SKIP_DIR_FSYNC },
+	{ "skip-all-dir-fsync", CKPT_BUG_SKIP_ALL_DIR_FSYNC },
 };
 
 static int
@@ -118,7 +119,7 @@ ckpt_testhooks_init(struct ckpt_ctx *ctx, struct ckpt_error *err)
 				break;
 		if (i == sizeof(bug_names) / sizeof(bug_names[0]))
 			return ckpt_error_set(err, CKPT_E_USAGE,
-			    "bad CKPT_TEST_BUG '%s': want commit-before-state or skip-dir-fsync",
+			    "bad CKPT_TEST_BUG '%s': want commit-before-state, skip-dir-fsync or skip-all-dir-fsync",
 			    v);
 		if (hooks(ctx, err) != CKPT_OK)
 			return CKPT_FAILED;

@@ -26,7 +26,9 @@ enum ckpt_test_bug {
 	/* the writer lands the commit entry before the state files */
 	CKPT_BUG_COMMIT_BEFORE_STATE = 0x1u,
 	/* durable writes skip the directory fsync after the rename */
-	CKPT_BUG_SKIP_DIR_FSYNC = 0x2u
+	CKPT_BUG_SKIP_DIR_FSYNC = 0x2u,
+	/* the same, commit entries (conditional creates) included */
+	CKPT_BUG_SKIP_ALL_DIR_FSYNC = 0x4u
 };
 
 struct ckpt_pl_journal;

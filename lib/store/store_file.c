@@ -1015,7 +1015,8 @@ fs_wfile_finish(struct ckpt_store *st, struct fs_wfile *w, int excl,
 	if (cp)
 		ckpt_crash_point(ctx, "store.before_dir_fsync");
 	/* CKPT_TEST_HOOKS builds only: the classic missing-fsync bug */
-	if (!excl && ckpt_test_bug(ctx, CKPT_BUG_SKIP_DIR_FSYNC)) {
+	if ((!excl && ckpt_test_bug(ctx, CKPT_BUG_SKIP_DIR_FSYNC)) ||
+	    ckpt_test_bug(ctx, CKPT_BUG_SKIP_ALL_DIR_FSYNC)) {
 		fs_wfile_free(w);
 		return CKPT_OK;
 	}
