@@ -181,7 +181,10 @@ report_end(struct verify *v, const struct ckpt_verify_stats *s)
 	cli_json_end(v->cli);
 }
 
-/* A checkpoint whose metadata cannot even be parsed is a finding. */
+/*
+ * Damage is a finding, also when it stops the walk or even the opening
+ * of the checkpoint (its metadata does not parse): exit 3, not 1.
+ */
 static int
 damaged(int kind)
 {
@@ -245,6 +248,12 @@ cmd_verify(struct cli *cli, int argc, char **argv)
 	report_start(&v, &o, subset);
 	rc = ckpt_verify(c, &o, on_problem, &v, &stats, &err);
 	cli_progress_done(cli);
+	if (rc != CKPT_OK && damaged(err.kind)) {
+		/* Damage that stopped the walk is still a finding. */
+		print_problem(&v, CKPT_PROBLEM_ERROR, err.kind, "", -1,
+			err.msg);
+		rc = CKPT_OK;
+	}
 	if (rc != CKPT_OK)
 		goto out_err;
 	report_end(&v, &stats);
