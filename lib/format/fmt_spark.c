@@ -1192,4 +1192,5 @@ const struct ckpt_format_ops ckpt_fmt_spark_ops = {
 	.files_walk = spark_files_walk,
 	.verify = spark_verify,
 	.file_regions = spark_file_regions,
+	.prune = &spark_prune_ops,
 };

@@ -145,4 +145,7 @@ int spark_verify(struct ckpt *c, const struct ckpt_verify_opts *o,
 int spark_file_regions(struct ckpt *c, const char *path, ckpt_region_fn cb,
 	void *arg, struct ckpt_error *err);
 
+/* fmt_spark_prune.c: Spark's retention rules for ckpt_prune() */
+extern const struct ckpt_prune_ops spark_prune_ops;
+
 #endif /* CKPT_SPARK_H */

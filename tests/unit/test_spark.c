@@ -820,3 +820,85 @@ out:
 	free(sf);
 	ckpt_ctx_free(ctx);
 }
+
+/* ---- prune (section 1.6, 2.5) ---- */
+
+/* Prunes a copy of fixture name keeping keep_last batches; the result
+ * must verify, keep its restart point and its state at it. */
+static void
+prune_copy(struct ckpt_ctx *ctx, const char *root, const char *name,
+	int64_t keep_last, uint64_t *removed)
+{
+	struct ckpt_error err = { 0 };
+	struct ckpt_prune_opts po;
+	struct ckpt_prune_stats st;
+	struct ckpt_info a, b;
+	struct probs pr;
+	struct ckpt *c = NULL;
+	long keys_before = -1, keys_after = -2;
+	int before = unit_failures;
+
+	system("rm -rf ck");
+	CHECK_EQ_INT(copy_fixture(root, name), 0);
+	memset(&a, 0, sizeof(a));
+	memset(&b, 0, sizeof(b));
+	CHECK_OK(ckpt_open(ctx, "ck", &c, &err));
+	if (c) {
+		CHECK_OK(ckpt_info_get(c, &a, &err));
+		keys_before = live_keys(c);
+		ckpt_close(c);
+	}
+	memset(&po, 0, sizeof(po));
+	po.keep_last = keep_last;
+	po.keep_within_ms = -1;
+	memset(&st, 0, sizeof(st));
+	CHECK_OK(ckpt_prune(ctx, "ck", &po, NULL, NULL, NULL, &st, &err));
+	*removed = st.files_removed;
+	verify_copy(ctx, &pr);
+	CHECK_EQ_INT(pr.errors, 0);
+	c = NULL;
+	CHECK_OK(ckpt_open(ctx, "ck", &c, &err));
+	if (c) {
+		CHECK_OK(ckpt_info_get(c, &b, &err));
+		CHECK_EQ_INT(b.restart_point, a.restart_point);
+		CHECK_EQ_INT(b.next_batch, a.next_batch);
+		CHECK_EQ_INT(b.state_version, a.state_version);
+		keys_after = live_keys(c);
+		ckpt_close(c);
+	}
+	CHECK_EQ_INT(keys_after, keys_before);
+	ckpt_info_release(&a);
+	ckpt_info_release(&b);
+	if (unit_failures != before)
+		fprintf(stderr, "  pruning %s\n", name);
+}
+
+DEFINE_TEST(test_spark_prune)
+{
+	struct ckpt_error err = { 0 };
+	struct ckpt_ctx *ctx = NULL;
+	const char *root = fixtures_dir();
+	uint64_t n;
+
+	if (!root)
+		return;
+	CHECK_OK(ckpt_ctx_new(&ctx, &err));
+	/* snapshot at 18: deltas below it go with offsets/commits < 19 */
+	prune_copy(ctx, root, DOME, 1, &n);
+	CHECK_EQ_INT(n, 212);
+	prune_copy(ctx, root, "pierrine-bit--real-time-ecommerce-event-"
+		"pipeline--checkpoint", 5, &n);
+	/* no snapshots: every delta since version 1 stays */
+	CHECK(n > 0);
+	prune_copy(ctx, root, "chaithanyarlk--Apache-Spark-Streaming-"
+		"Projects--checkpointStreamin", 1, &n);
+	/* Spark's default keeps 100 batches: here only leftovers go */
+	prune_copy(ctx, root, "Macrometacorp--macrometa-connector-"
+		"databricks--checkpoint", -1, &n);
+	CHECK_EQ_INT(n, 0);
+	prune_copy(ctx, root, "Cloud-Computing-Spring-2025--ride-sharing-"
+		"analytics-spark-streaming-BhanuThanniru--checkpoint_chk_task2",
+		-1, &n);
+	CHECK_EQ_INT(n, 2);	/* the temp file and its sidecar */
+	ckpt_ctx_free(ctx);
+}
