@@ -122,3 +122,28 @@ PY
 	[[ "$output$stderr" == *"uncommitted"* ]] ||
 		fail "no warning about the uncommitted batch"
 }
+
+@test "spark: prune --dry-run gives reasons and changes nothing" {
+	copy_fixture "$DOME"
+	local before
+	before=$(find "$BATS_TEST_TMPDIR/ck" -type f | wc -l)
+	run -0 --separate-stderr "$CKPT" prune --dry-run --keep-last 1 \
+		"$BATS_TEST_TMPDIR/ck"
+	assert_output --partial 'would remove commits/0'
+	assert_output --partial 'older than the oldest batch kept (19)'
+	assert_output --partial 'state/0/3/9.delta'
+	[[ $(find "$BATS_TEST_TMPDIR/ck" -type f | wc -l) -eq $before ]]
+}
+
+@test "spark: prune --keep-last 1 leaves a checkpoint Spark restarts from" {
+	copy_fixture "$DOME"
+	run -0 --separate-stderr "$CKPT" prune --keep-last 1 \
+		"$BATS_TEST_TMPDIR/ck"
+	run -0 --separate-stderr "$CKPT" verify --read-state \
+		"$BATS_TEST_TMPDIR/ck"
+	assert_file_exists "$BATS_TEST_TMPDIR/ck/state/0/0/18.snapshot"
+	assert_file_exists "$BATS_TEST_TMPDIR/ck/offsets/19"
+	assert_file_not_exists "$BATS_TEST_TMPDIR/ck/state/0/0/17.delta"
+	run -0 --separate-stderr "$CKPT" --json ls "$BATS_TEST_TMPDIR/ck"
+	assert_output --partial '"restart_point": 19'
+}
