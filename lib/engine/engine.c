@@ -430,6 +430,7 @@ dir_size(struct ckpt_store *st)
 /* ------------------------------------------------------------------ */
 
 struct skey {
+	uint64_t pfx;		/* first 8 bytes, big-endian: most compares */
 	const uint8_t *k;
 	size_t klen;
 	struct eng_entry *e;
@@ -441,7 +442,11 @@ skey_cmp(const void *a, const void *b)
 {
 	const struct skey *x = a, *y = b;
 	size_t n = x->klen < y->klen ? x->klen : y->klen;
-	int c = memcmp(x->k, y->k, n);
+	int c;
+
+	if (x->pfx != y->pfx)
+		return x->pfx < y->pfx ? -1 : 1;
+	c = memcmp(x->k, y->k, n);
 
 	if (c != 0)
 		return c;
@@ -493,8 +498,13 @@ write_partition(struct run *r, int p, int delta, struct ckpt_error *err)
 			n++;
 		}
 	}
-	for (size_t i = 0; i < n; i++)
+	for (size_t i = 0; i < n; i++) {
 		v[i].k = r->kbuf.data + v[i].off;
+		v[i].pfx = 0;
+		for (size_t j = 0; j < 8; j++)
+			v[i].pfx = (v[i].pfx << 8) |
+			    (j < v[i].klen ? v[i].k[j] : 0);
+	}
 	if (n > 1)
 		qsort(v, n, sizeof(*v), skey_cmp);
 	if (ckpt_nwriter_state_open(r->w, 0, p, delta ? CKPT_STATE_DELTA :
