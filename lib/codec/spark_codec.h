@@ -159,7 +159,7 @@ struct spark_schema_file {
 	int version;		/* 1, 2 or 3 */
 	char *key_json;
 	char *value_json;
-	char *store;		/* v3: first column family name, else NULL */
+	char *store;		/* v3: first column family, else NULL */
 	int entries;		/* v3 entry count, else 1 */
 };
 /* Parses a whole schema file held in memory (section 4.1). */

@@ -12,7 +12,8 @@
  * OTHER for nested checkpoints, DStream files and RocksDB SST/log dirs.
  *
  * verify checks every sidecar (Hadoop CRC-32 through codec_hadoopcrc,
- * Spark CRC-32C through codec.h), parses every offsets, commit, metadata and schema file,
+ * Spark CRC-32C through codec.h), parses every offsets, commit,
+ * metadata and schema file,
  * decodes every state file (LZ4 block checksums, record framing, rows)
  * at --read-state, and checks that every state version the restart
  * point needs is present.  Crash leftovers are warnings; damage is an
@@ -925,7 +926,8 @@ spark_verify(struct ckpt *c, const struct ckpt_verify_opts *o,
 		problem(&w, CKPT_PROBLEM_WARNING, CKPT_E_NONE, "state", -1,
 			"%llu state file(s) of versions above %lld belong to "
 			"the uncommitted batch (partial write; the restart "
-			"point stays valid)", (unsigned long long)vs.uncommitted,
+			"point stays valid)",
+			(unsigned long long)vs.uncommitted,
 			(long long)SP(c)->state_version);
 	if (rc == CKPT_OK && !w.stop && SP(c)->dstream) {
 		struct ckpt_verify_stats ds;
@@ -1008,7 +1010,8 @@ hcrc_regions(struct ckpt *c, const char *path, const char *target,
 	struct ckpt_error e = { 0 };
 	struct ckpt_stat ts;
 	uint8_t h[8], crcb[4], chunk[4096];
-	char note[160], tpath[SPARK_PATH_MAX + CKPT_NAME_MAX], dir[SPARK_PATH_MAX];
+	char note[160], dir[SPARK_PATH_MAX];
+	char tpath[SPARK_PATH_MAX + CKPT_NAME_MAX];
 	uint32_t bpc, want, have;
 	uint64_t k, off;
 	size_t got;

@@ -34,7 +34,7 @@ struct splan {
 	int64_t restart;	/* R, CKPT_NONE */
 	int64_t state_version;	/* what a restart loads; above: partial */
 	int64_t k0;		/* oldest batch kept; CKPT_NONE keeps all */
-	int64_t target;		/* state version a restart after K0 loads */
+	int64_t target;		/* version a restart after K0 loads */
 	int64_t keep_last;	/* effective M */
 	int64_t t_within;	/* oldest batch time kept, CKPT_NONE */
 	int64_t k_last, k_within;

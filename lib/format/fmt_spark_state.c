@@ -601,7 +601,7 @@ spark_rec_json(const struct spark *sp, const struct spark_store *s,
 	rc = spark_row_to_json(s->kt, r->key, r->key_len, kb, err);
 	if (rc == CKPT_OK && v) {
 		if (sp->row_checksums && vl >= 4) {
-			v += 4;	/* 4.1 row checksum prefix (section 2.3) */
+			v += 4;	/* 4.1 row checksum (section 2.3) */
 			vl -= 4;
 		}
 		vl &= ~(size_t)7;	/* pre-2.3 junk bytes (section 2.3) */

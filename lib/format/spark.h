@@ -31,7 +31,7 @@ struct spark_store {
 	char op_name[64];	/* operatorName from operator metadata */
 	int parts;		/* partition dirs: max id + 1 */
 	int part_dirs;		/* partition dirs present */
-	int meta_parts;		/* numPartitions from metadata, 0 unknown */
+	int meta_parts;		/* metadata numPartitions, 0 unknown */
 	char *key_json, *value_json;	/* schema JSON text, or NULL */
 	struct spark_type *kt, *vt;
 	char schema_path[SPARK_PATH_MAX];	/* "" when none */
@@ -68,7 +68,7 @@ struct spark {
 	char version[64];
 	char reason[256];
 	/* layout */
-	int dstream;		/* DStream files next to ours (fixture 14) */
+	int dstream;		/* DStream files too (fixture 14) */
 	int nnested;
 	char nested[SPARK_MAX_NESTED][CKPT_NAME_MAX];
 	int has_op_metadata, has_json_crc, commits_empty;

@@ -608,7 +608,8 @@ DEFINE_TEST(test_spark_rocksdb_listing)
 	struct ckpt *c = NULL;
 	int roles[CKPT_F_OTHER + 1] = { 0 };
 
-	mkfile("ck/metadata", "{\"id\":\"a6c2b7d0-0000-4000-8000-000000000001\"}");
+	mkfile("ck/metadata",
+		"{\"id\":\"a6c2b7d0-0000-4000-8000-000000000001\"}");
 	mkfile("ck/offsets/0", "v1\n{\"batchWatermarkMs\":0,"
 		"\"batchTimestampMs\":1,\"conf\":{\"spark.sql.streaming."
 		"stateStore.providerClass\":\"org.apache.spark.sql.execution."
@@ -677,7 +678,8 @@ DEFINE_TEST(test_spark_restart_rules)
 		CHECK_EQ_INT(in.next_batch, 3);
 		CHECK_EQ_INT(in.state_version, 3);
 		CHECK(strstr(in.restart_rule, "C < L-1") != NULL);
-		CHECK_EQ_INT(in.watermark_ms, 7);	/* C != L: offsets only */
+		/* C != L: the watermark comes from offsets/L only */
+		CHECK_EQ_INT(in.watermark_ms, 7);
 		CHECK_STR(in.version_estimate, "2.2.x");
 		ckpt_info_release(&in);
 		ckpt_close(c);
@@ -809,8 +811,9 @@ DEFINE_TEST(test_spark_corruption_sweep)
 			runs++;
 			if (errors == 0 && !(sidecar && off < 8)) {
 				missed++;
-				fprintf(stderr, "  undetected flip: %s at %llu\n",
-					sf->path[i], (unsigned long long)off);
+				fprintf(stderr, "  undetected flip: %s at "
+					"%llu\n", sf->path[i],
+					(unsigned long long)off);
 			}
 		}
 	}
