@@ -1,11 +1,12 @@
 /*
- * restore_test.h - pieces of `ckpt restore-test` shared by its two files.
+ * restore_test.h - pieces of `ckpt restore-test` shared by its files.
  *
  * restore_test.c parses options, plans the cases of each job from its
- * reference run, runs them in worker processes (-j) and reports them
- * (text, TAP, JUnit, JSON).  restore_test_run.c runs one case in a
- * worker: it forks and execs `ckpt run`, kills it (SIGKILL after a
- * delay, or a crash point armed through the environment), restarts it,
+ * reference run and runs them in worker processes (-j);
+ * restore_test_report.c prints them (text, TAP, JUnit, JSON);
+ * restore_test_run.c runs one case in a worker: it forks and execs
+ * `ckpt run`, kills it (SIGKILL after a delay, or a crash point armed
+ * through the environment), restarts it,
  * checks the directory after each crash and compares the final state
  * and output with the reference.  Nothing here is used by other
  * commands.
@@ -15,6 +16,7 @@
 
 #include <stddef.h>
 #include <stdint.h>
+#include <sys/types.h>
 
 #include "../lib/ckpt.h"
 
@@ -85,6 +87,77 @@ struct rt_config {
 	long timeout_ms;		/* per attempt */
 	int verify_state;		/* post-crash verify reads state */
 };
+
+/* ---- the command's own state (restore_test.c) ---- */
+
+struct cli;
+
+enum rt_format { F_TEXT = 0, F_TAP, F_JUNIT, F_JSON };
+
+struct rt_opts {
+	const char *job;
+	int64_t kills;
+	int64_t seed;
+	int64_t events;
+	const char *input;
+	const char *checkpoint;
+	int64_t jobs;
+	const char *crash_points;
+	int io_faults;
+	int power_loss;
+	const char *kill_at;
+	const char *fault_at;
+	const char *format;
+	int keep;
+	int list;
+};
+
+/* One planned case and, once run, its result. */
+struct rt_slot {
+	struct rt_case c;
+	struct rt_result res;
+	pid_t pid;
+	int done;
+	int reported;
+};
+
+struct rt {
+	struct cli *cli;
+	struct rt_opts o;
+	struct rt_config cfg;
+	enum rt_format fmt;
+	int seed_given;
+	int jobs[3];
+	int njobs;
+	struct rt_slot *refs[3];	/* per job index */
+	struct rt_slot **slots;		/* cases in report order */
+	size_t nslots, capslots, next_report;
+	size_t id_base;			/* slots before the first case */
+	int interrupted;
+	int refs_detached;		/* refs[] no longer in slots[] */
+	/* totals */
+	unsigned passed, failed, skipped, errors;
+	unsigned long kills, points, faults, kill_cases;
+	char unreached[3][1024];
+	double started;
+	const char *test_bug;		/* CKPT_TEST_BUG, for repro lines */
+};
+
+/* ---- restore_test_report.c ---- */
+
+/* Appends the case's schedule ("12.5ms,commit.after_entry:3") to buf. */
+void rt_schedule_text(const struct rt_case *c, char *buf, size_t n);
+/* Text and TAP: the report of one finished case (others: nothing). */
+void rt_report_case(struct rt *rt, struct rt_slot *s);
+/* The header (text, TAP) before the first case. */
+void rt_report_header(struct rt *rt);
+/* The end: TAP plan, summary lines, or the whole JUnit/JSON report. */
+void rt_report_summary(struct rt *rt, int kept);
+
+/* ---- restore_test_run.c ---- */
+
+/* Milliseconds of CLOCK_MONOTONIC. */
+double rt_now_ms(void);
 
 /* Checkpoint URL and directory of a case (restore_test_run.c). */
 void rt_case_paths(const struct rt_config *cfg, const struct rt_case *c,

@@ -61,8 +61,8 @@ cat(char *buf, size_t n, const char *fmt, ...)
 	va_end(ap);
 }
 
-static double
-now_ms(void)
+double
+rt_now_ms(void)
 {
 	struct timespec ts;
 
@@ -332,7 +332,7 @@ wait_child(pid_t pid, double start, double kill_ms, long timeout_ms,
 
 		if (r == pid || (r < 0 && errno != EINTR))
 			break;
-		now = now_ms() - start;
+		now = rt_now_ms() - start;
 		if (kill_ms >= 0 && now >= kill_ms) {
 			kill(pid, SIGKILL);
 			w->killed_by_us = 1;
@@ -356,7 +356,7 @@ wait_child(pid_t pid, double start, double kill_ms, long timeout_ms,
 		sigtimedwait(&set, NULL, &ts);
 	}
 	w->status = st;
-	w->ms = now_ms() - start;
+	w->ms = rt_now_ms() - start;
 }
 
 /* The first line of file path starting with prefix (or the first line
@@ -850,7 +850,7 @@ run_attempt(const struct rt_config *cfg, const struct rt_case *c,
 	else
 		snprintf(trace, sizeof(trace), "%s/run-%d.trace", dir, a + 1);
 	snprintf(metrics, sizeof(metrics), "%s/run-%d.metrics", dir, a + 1);
-	start = now_ms();
+	start = rt_now_ms();
 	pid = spawn_run(cfg, c, url, it, out, errp, trace, metrics);
 	if (pid < 0) {
 		res->status = RT_ERROR;
@@ -954,7 +954,7 @@ rt_run_case(const struct rt_config *cfg, const struct rt_case *c,
 {
 	char dir[RT_PATH_MAX], url[RT_PATH_MAX], rdir[RT_PATH_MAX];
 	char a_path[RT_PATH_MAX + 32], b_path[RT_PATH_MAX + 32];
-	double start = now_ms();
+	double start = rt_now_ms();
 	int a, r = 0;
 
 	memset(res, 0, sizeof(*res));
@@ -972,7 +972,7 @@ rt_run_case(const struct rt_config *cfg, const struct rt_case *c,
 		if (r != 0)
 			break;
 	}
-	res->seconds = (now_ms() - start) / 1e3;
+	res->seconds = (rt_now_ms() - start) / 1e3;
 	if (r < 0)
 		return;
 	if (r == 0) {
