@@ -40,7 +40,7 @@ struct ls {
 	uint64_t nbatches;
 	uint64_t files, bytes;
 	uint64_t nleft;
-	uint64_t ndlog, ndrdd;		/* DStream sections shown */
+	uint64_t ndfile, ndlog, ndrdd;	/* DStream sections shown */
 };
 
 static void
@@ -445,13 +445,69 @@ on_rdd(void *arg, const struct ckpt_dstream_rdd *r)
 	return 0;
 }
 
+static int
+on_cpfile(void *arg, const struct ckpt_dstream_file *f)
+{
+	struct ls *ls = arg;
+	struct jw *w = &ls->jw;
+	char sz[CLI_FMT_MAX], t[CLI_FMT_MAX];
+	size_t i;
+
+	if (!ls->cli->json) {
+		if (ls->ndfile++ == 0)
+			printf("\nCheckpoint files:\n  %-30s  %10s  %-24s  %s\n",
+				"FILE", "BYTES", "CHECKPOINT TIME", "PENDING");
+		printf("  %-30s  %10s  ", f->name, cli_fmt_size(sz, f->bytes));
+		if (!f->decodes) {
+			printf("does not decode: %s\n", f->error);
+			return 0;
+		}
+		printf("%-24s  ", cli_fmt_time(t, f->checkpoint_time_ms));
+		for (i = 0; i < f->n_pending && i < 64; i++)
+			printf("%s%" PRId64, i ? "," : "", f->pending_times[i]);
+		printf("%s%s\n", f->n_pending ? "" : "-",
+			f->is_restart ? "  <- restart file" : "");
+		return 0;
+	}
+	if (ls->ndfile++ == 0) {
+		jw_key(w, "checkpoint_files");
+		jw_arr_begin(w);
+	}
+	jw_obj_begin(w);
+	jw_key(w, "file");
+	jw_str(w, f->name);
+	jw_key(w, "time_ms");
+	jw_i64(w, f->time_ms);
+	jw_key(w, "bk");
+	jw_bool(w, f->bk);
+	jw_key(w, "bytes");
+	jw_uint(w, f->bytes);
+	jw_key(w, "error");
+	jw_str(w, f->decodes ? NULL : f->error);
+	jw_key(w, "checkpoint_time_ms");
+	jw_i64(w, f->checkpoint_time_ms);
+	jw_key(w, "pending_times");
+	jw_arr_begin(w);
+	for (i = 0; i < f->n_pending && i < 64; i++)
+		jw_i64(w, f->pending_times[i]);
+	jw_arr_end(w);
+	jw_key(w, "restart_file");
+	jw_bool(w, f->is_restart);
+	jw_obj_end(w);
+	return 0;
+}
+
 /* Sections only DStream checkpoints have; nothing is printed otherwise. */
 static int
 list_dstream(struct ls *ls, struct ckpt_error *err)
 {
 	int rc;
 
-	rc = ckpt_dstream_logs(ls->c, on_log, ls, err);
+	rc = ckpt_dstream_files(ls->c, on_cpfile, ls, err);
+	if (rc == CKPT_OK && ls->ndfile && ls->cli->json)
+		jw_arr_end(&ls->jw);
+	if (rc == CKPT_OK)
+		rc = ckpt_dstream_logs(ls->c, on_log, ls, err);
 	if (rc == CKPT_OK && ls->ndlog && ls->cli->json)
 		jw_arr_end(&ls->jw);
 	if (rc == CKPT_OK)

@@ -524,6 +524,29 @@ typedef int (*ckpt_dstream_log_fn)(void *arg,
 CKPT_API int ckpt_dstream_logs(struct ckpt *c, ckpt_dstream_log_fn cb,
 	void *arg, struct ckpt_error *err);
 
+/*
+ * Checkpoint files checkpoint-<t> and checkpoint-<t>.bk, in time order
+ * (plain before .bk), each decoded: the .bk is the write made when
+ * batch t was generated (pending_times [t]), the plain file the write
+ * after it completed.  The file a restart loads is marked.
+ */
+struct ckpt_dstream_file {
+	const char *name;	/* "checkpoint-<t>[.bk]" */
+	int64_t time_ms;	/* from the name */
+	int bk;
+	uint64_t bytes;
+	int decodes;		/* 0: error says why */
+	const char *error;
+	int64_t checkpoint_time_ms;	/* inside; CKPT_NONE */
+	const int64_t *pending_times;	/* the first n (max 64) */
+	size_t n_pending;		/* all of them */
+	int is_restart;		/* the file Spark would load */
+};
+typedef int (*ckpt_dstream_file_fn)(void *arg,
+	const struct ckpt_dstream_file *f);
+CKPT_API int ckpt_dstream_files(struct ckpt *c, ckpt_dstream_file_fn cb,
+	void *arg, struct ckpt_error *err);
+
 /* RDD checkpoint dirs <sparkContext-uuid>/rdd-<id>/ (part-N, _partitioner). */
 struct ckpt_dstream_rdd {
 	const char *path;	/* "<uuid>/rdd-<id>" */

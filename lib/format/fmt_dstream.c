@@ -1169,6 +1169,81 @@ ckpt_dstream_logs(struct ckpt *c, ckpt_dstream_log_fn cb, void *arg,
 	return dstream_logs(ckpt_get_store(c), 1, cb, arg, err);
 }
 
+/* One checkpoint file for ckpt_dstream_files(). */
+static int
+public_file(struct ckpt_store *st, int64_t t, int bk, uint64_t bytes,
+	const char *restart, ckpt_dstream_file_fn cb, void *arg,
+	struct ckpt_error *err)
+{
+	struct ckpt_dstream_file pf;
+	struct dstream_file f;
+	struct ckpt_error e2 = { 0 };
+	char name[64];
+	int rc, stop;
+
+	snprintf(name, sizeof(name), "checkpoint-%" PRId64 "%s", t,
+		bk ? ".bk" : "");
+	memset(&pf, 0, sizeof(pf));
+	pf.name = name;
+	pf.time_ms = t;
+	pf.bk = bk;
+	pf.bytes = bytes;
+	pf.checkpoint_time_ms = CKPT_NONE;
+	pf.is_restart = strcmp(name, restart) == 0;
+	rc = dstream_read_checkpoint(st, name, &f, &e2);
+	if (rc == CKPT_OK) {
+		pf.decodes = 1;
+		pf.checkpoint_time_ms = f.cp.checkpoint_time_ms;
+		pf.pending_times = f.cp.pending_times;
+		pf.n_pending = f.cp.n_pending;
+	} else if (e2.kind == CKPT_E_IO || e2.kind == CKPT_E_NOMEM) {
+		*err = e2;
+		return rc;
+	} else {
+		pf.error = e2.msg;
+	}
+	stop = cb(arg, &pf);
+	if (rc == CKPT_OK)
+		dstream_file_release(&f);
+	return stop ? CKPT_EOF : CKPT_OK;
+}
+
+int
+ckpt_dstream_files(struct ckpt *c, ckpt_dstream_file_fn cb, void *arg,
+	struct ckpt_error *err)
+{
+	struct ckpt_store *st = ckpt_get_store(c);
+	struct dstream_scan sc;
+	struct dstream_file rf;
+	struct dstream_gen g;
+	char restart[CKPT_NAME_MAX] = "", rule[256];
+	int64_t t = CKPT_NONE;
+	int rc, bk;
+
+	rc = dstream_scan(st, &sc, err);
+	if (rc != CKPT_OK || sc.gens == 0)
+		return rc;
+	rc = dstream_restart(st, &sc, &rf, &bk, rule, sizeof(rule), err);
+	if (rc == CKPT_OK) {
+		snprintf(restart, sizeof(restart), "%s", rf.name);
+		dstream_file_release(&rf);
+	} else if (rc != CKPT_EOF) {
+		return rc;
+	}
+	while ((rc = dstream_gen_next(st, t, &g, err)) == CKPT_OK) {
+		t = g.time_ms;
+		if (g.has_plain)
+			rc = public_file(st, t, 0, g.plain_bytes, restart, cb,
+				arg, err);
+		if (rc == CKPT_OK && g.has_bk)
+			rc = public_file(st, t, 1, g.bk_bytes, restart, cb,
+				arg, err);
+		if (rc != CKPT_OK)
+			break;
+	}
+	return rc == CKPT_EOF ? CKPT_OK : rc;
+}
+
 int
 ckpt_dstream_rdds(struct ckpt *c, ckpt_dstream_rdd_fn cb, void *arg,
 	struct ckpt_error *err)

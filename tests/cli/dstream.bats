@@ -29,6 +29,8 @@ setup() {
 	assert_line --regexp '^1621164555000 +yes .*<- restart point$'
 	assert_line --regexp "^  $WAL +7 +2021-05-16T11:29:03\.071Z +2021-05-16T11:30:03\.071Z .*\(1 additions, 3 allocations, 3 cleanups\)$"
 	assert_line --regexp '^  52847c24-eae7-463d-af36-3e5077bbeb64/rdd-50 +8 parts .*not referenced$'
+	assert_line --regexp '^  checkpoint-1621164550000\.bk +5\.0 KiB +2021-05-16T11:29:10\.000Z +1621164550000$'
+	assert_line --regexp '^  checkpoint-1621164555000 +5\.0 KiB +2021-05-16T11:29:15\.000Z +-  <- restart file$'
 	assert_line 'Leftovers: none'
 	assert_line --regexp '^Total: 129 files, '
 	[[ $(grep -c ' parts ' <<<"$output") -eq 6 ]]
@@ -38,9 +40,11 @@ setup() {
 @test "dstream: ls --json has the generations, the WAL and the RDD dirs" {
 	run -0 --separate-stderr "$CKPT" ls --json "$DS"
 	run -0 jq -c '[.format, .restart_point, .next_batch, (.batches | length),
+		(.checkpoint_files | map(select(.bk)) | map(.pending_times[0] == .time_ms) | all),
+		(.checkpoint_files | map(select(.restart_file)) | map(.file)),
 		.write_ahead_logs, (.rdd_checkpoints | length),
 		.rdd_checkpoints[5], .totals.files]' <<<"$output"
-	assert_output '["dstream",1621164555000,1621164560000,5,[{"path":"'"$WAL"'","stream":"","records":7,"start_ms":1621164543071,"end_ms":1621164603071,"bytes":5348,"cut_offset":null}],6,{"path":"52847c24-eae7-463d-af36-3e5077bbeb64/rdd-79","parts":8,"bytes":12439,"referenced":false},129]'
+	assert_output '["dstream",1621164555000,1621164560000,5,true,["checkpoint-1621164555000"],[{"path":"'"$WAL"'","stream":"","records":7,"start_ms":1621164543071,"end_ms":1621164603071,"bytes":5348,"cut_offset":null}],6,{"path":"52847c24-eae7-463d-af36-3e5077bbeb64/rdd-79","parts":8,"bytes":12439,"referenced":false},129]'
 }
 
 @test "dstream: inspect shows a generation's two files and pending times" {
@@ -70,6 +74,8 @@ setup() {
 	# Spark falls back to the .bk of the same time
 	run -0 --separate-stderr "$CKPT" ls "$DS"
 	assert_line --regexp "^restart point: batch 1621164555000 \('checkpoint-1621164555000.bk' is the newest file that decodes"
+	assert_line --regexp '^  checkpoint-1621164555000 +5\.0 KiB +does not decode: checksum mismatch in '
+	assert_line --regexp '^  checkpoint-1621164555000\.bk .*  <- restart file$'
 }
 
 @test "dstream: a WAL cut inside a record is a warning with its offset" {

@@ -330,6 +330,29 @@ verify_dir(const char *dir, int level, struct vlog *v,
 	ckpt_close(c);
 }
 
+struct files_log {
+	int n, restarts, pend_ok;
+	char restart[64];
+};
+
+static int
+files_cb(void *arg, const struct ckpt_dstream_file *f)
+{
+	struct files_log *l = arg;
+
+	l->n++;
+	if (f->is_restart) {
+		l->restarts++;
+		snprintf(l->restart, sizeof(l->restart), "%s", f->name);
+	}
+	/* section 10 item 13 */
+	if (f->decodes && f->checkpoint_time_ms == f->time_ms &&
+	    f->n_pending == (size_t)f->bk &&
+	    (!f->bk || f->pending_times[0] == f->time_ms))
+		l->pend_ok++;
+	return 0;
+}
+
 DEFINE_TEST(test_dstream_open_and_batches)
 {
 	struct ckpt_error err = { 0 };
@@ -384,6 +407,15 @@ DEFINE_TEST(test_dstream_open_and_batches)
 		strstr(json, "\"pending_times\":[]") != NULL);
 	free(json);
 	CHECK_FAILS(ckpt_batch_json(c, 42, &json, &err), CKPT_E_NOTFOUND);
+	{
+		struct files_log fl = { 0, 0, 0, "" };
+
+		CHECK_OK(ckpt_dstream_files(c, files_cb, &fl, &err));
+		CHECK_EQ_INT(fl.n, 10);
+		CHECK_EQ_INT(fl.pend_ok, 10);
+		CHECK_EQ_INT(fl.restarts, 1);
+		CHECK_STR(fl.restart, "checkpoint-1621164555000");
+	}
 	ckpt_close(c);
 }
 
