@@ -131,3 +131,35 @@ setup() {
 	run -0 --separate-stderr "$CKPT" inspect --hex checkpoint-1621164555000 "$DS"
 	assert_line --regexp '^== damage at 0, 0 bytes: .*xxhash .* \[BAD\]$'
 }
+
+@test "dstream: ls and inspect agree with EXPECTED.json" {
+	local exp=$FX/../EXPECTED.json
+	[[ -f $exp ]] || skip "no EXPECTED.json next to the fixtures"
+	run -0 jq -c --arg k "$F14" '.[$k].dstream |
+		[(.checkpoint_files.files | map([.file, .bk, .bytes,
+		.checkpointTime, .pendingTimes]) | sort),
+		.checkpoint_files.first_readable,
+		(.wal.receivedBlockMetadata | to_entries | map([.key,
+		.value.records, .value.start_ms, .value.end_ms,
+		.value.events.BlockAdditionEvent,
+		.value.events.BatchAllocationEvent,
+		.value.events.BatchCleanupEvent])),
+		(.rdd_dirs | to_entries | map([.key, .value.parts,
+		.value.part_bytes]) | sort)]' "$exp"
+	local want=$output
+	run -0 --separate-stderr "$CKPT" inspect --json --batch 1621164555000 "$DS"
+	run -0 jq -c '.metadata as $m | [
+		($m.write_ahead_logs | map([(.path | sub("^.*/"; "")),
+		.records, .start_ms, .end_ms, .events.BlockAdditionEvent,
+		.events.BatchAllocationEvent, .events.BatchCleanupEvent])),
+		($m.rdd_checkpoints | map([.path, .parts, .bytes]) | sort),
+		$m.restart_file]' <<<"$output"
+	local got_meta=$output
+	run -0 --separate-stderr "$CKPT" ls --json "$DS"
+	run -0 jq -c '.checkpoint_files | map([.file, .bk, .bytes,
+		.checkpoint_time_ms, .pending_times]) | sort' <<<"$output"
+	local got_files=$output
+	run -0 jq -c --argjson m "$got_meta" --argjson f "$got_files" \
+		-n '[$f, $m[2], $m[0], $m[1]]'
+	assert_output "$want"
+}
