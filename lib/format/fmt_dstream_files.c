@@ -30,6 +30,8 @@
 
 #include "../codec/codec_hadoopcrc.h"
 #include "../codec/spark_codec.h"
+#include "../ctx.h"
+#include "../store/store.h"
 
 #define WALK_MAX_DEPTH 8
 
@@ -456,7 +458,13 @@ wal_store_read(void *arg, uint64_t off, void *buf, size_t len, size_t *got,
 	struct ckpt_error *err)
 {
 	struct wal_store *s = arg;
+	int rc;
 
+	/* one call per record: a long log stops promptly on ^C */
+	rc = ckpt_ctx_check_interrupt(s->st->ctx, "cannot read write-ahead log",
+		err);
+	if (rc != CKPT_OK)
+		return rc;
 	return ckpt_store_read_range(s->st, s->path, off, buf, len, got, err);
 }
 
