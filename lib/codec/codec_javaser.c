@@ -921,9 +921,8 @@ read_array(struct jser *j, size_t off)
 		ev.str_len = (size_t)n;
 		j->pos += (size_t)n;
 		rc = emit(j, &ev);
-		n = 0;
 	}
-	for (uint64_t i = 0; i < n && rc == CKPT_OK; i++) {
+	for (uint64_t i = 0; et != 'B' && i < n && rc == CKPT_OK; i++) {
 		j->frames[j->depth - 1].index = (int64_t)i;
 		if (valid_type(et, 1)) {
 			rc = read_value(j);
