@@ -97,6 +97,7 @@ struct mig {
 };
 
 static int ops_key_partition(const uint8_t *key, size_t len, int n);
+static int64_t num_of(const cJSON *o, const char *k);
 static int ops_fingerprint(const struct ckpt_job_desc *d, char **fp,
 	struct ckpt_error *err);
 
@@ -635,8 +636,7 @@ copy_batch(struct mig *m, const struct ckpt_batch *b)
 	if (rc != CKPT_OK || !b->committed)
 		goto out;
 	m->wrote_state = 0;
-	sb = (int64_t)cJSON_GetNumberValue(
-	    cJSON_GetObjectItemCaseSensitive(commit, "state_batch"));
+	sb = num_of(commit, "state_batch");
 	if (cJSON_IsNumber(cJSON_GetObjectItemCaseSensitive(commit,
 	    "state_batch")) && sb == b->id)
 		rc = write_state(m, b->id);
@@ -949,12 +949,16 @@ struct mpos {
 	int64_t seg, off, rec;
 };
 
+/* A JSON number member as int64 (0 when absent or out of range). */
 static int64_t
 num_of(const cJSON *o, const char *k)
 {
 	const cJSON *x = cJSON_GetObjectItemCaseSensitive(o, k);
 
-	return cJSON_IsNumber(x) ? (int64_t)x->valuedouble : 0;
+	if (!cJSON_IsNumber(x) || !(x->valuedouble >= -9.2e18 &&
+	    x->valuedouble <= 9.2e18))
+		return 0;
+	return (int64_t)x->valuedouble;
 }
 
 static void

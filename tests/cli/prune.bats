@@ -17,6 +17,13 @@ tree_sum() {
 	(cd "$1" && find . -type f ! -name lock -exec md5sum {} + | sort -k2)
 }
 
+# File sizes depend on the writer's encoding, not on prune: golden
+# files hold <size> and <n> instead.
+nosizes() {
+	output=$(sed -E -e 's/[0-9.]+ (B|KiB|MiB|GiB)/<size>/g' \
+		-e 's/"(bytes[a-z_]*)": [0-9]+/"\1": <n>/g' <<<"$output")
+}
+
 restart_point() {
 	"$CKPT" ls --json "$1" | jq -r .restart_point
 }
@@ -30,8 +37,9 @@ restart_point() {
 	local before
 	before=$(tree_sum "$CK")
 	run -0 --separate-stderr "$CKPT" prune "$CK" --keep-last 3 --dry-run
+	nosizes
 	assert_golden prune dry-run
-	assert_line --regexp '^would remove commits/0+ \([0-9.]+ [KMG]?i?B\): batch 0 is older than the oldest batch kept \([0-9]+\)$'
+	assert_line 'would remove commits/00000000000000000000 (<size>): batch 0 is older than the oldest batch kept (13)'
 	assert_line --regexp '^would remove [0-9]+ file\(s\), '
 	[ "$(tree_sum "$CK")" = "$before" ]
 }
@@ -63,7 +71,10 @@ restart_point() {
 
 @test "prune: --json of a dry run" {
 	run -0 --separate-stderr "$CKPT" prune "$CK" --keep-last 2 --keep-within 3s --dry-run --list-kept --json
+	local json=$output
+	nosizes
 	assert_golden prune dry-run-json
+	output=$json
 	[ "$(jq -r '"\(.dry_run) \(.restart_point) \(.kept|length) \(.batches_kept)"' <<<"$output")" = "true 19 7 7" ]
 	[ "$(jq '([.removed[].bytes]|add) == .bytes_freed' <<<"$output")" = true ]
 	[ "$(jq -r '[.removed[]|select(.role=="commit")]|length' <<<"$output")" = 13 ]
