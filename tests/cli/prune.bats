@@ -22,6 +22,7 @@ tree_sum() {
 nosizes() {
 	output=$(sed -E -e 's/[0-9.]+ (B|KiB|MiB|GiB)/<size>/g' \
 		-e 's/"(bytes[a-z_]*)": [0-9]+/"\1": <n>/g' <<<"$output")
+	mapfile -t lines <<<"$output"
 }
 
 restart_point() {
