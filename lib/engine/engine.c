@@ -60,7 +60,7 @@ struct run {
 	int64_t prev_sched;
 	int sched_growth;
 	int64_t new_batches;
-	struct ckpt_buf out, json, kbuf, vbuf;
+	struct ckpt_buf out, json, kbuf;
 	/* counters of the batch being run */
 	uint64_t b_in, b_malformed;
 	int64_t b_ckpt_ms;
@@ -431,9 +431,9 @@ dir_size(struct ckpt_store *st)
 
 struct skey {
 	uint64_t pfx;		/* first 8 bytes, big-endian: most compares */
-	const uint8_t *k;
+	const uint8_t *k;	/* encoded key, then the encoded value */
 	size_t klen;
-	struct eng_entry *e;
+	size_t vlen;		/* SIZE_MAX: a tombstone */
 	size_t off;
 };
 
@@ -447,10 +447,32 @@ skey_cmp(const void *a, const void *b)
 	if (x->pfx != y->pfx)
 		return x->pfx < y->pfx ? -1 : 1;
 	c = memcmp(x->k, y->k, n);
-
 	if (c != 0)
 		return c;
 	return (x->klen > y->klen) - (x->klen < y->klen);
+}
+
+/*
+ * Encodes en's key and (unless it is a tombstone) its value into the
+ * arena r->kbuf, so the sorted pass reads only the arena, not entries.
+ */
+static int
+add_item(struct run *r, struct skey *it, struct eng_entry *en, int tomb)
+{
+	size_t k0 = r->kbuf.len;
+
+	it->off = k0;
+	if (ckpt_enc_string(&r->kbuf, en->key, en->klen) != 0)
+		return -1;
+	it->klen = r->kbuf.len - k0;
+	if (tomb) {
+		it->vlen = SIZE_MAX;
+		return 0;
+	}
+	if (r->e.op->encode(&r->e, en, &r->kbuf) != 0)
+		return -1;
+	it->vlen = r->kbuf.len - k0 - it->klen;
+	return 0;
 }
 
 /*
@@ -473,16 +495,12 @@ write_partition(struct run *r, int p, int delta, struct ckpt_error *err)
 	if (delta) {
 		for (size_t i = 0; i < t->ndirty; i++) {
 			struct eng_entry *en = t->dirty[i];
+			int del = (en->flags & ENG_E_DELETED) != 0;
 
-			if ((en->flags & ENG_E_DELETED) &&
-			    !(en->flags & ENG_E_PERSISTED))
+			if (del && !(en->flags & ENG_E_PERSISTED))
 				continue;
-			v[n].e = en;
-			v[n].off = r->kbuf.len;
-			if (ckpt_enc_string(&r->kbuf, en->key, en->klen) != 0)
+			if (add_item(r, &v[n++], en, del) != 0)
 				goto enomem;
-			v[n].klen = r->kbuf.len - v[n].off;
-			n++;
 		}
 	} else {
 		for (size_t i = 0; i < t->cap; i++) {
@@ -490,12 +508,8 @@ write_partition(struct run *r, int p, int delta, struct ckpt_error *err)
 
 			if (en == NULL || (en->flags & ENG_E_DELETED))
 				continue;
-			v[n].e = en;
-			v[n].off = r->kbuf.len;
-			if (ckpt_enc_string(&r->kbuf, en->key, en->klen) != 0)
+			if (add_item(r, &v[n++], en, 0) != 0)
 				goto enomem;
-			v[n].klen = r->kbuf.len - v[n].off;
-			n++;
 		}
 	}
 	for (size_t i = 0; i < n; i++) {
@@ -511,27 +525,18 @@ write_partition(struct run *r, int p, int delta, struct ckpt_error *err)
 	    CKPT_STATE_SNAPSHOT, &sw, err) != CKPT_OK)
 		goto out;
 	for (size_t i = 0; i < n; i++) {
-		struct eng_entry *en = v[i].e;
-
-		if (en->flags & ENG_E_DELETED) {
-			if (ckpt_swriter_del(sw, v[i].k, v[i].klen, err) != 0)
-				goto out_sw;
-			continue;
+		if (v[i].vlen == SIZE_MAX)
+			rc = ckpt_swriter_del(sw, v[i].k, v[i].klen, err);
+		else
+			rc = ckpt_swriter_put(sw, v[i].k, v[i].klen,
+			    v[i].k + v[i].klen, v[i].vlen, err);
+		if (rc != CKPT_OK) {
+			ckpt_swriter_finish(sw, NULL);
+			rc = CKPT_FAILED;
+			goto out;
 		}
-		r->vbuf.len = 0;
-		if (r->e.op->encode(&r->e, en, &r->vbuf) != 0)
-			goto enomem_sw;
-		if (ckpt_swriter_put(sw, v[i].k, v[i].klen, r->vbuf.data,
-		    r->vbuf.len, err) != CKPT_OK)
-			goto out_sw;
 	}
 	rc = ckpt_swriter_finish(sw, err);
-	sw = NULL;
-	goto out;
-enomem_sw:
-	nomem(err, "write a state checkpoint");
-out_sw:
-	ckpt_swriter_finish(sw, NULL);
 	goto out;
 enomem:
 	nomem(err, "write a state checkpoint");
@@ -1323,7 +1328,6 @@ run_release(struct run *r)
 	ckpt_buf_release(&r->out);
 	ckpt_buf_release(&r->json);
 	ckpt_buf_release(&r->kbuf);
-	ckpt_buf_release(&r->vbuf);
 }
 
 int

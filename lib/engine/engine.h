@@ -185,6 +185,27 @@ struct eng_table {
 /* Stable partition hash of a key (XXH3-64 of its bytes). */
 uint64_t eng_hash(const void *key, size_t len);
 
+/* Home slot of a hash: XXH3 bits are well mixed; low ones pick the
+ * partition. */
+static inline size_t
+eng_home_slot(uint64_t hash, size_t cap)
+{
+	return (size_t)(hash >> 24) & (cap - 1);
+}
+
+/* Hints the CPU to load the home slot of hash (a lookup comes soon). */
+static inline void
+eng_table_prefetch(const struct eng_table *t, uint64_t hash)
+{
+#if defined(__GNUC__)
+	if (t->cap > 0)
+		__builtin_prefetch(&t->slots[eng_home_slot(hash, t->cap)]);
+#else
+	(void)t;
+	(void)hash;
+#endif
+}
+
 void eng_table_init(struct eng_table *t);
 /* Frees every entry (ext through free_ext, which may be NULL). */
 void eng_table_release(struct eng_table *t, void (*free_ext)(void *));
@@ -220,6 +241,8 @@ int eng_entries_sort(struct eng_entry **v, size_t n);
 
 /* A record between the stateless stages and the stateful operator. */
 struct eng_rec {
+	uint64_t hash;		/* eng_hash of key when has_hash */
+	int has_hash;
 	int64_t time_ms;	/* event time (logical arrival for text) */
 	const char *key;
 	size_t klen;

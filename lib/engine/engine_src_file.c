@@ -262,7 +262,7 @@ fsrc_seek(struct eng_source *src, const struct eng_pos *pos,
 			s->cur[0] = '\0';
 			return CKPT_OK;
 		}
-		if (strchr(pos->name, '/') != NULL)
+		if (strchr(pos->name, '/') != NULL || pos->name[0] == '.')
 			return ckpt_error_set(err, CKPT_E_FORMAT,
 			    "bad input position: file name '%s'", pos->name);
 		strcpy(s->cur, pos->name);

@@ -48,17 +48,10 @@ eng_table_release(struct eng_table *t, void (*free_ext)(void *))
 	memset(t, 0, sizeof(*t));
 }
 
-/* Home slot: XXH3 bits are well mixed; the low ones chose the partition. */
-static size_t
-home_slot(uint64_t hash, size_t cap)
-{
-	return (size_t)(hash >> 24) & (cap - 1);
-}
-
 static size_t
 slot_of(const struct eng_table *t, uint64_t hash)
 {
-	return home_slot(hash, t->cap);
+	return eng_home_slot(hash, t->cap);
 }
 
 static int
@@ -75,7 +68,7 @@ grow(struct eng_table *t)
 
 		if (sl->e == NULL)
 			continue;
-		j = home_slot(sl->hash, ncap);
+		j = eng_home_slot(sl->hash, ncap);
 		while (ns[j].e != NULL)
 			j = (j + 1) & (ncap - 1);
 		ns[j] = *sl;
