@@ -583,8 +583,9 @@ static int
 commit_extra(struct mig *m, const cJSON *commit, char **out,
 	struct ckpt_error *err)
 {
+	/* the members ckpt_nwriter_commit writes itself */
 	static const char *const own[] = { "batch", "time_ms",
-		"state_batch", "files", NULL };
+		"state_batch", "state_base", "files", NULL };
 	cJSON *x = cJSON_Duplicate(commit, 1);
 	int i;
 
