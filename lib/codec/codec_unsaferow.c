@@ -36,6 +36,8 @@ spark_buf_put(struct ckpt_buf *b, const void *p, size_t n)
 	size_t cap;
 	uint8_t *nd;
 
+	if (!b)
+		return 0;	/* check-only mode: nothing is kept */
 	if (b->cap - b->len < n + 1) {
 		cap = b->cap ? b->cap : 64;
 		while (cap - b->len < n + 1) {
@@ -124,6 +126,8 @@ spark_json_str(struct ckpt_buf *b, const char *str, size_t n)
 	char esc[8];
 	size_t i = 0, k;
 
+	if (!b)
+		return 0;
 	if (spark_buf_put(b, "\"", 1) != 0)
 		return -1;
 	while (i < n) {
@@ -162,7 +166,7 @@ put_hex(struct ckpt_buf *b, const uint8_t *p, size_t n)
 	char two[2];
 	size_t i;
 
-	for (i = 0; i < n; i++) {
+	for (i = 0; b && i < n; i++) {
 		two[0] = hx[p[i] >> 4];
 		two[1] = hx[p[i] & 15];
 		if (spark_buf_put(b, two, 2) != 0)
@@ -209,36 +213,49 @@ make_floaty(char *out, size_t n)
 void
 spark_fmt_float(float f, char *out, size_t n)
 {
-	int prec;
+	int prec, lo, hi;
 
 	if (isnan(f) || isinf(f)) {
 		snprintf(out, n, "%s", isnan(f) ? "NaN" :
 			f > 0 ? "Infinity" : "-Infinity");
 		return;
 	}
-	for (prec = 1; prec <= 9; prec++) {
+	/* round-tripping is monotonic in the precision: bisect 1..9 */
+	lo = 1;
+	hi = 9;
+	while (lo < hi) {
+		prec = (lo + hi) / 2;
 		snprintf(out, n, "%.*g", prec, (double)f);
 		if (strtof(out, NULL) == f)
-			break;
+			hi = prec;
+		else
+			lo = prec + 1;
 	}
+	snprintf(out, n, "%.*g", lo, (double)f);
 	make_floaty(out, n);
 }
 
 void
 spark_fmt_double(double d, char *out, size_t n)
 {
-	int prec;
+	int prec, lo, hi;
 
 	if (isnan(d) || isinf(d)) {
 		snprintf(out, n, "%s", isnan(d) ? "NaN" :
 			d > 0 ? "Infinity" : "-Infinity");
 		return;
 	}
-	for (prec = 1; prec <= 17; prec++) {
+	lo = 1;
+	hi = 17;
+	while (lo < hi) {
+		prec = (lo + hi) / 2;
 		snprintf(out, n, "%.*g", prec, d);
 		if (strtod(out, NULL) == d)
-			break;
+			hi = prec;
+		else
+			lo = prec + 1;
 	}
+	snprintf(out, n, "%.*g", lo, d);
 	make_floaty(out, n);
 }
 
@@ -440,7 +457,8 @@ map_json(struct ctx *c, const struct spark_type *t, const uint8_t *p,
 	if (len - 8 - klen < 8 || klen < 8 || rd64(p + 8) != rd64(p + 8 + klen))
 		return rowbad(c->err, "map key and value counts differ", 0);
 	{
-		struct ctx kc = { &kb, c->err }, vc = { &vb, c->err };
+		struct ctx kc = { c->b ? &kb : NULL, c->err };
+		struct ctx vc = { c->b ? &vb : NULL, c->err };
 		uint64_t n = rd64(p + 8), i;
 		const uint8_t *ka = p + 8, *va = p + 8 + klen;
 		size_t kal = (size_t)klen, val = (size_t)(len - 8 - klen);
@@ -498,6 +516,9 @@ value_json(struct ctx *c, const struct spark_type *t, const uint8_t *base,
 	size_t vn;
 	int rc;
 
+	if (!c->b && t->kind < SPARK_T_STRING &&
+	    !(t->kind == SPARK_T_DECIMAL && t->precision > 18))
+		return CKPT_OK;	/* check mode: a fixed slot is valid */
 	switch (t->kind) {
 	case SPARK_T_VOID:
 		return spark_buf_puts(c->b, "null") ? nomem(c->err) : CKPT_OK;
@@ -542,6 +563,13 @@ value_json(struct ctx *c, const struct spark_type *t, const uint8_t *base,
 		if (t->precision <= 18)
 			return put_decimal(c->b, (int64_t)rd64(slot), t->scale)
 				? nomem(c->err) : CKPT_OK;
+		if (!c->b) {
+			rc = var_ref(c, base, blen, slot, &vp, &vn);
+			if (rc == CKPT_OK && (vn == 0 || vn > 16))
+				rc = rowbad(c->err, "bad decimal size",
+					(size_t)(slot - base));
+			return rc;
+		}
 		rc = var_ref(c, base, blen, slot, &vp, &vn);
 		if (rc != CKPT_OK)
 			return rc;
@@ -576,6 +604,8 @@ value_json(struct ctx *c, const struct spark_type *t, const uint8_t *base,
 		if (vn < 16)
 			return rowbad(c->err, "interval truncated",
 				(size_t)(slot - base));
+		if (!c->b)
+			return CKPT_OK;
 		snprintf(s, sizeof(s),
 			"{\"months\":%d,\"days\":%d,\"microseconds\":%lld}",
 			(int)(int32_t)rd32(vp), (int)(int32_t)rd32(vp + 4),
@@ -618,7 +648,7 @@ row_json(struct ctx *c, const struct spark_type *t, const uint8_t *p,
 		const uint8_t *slot = p + bits + 8 * i;
 
 		dup = 0;
-		for (j = 0; j < i && !dup; j++)
+		for (j = 0; c->b && j < i && !dup; j++)
 			dup = strcmp(t->fields[j].name, name) == 0;
 		if ((i && spark_buf_puts(c->b, ",") != 0) ||
 		    spark_json_str(c->b, name, strlen(name)) != 0)
@@ -645,6 +675,7 @@ row_json(struct ctx *c, const struct spark_type *t, const uint8_t *p,
 	return spark_buf_puts(c->b, "}") ? nomem(c->err) : CKPT_OK;
 }
 
+/* b NULL: check-only mode (spark_row_check). */
 int
 spark_row_to_json(const struct spark_type *t, const uint8_t *p, size_t len,
 	struct ckpt_buf *b, struct ckpt_error *err)
@@ -657,4 +688,11 @@ spark_row_to_json(const struct spark_type *t, const uint8_t *p, size_t len,
 	if (len % 8 != 0)
 		return rowbad(err, "row length not a multiple of 8", len);
 	return row_json(&c, t, p, len);
+}
+
+int
+spark_row_check(const struct spark_type *t, const uint8_t *p, size_t len,
+	struct ckpt_error *err)
+{
+	return spark_row_to_json(t, p, len, NULL, err);
 }

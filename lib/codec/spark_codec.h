@@ -179,6 +179,12 @@ void spark_schema_file_release(struct spark_schema_file *s);
  */
 int spark_row_to_json(const struct spark_type *t, const uint8_t *p,
 	size_t len, struct ckpt_buf *b, struct ckpt_error *err);
+/*
+ * The same walk and the same errors, without building any text (verify:
+ * every offset, size and nested structure is still checked).
+ */
+int spark_row_check(const struct spark_type *t, const uint8_t *p,
+	size_t len, struct ckpt_error *err);
 /* Bytes as {"hex":"..."}, the fallback where no schema exists. */
 int spark_hex_json(const uint8_t *p, size_t len, struct ckpt_buf *b);
 /* Shortest round-trip text of a float / double (section 10 item 16). */

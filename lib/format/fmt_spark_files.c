@@ -545,8 +545,7 @@ check_state_file(struct walk *w, const struct ckpt_file *f,
 		vs->st->records++;
 		if (fc->op < 0)
 			continue;
-		rc = spark_rec_json(sp, &sp->stores[fc->op], &r, &vs->kb,
-			&vs->vb, e);
+		rc = spark_rec_check(sp, &sp->stores[fc->op], &r, e);
 		if (rc != CKPT_OK) {
 			char m[CKPT_ERROR_MSG_MAX];
 			snprintf(m, sizeof(m), "%s", e->msg);

@@ -614,6 +614,27 @@ spark_rec_json(const struct spark *sp, const struct spark_store *s,
 	return rc;
 }
 
+int
+spark_rec_check(const struct spark *sp, const struct spark_store *s,
+	const struct spark_rec *r, struct ckpt_error *err)
+{
+	const uint8_t *v = r->value;
+	size_t vl = r->value_len;
+	int rc;
+
+	if (!s->kt || !s->vt)
+		return CKPT_OK;
+	rc = spark_row_check(s->kt, r->key, r->key_len, err);
+	if (rc == CKPT_OK && v) {
+		if (sp->row_checksums && vl >= 4) {
+			v += 4;
+			vl -= 4;
+		}
+		rc = spark_row_check(s->vt, v, vl & ~(size_t)7, err);
+	}
+	return rc;
+}
+
 /* ---- the per-partition map ---- */
 
 struct kv {

@@ -121,6 +121,9 @@ int spark_store_stats(struct ckpt *c, struct spark_store *s,
 int spark_rec_json(const struct spark *sp, const struct spark_store *s,
 	const struct spark_rec *r, struct ckpt_buf *kb, struct ckpt_buf *vb,
 	struct ckpt_error *err);
+/* The same checks as spark_rec_json, building no text (verify). */
+int spark_rec_check(const struct spark *sp, const struct spark_store *s,
+	const struct spark_rec *r, struct ckpt_error *err);
 /* Read callback over a ckpt_rfile. */
 int spark_rfile_read(void *arg, void *buf, size_t len, size_t *got,
 	struct ckpt_error *err);

@@ -3,7 +3,8 @@
  * docs/spark-checkpoint-format.md section 3).  The first input byte
  * picks one of the schemas below (every type, nesting, decimals of
  * both sizes, maps); the rest is the row.  Every decode must either
- * produce valid JSON text or fail with a message.
+ * produce valid JSON text or fail with a message, and the check-only
+ * walk (spark_row_check, used by verify) must agree with it.
  */
 #include <stdint.h>
 #include <stdlib.h>
@@ -56,14 +57,19 @@ LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 	s = schemas[data[0] % n];
 	if (spark_type_parse(s, strlen(s), &t, &err) != CKPT_OK)
 		abort();
+	struct ckpt_error err2 = { 0 };
+	int rc_check = spark_row_check(t, data + 1, size - 1, &err2);
+
 	if (spark_row_to_json(t, data + 1, size - 1, &b, &err) == CKPT_OK) {
+		if (rc_check != CKPT_OK)
+			abort();	/* check mode refused a valid row */
 		if (spark_buf_cstr(&b) != 0)
 			abort();
 		j = cJSON_Parse((const char *)b.data);
 		if (!j)
 			abort();	/* we printed invalid JSON */
 		cJSON_Delete(j);
-	} else if (err.msg[0] == '\0') {
+	} else if (err.msg[0] == '\0' || rc_check == CKPT_OK) {
 		abort();
 	}
 	spark_type_free(t);
