@@ -871,6 +871,171 @@ v_meta(struct vctx *v)
 	return rc;
 }
 
+struct snap_le {
+	int64_t s;
+	int yes;
+};
+
+static int
+snap_le_cb(void *arg, const struct ckpt_stat *ent)
+{
+	struct snap_le *a = arg;
+	int64_t ver;
+	int kind;
+
+	if (!ent->is_dir && nat_parse_state_name(ent->name, &ver, &kind) ==
+	    0 && kind == NAT_K_SNAPSHOT && ver <= a->s) {
+		a->yes = 1;
+		return 1;
+	}
+	return 0;
+}
+
+static int
+any_file_cb(void *arg, const struct ckpt_stat *ent)
+{
+	int64_t ver;
+	int kind;
+
+	if (!ent->is_dir && nat_parse_state_name(ent->name, &ver, &kind) ==
+	    0) {
+		*(int *)arg = 1;
+		return 1;
+	}
+	return 0;
+}
+
+/* Does partition (op, part) hold any state file? (errors: no) */
+static int
+has_files(struct vctx *v, int op, int part)
+{
+	char dir[NAT_PATH_MAX];
+	struct ckpt_error e2 = { 0 };
+	int yes = 0;
+
+	snprintf(dir, sizeof(dir), "state/%d/%d", op, part);
+	nat_list(v->c->st, dir, any_file_cb, &yes, &e2);
+	return yes;
+}
+
+/* Does partition (op, part) hold a snapshot at or before version s? */
+static int
+has_snapshot(struct vctx *v, int op, int part, int64_t s, int *yes)
+{
+	struct snap_le a = { s, 0 };
+	char dir[NAT_PATH_MAX];
+
+	snprintf(dir, sizeof(dir), "state/%d/%d", op, part);
+	*yes = 0;
+	if (nat_list(v->c->st, dir, snap_le_cb, &a, v->err) != CKPT_OK)
+		return CKPT_FAILED;
+	*yes = a.yes;
+	return CKPT_OK;
+}
+
+/*
+ * The state chain of the restart point: from its state_batch S back
+ * through the state checkpoints before it (the state_batch of commit
+ * V-1 is the one V's deltas apply to), every state checkpoint a restart
+ * merges must keep its commit entry until each operator partition has
+ * met a snapshot.  A broken chain (an over-eager prune removed a
+ * snapshot and the commits below it) would restore a partition from
+ * deltas alone and silently lose keys: that is an error.
+ */
+static int
+v_chain(struct vctx *v)
+{
+	const struct nat_meta *m = &v->p->meta;
+	size_t total = 0, open_left, off[CKPT_MAX_OPERATORS];
+	uint8_t *done;
+	int64_t b = v->p->restart_state, steps = 0;
+	char path[NAT_PATH_MAX];
+	int rc = CKPT_OK;
+
+	if (b == CKPT_NONE)
+		return CKPT_OK;
+	for (int i = 0; i < m->nops; i++) {
+		off[i] = total;
+		total += (size_t)m->ops[i].partitions;
+	}
+	done = calloc(total ? total : 1, 1);
+	if (done == NULL)
+		return ckpt_error_set(v->err, CKPT_E_NOMEM,
+		    "cannot verify: out of memory");
+	open_left = total;
+	while (b != CKPT_NONE && open_left > 0 && !v->stop &&
+	    steps++ < 10000000) {
+		struct nat_commit cm;
+		const cJSON *e;
+		int64_t next;
+
+		nat_path_batch(path, sizeof(path), "commits", b);
+		if (nat_commit_load(v->c->st, b, &cm, v->err) != CKPT_OK)
+			goto missing;
+		cJSON_ArrayForEach(e, cm.files) {
+			const char *p = jstr(e, "path"), *k = jstr(e, "kind");
+			int op, part;
+
+			if (p == NULL || k == NULL || strcmp(k, "snapshot") ||
+			    strncmp(p, "state/", 6) != 0 ||
+			    state_ids(p + 6, &op, &part) != 0 || op < 0 ||
+			    op >= m->nops || part < 0 ||
+			    part >= m->ops[op].partitions)
+				continue;
+			if (!done[off[op] + (size_t)part]) {
+				done[off[op] + (size_t)part] = 1;
+				open_left--;
+			}
+		}
+		nat_commit_release(&cm);
+		if (open_left == 0 || b == 0)
+			break;
+		/* the state checkpoint before b: commit b-1's state_batch */
+		if (nat_commit_load(v->c->st, b - 1, &cm, v->err) != CKPT_OK) {
+			b = b - 1;
+			nat_path_batch(path, sizeof(path), "commits", b);
+			goto missing;
+		}
+		next = cm.state_batch;
+		nat_commit_release(&cm);
+		if (next != CKPT_NONE && next >= b)
+			break;
+		b = next;
+	}
+	goto out;
+missing:
+	if (fatal_kind(v->err->kind)) {
+		rc = CKPT_FAILED;
+		goto out;
+	}
+	ckpt_error_clear(v->err);
+	/* open partitions with no snapshot at all restore from deltas only */
+	for (int op = 0; op < m->nops && rc == CKPT_OK; op++) {
+		for (int q = 0; q < m->ops[op].partitions; q++) {
+			int yes;
+
+			if (done[off[op] + (size_t)q])
+				continue;
+			if (has_snapshot(v, op, q, v->p->restart_state, &yes) !=
+			    CKPT_OK) {
+				rc = CKPT_FAILED;
+				break;
+			}
+			if (yes || !has_files(v, op, q))
+				continue;
+			problem(v, CKPT_PROBLEM_ERROR, CKPT_E_NOTFOUND, path,
+			    -1, "the restart point's state chain needs this "
+			    "commit entry: operator '%s' partition %d has "
+			    "deltas but no snapshot to apply them to",
+			    m->ops[op].name, q);
+			break;
+		}
+	}
+out:
+	free(done);
+	return rc;
+}
+
 int
 nat_verify(struct ckpt *c, const struct ckpt_verify_opts *o,
     ckpt_problem_fn cb, void *arg, struct ckpt_verify_stats *stats,
@@ -902,6 +1067,8 @@ nat_verify(struct ckpt *c, const struct ckpt_verify_opts *o,
 	if (v_commits(&v) != CKPT_OK || v.stop)
 		goto out;
 	if (v_offsets(&v) != CKPT_OK || v.stop)
+		goto out;
+	if (v_chain(&v) != CKPT_OK || v.stop)
 		goto out;
 	if (v.p->restart == CKPT_NONE && v.p->newest_commit != CKPT_NONE)
 		problem(&v, CKPT_PROBLEM_ERROR, CKPT_E_FORMAT, "commits", -1,

@@ -756,3 +756,52 @@ DEFINE_TEST(test_native_regions_small_and_garbage)
 	    CKPT_E_NOTFOUND);
 	ckpt_close(c);
 }
+
+DEFINE_TEST(test_native_verify_state_chain)
+{
+	struct ckpt_error err = { 0 };
+	struct ckpt_job_desc d;
+	struct ckpt_nwriter *w = NULL;
+	struct ckpt *c = NULL;
+	struct probs pr = { 0 };
+	struct ckpt_verify_opts vo = { CKPT_VERIFY_STRUCTURE, 0, 0, 0 };
+	struct ckpt_verify_stats vs;
+	static const char *const k0[] = { "a", "b" };
+	static const int64_t v0[] = { 1, 2 };
+	static const char *const k1[] = { "b" };
+	static const int64_t v1[] = { 3 };
+
+	desc_init(&d, 2, 1);
+	CHECK_OK(ckpt_nwriter_open(NULL, "ch", &d, CKPT_NW_CREATE, &w, &err));
+	if (w == NULL)
+		return;
+	batch(w, 0, &err);
+	CHECK_OK(put_state(w, CKPT_STATE_SNAPSHOT, k0, v0, 2, &err));
+	CHECK_OK(ckpt_nwriter_commit(w, NULL, &err));
+	for (int b = 1; b < 3; b++) {
+		batch(w, b, &err);
+		CHECK_OK(put_state(w, CKPT_STATE_DELTA, k1, v1, 1, &err));
+		CHECK_OK(ckpt_nwriter_commit(w, NULL, &err));
+	}
+	ckpt_nwriter_close(w);
+	CHECK_OK(ckpt_open(NULL, "ch", &c, &err));
+	if (c == NULL)
+		return;
+	CHECK_OK(ckpt_verify(c, &vo, prob_cb, &pr, &vs, &err));
+	CHECK_EQ_INT(pr.errors, 0);
+	ckpt_close(c);
+	/* an over-eager prune: batch 0 (the snapshot) is gone */
+	CHECK(unlink("ch/commits/00000000000000000000") == 0);
+	CHECK(unlink("ch/offsets/00000000000000000000") == 0);
+	CHECK(unlink("ch/state/0/0/00000000000000000000.snapshot") == 0);
+	c = NULL;
+	CHECK_OK(ckpt_open(NULL, "ch", &c, &err));
+	if (c == NULL)
+		return;
+	CHECK_OK(ckpt_verify(c, &vo, prob_cb, &pr, &vs, &err));
+	CHECK_EQ_INT(pr.errors, 1);
+	CHECK(strstr(pr.first, "commits/00000000000000000000: the restart "
+	    "point's state chain needs this commit entry: operator 'counts' "
+	    "partition 0 has deltas but no snapshot") != NULL);
+	ckpt_close(c);
+}
