@@ -942,6 +942,15 @@ spark_info(struct ckpt *c, struct ckpt_info *out, struct ckpt_error *err)
 	cJSON_AddBoolToObject(m, "continuous", sp->meta_empty);
 	cJSON_AddBoolToObject(m, "java_serialized_offsets", sp->java_offsets);
 	cJSON_AddBoolToObject(m, "dstream_files", sp->dstream);
+	/* retention (section 1.6): older batches purged by Spark */
+	cJSON_AddBoolToObject(m, "older_batches_purged",
+		sp->off_count && sp->off_first > 0);
+	if (sp->off_count && sp->next_batch == sp->off_last)
+		cJSON_AddNumberToObject(m, "uncommitted_batch",
+			(double)sp->off_last);
+	else
+		cJSON_AddNullToObject(m, "uncommitted_batch");
+	cJSON_AddNumberToObject(m, "offsets_gaps", (double)sp->off_gaps);
 	arr = cJSON_AddArrayToObject(m, "nested_checkpoints");
 	for (i = 0; i < sp->nnested; i++)
 		cJSON_AddItemToArray(arr, cJSON_CreateString(sp->nested[i]));
