@@ -370,7 +370,7 @@ cmd_run(struct cli *cli, int argc, char **argv)
 	int64_t partitions = -1, snap = -1, seed = 0, keys = -1;
 	int64_t events = -1, rate = -1, skew = -1, late = -1;
 	int64_t gap_every = -1, max_actions = -1, max_batches = -1;
-	int64_t start_ms = -1, v;
+	int64_t start_ms = -1, segbytes = 0, v;
 	char addr[300];
 	int status, n;
 	static const char *const versions[] = { "1", "2", NULL };
@@ -433,6 +433,8 @@ cmd_run(struct cli *cli, int argc, char **argv)
 		OPT_BOOL(0, "show-output", &show,
 		    "print the committed output of DIR and exit"),
 		OPT_BOOL(0, "list", &list, "list the jobs and their defaults"),
+		{ OPT_T_INT, 0, "wal-segment-bytes", &segbytes, "N",
+		    "socket: WAL segment size (tests)", NULL, OPT_HIDDEN },
 		OPT_END()
 	};
 
@@ -529,6 +531,7 @@ cmd_run(struct cli *cli, int argc, char **argv)
 	o.max_actions = max_actions > 0 ? max_actions : 0;
 	o.max_batches = max_batches > 0 ? max_batches : 0;
 	o.strict = strict;
+	o.wal_segment_bytes = segbytes > 0 ? (uint64_t)segbytes : 0;
 	o.dump_input = dump;
 
 	status = cli_ctx_new(cli, &ctx);

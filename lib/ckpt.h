@@ -992,6 +992,7 @@ struct ckpt_run_opts {
 	const char *input;		/* file or directory (FILE) */
 	int follow;			/* FILE: wait for more lines */
 	const char *socket;		/* "HOST:PORT" (SOCKET) */
+	uint64_t wal_segment_bytes;	/* SOCKET: WAL segment size (0: 16 MiB) */
 	/* GENERATOR; 0 = default */
 	uint64_t seed, gen_keys, gen_events, gen_rate;
 	int gen_skew_pct, gen_late_pct;	/* -1 = default */

@@ -1121,7 +1121,7 @@ open_source(struct run *r, struct ckpt_error *err)
 			    "cannot use the socket source with '%s': its "
 			    "write-ahead log needs a local directory", r->url);
 		return eng_source_socket_open(r->e.ctx, o->socket, r->url,
-		    &r->src, err);
+		    o->wal_segment_bytes, &r->src, err);
 	default:
 		break;
 	}

@@ -135,7 +135,8 @@ int eng_source_gen_open(struct ckpt_ctx *ctx, const struct eng_gen_params *p,
  * the lines are handed out.
  */
 int eng_source_socket_open(struct ckpt_ctx *ctx, const char *hostport,
-    const char *dir, struct eng_source **out, struct ckpt_error *err);
+    const char *dir, uint64_t seg_bytes, struct eng_source **out,
+    struct ckpt_error *err);
 
 /* ------------------------------------------------------------------ */
 /* Keyed state table                                                    */

@@ -64,6 +64,7 @@ struct ssrc {
 	char *buf;
 	size_t head, tail;
 	uint64_t keep_prev;	/* oldest segment a restart may need */
+	uint64_t seg_bytes;	/* rotate segments at this size */
 };
 
 static int64_t
@@ -456,7 +457,7 @@ ssrc_avail(struct eng_source *src, struct eng_pos *end,
 	end->off = s->wsize;
 	end->rec = s->wrec;
 	/* a full segment: the lines after this batch go to a new one */
-	if (s->wsize >= SEG_ROTATE &&
+	if (s->wsize >= s->seg_bytes &&
 	    wal_open_seg(s, s->wseg + 1, err) != CKPT_OK)
 		return CKPT_FAILED;
 	return CKPT_OK;
@@ -603,7 +604,8 @@ wal_recover(struct ssrc *s, struct ckpt_error *err)
 
 int
 eng_source_socket_open(struct ckpt_ctx *ctx, const char *hostport,
-    const char *dir, struct eng_source **out, struct ckpt_error *err)
+    const char *dir, uint64_t seg_bytes, struct eng_source **out,
+    struct ckpt_error *err)
 {
 	struct ssrc *s;
 	const char *colon = strrchr(hostport, ':');
@@ -626,6 +628,7 @@ eng_source_socket_open(struct ckpt_ctx *ctx, const char *hostport,
 	s->base.wall_clock = 1;
 	s->sock = s->wfd = s->rfd = -1;
 	s->backoff = BACKOFF_MIN;
+	s->seg_bytes = seg_bytes ? seg_bytes : SEG_ROTATE;
 	hl = (size_t)(colon - hostport);
 	if (hostport[0] == '[' && hl > 2 && hostport[hl - 1] == ']')
 		snprintf(s->host, sizeof(s->host), "%.*s", (int)(hl - 2),

@@ -274,6 +274,45 @@ EOF
 	run -0 "$CKPT" verify ck
 }
 
+@test "run: WAL segments rotate and those no restart needs are deleted" {
+	cat > server.py <<'EOF'
+import os, socket, time
+srv = socket.socket()
+srv.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
+srv.bind(("127.0.0.1", 0))
+srv.listen(1)
+with open("port.tmp", "w") as f:
+    f.write(str(srv.getsockname()[1]))
+os.rename("port.tmp", "port")
+c, _ = srv.accept()
+for chunk in range(8):
+    c.sendall("".join("w%d\n" % i for i in range(chunk * 250, chunk * 250 + 250)).encode())
+    time.sleep(0.35)
+c.close()
+EOF
+	python3 server.py 3>&- &
+	spid=$!
+	wait_for test -f port
+	"$CKPT" run wordcount -c ck --socket "127.0.0.1:$(cat port)" \
+		--batch-interval 200ms --checkpoint-interval 2 \
+		--wal-segment-bytes 1000 2>/dev/null 3>&- &
+	pid=$!
+	all_in() { [ "$("$CKPT" run wordcount -c ck --show-output | cut -f1 | sort -u | wc -l)" -ge 2000 ]; }
+	wait_for all_in
+	kill -TERM "$pid"
+	rc=0; wait "$pid" || rc=$?
+	[ "$rc" -eq 0 ]
+	wait "$spid"
+	[ ! -e ck/wal/00000000000000000000.log ]
+	[ "$(ls ck/wal | wc -l)" -lt 8 ]
+	[ "$(state ck | awk -F'\t' '$2 == 1' | wc -l)" = 2000 ]
+	[ "$(state ck | wc -l)" = 2000 ]
+	# a restart (no server: it keeps retrying) finds what it needs
+	run -0 "$CKPT" run wordcount -c ck --socket 127.0.0.1:1 \
+		--batch-interval 200ms --max-batches 1
+	[ "$(state ck | wc -l)" = 2000 ]
+}
+
 @test "run: a checkpoint interval that is not a multiple is refused" {
 	printf 'a b\n' > in.txt
 	run -1 --separate-stderr "$CKPT" run wordcount -c ck -i in.txt \
