@@ -122,6 +122,29 @@ bad(struct spark_lz4 *z, struct ckpt_error *err, uint64_t off,
 		(unsigned long long)off, why);
 }
 
+/*
+ * Not LZ4Block: name the codec when the magic is another one Spark can
+ * be configured with (section 2.2), which is valid but unsupported.
+ */
+static int
+other_codec(struct spark_lz4 *z, const uint8_t *h, uint64_t off,
+	struct ckpt_error *err)
+{
+	const char *name = NULL;
+
+	if (memcmp(h, "\x82SNAPPY", 7) == 0)
+		name = "snappy";
+	else if (memcmp(h, "\x28\xB5\x2F\xFD", 4) == 0)
+		name = "zstd";
+	else if (h[0] == 'Z' && h[1] == 'V')
+		name = "lzf";
+	if (!name || off != 0)
+		return bad(z, err, off, "bad magic (not LZ4Block)");
+	return ckpt_error_set(err, CKPT_E_UNSUPPORTED,
+		"cannot decode '%s': %s-compressed state is not supported "
+		"(only lz4, Spark's default)", z->path, name);
+}
+
 /* Validates a header against lz4-java's LZ4BlockInputStream rules. */
 static int
 check_header(struct spark_lz4 *z, const uint8_t *h, struct spark_lz4_block *b,
@@ -131,7 +154,7 @@ check_header(struct spark_lz4 *z, const uint8_t *h, struct spark_lz4_block *b,
 	uint64_t max;
 
 	if (memcmp(h, SPARK_LZ4_MAGIC, 8) != 0)
-		return bad(z, err, b->offset, "bad magic (not LZ4Block)");
+		return other_codec(z, h, b->offset, err);
 	b->method = h[8] & 0xF0;
 	b->level = h[8] & 0x0F;
 	clen = (int32_t)le32(h + 9);

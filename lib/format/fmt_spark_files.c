@@ -707,6 +707,74 @@ check_sidecar(struct walk *w, const struct ckpt_file *f,
 	}
 }
 
+/*
+ * A leaked temp sidecar (section 10 item 7) usually covers the file its
+ * temp file was renamed to, which then has no sidecar of its own: find
+ * it, so the warning can say so.  At most ORPHAN_TRIES files are tried.
+ */
+#define ORPHAN_TRIES 64
+
+struct orphan_match {
+	struct ckpt *c;
+	const char *dir, *sidecar;
+	char found[SPARK_PATH_MAX + CKPT_NAME_MAX];
+	int tries;
+};
+
+static int
+orphan_cb(void *arg, const struct ckpt_stat *e)
+{
+	struct orphan_match *m = arg;
+	struct ckpt_error e2 = { 0 };
+	struct ckpt_hcrc_result res;
+	char path[SPARK_PATH_MAX + CKPT_NAME_MAX];
+	char side[SPARK_PATH_MAX + CKPT_NAME_MAX];
+	size_t n = strlen(e->name);
+
+	if (e->is_dir || e->name[0] == '.' || (n > 4 &&
+	    strcmp(e->name + n - 4, ".crc") == 0))
+		return 0;
+	snprintf(path, sizeof(path), "%s%s%s", m->dir, m->dir[0] ? "/" : "",
+		e->name);
+	snprintf(side, sizeof(side), "%s%s.%s.crc", m->dir,
+		m->dir[0] ? "/" : "", e->name);
+	if (exists(m->c, side))
+		return 0;
+	if (ckpt_hcrc_check_store(m->c->st, path, m->sidecar, &res, &e2) ==
+	    CKPT_OK && res.status == CKPT_HCRC_OK) {
+		snprintf(m->found, sizeof(m->found), "%s", path);
+		return 1;
+	}
+	return ++m->tries >= ORPHAN_TRIES;
+}
+
+static int
+orphan_problem(struct walk *w, const struct ckpt_file *f)
+{
+	struct orphan_match m;
+	struct ckpt_error e2 = { 0 };
+	char dir[SPARK_PATH_MAX];
+	const char *base = strrchr(f->path, '/');
+
+	base = base ? base + 1 : f->path;
+	memset(&m, 0, sizeof(m));
+	if (strncmp(base, "..", 2) == 0 && f->size > 0) {
+		parent_of(f->path, dir, sizeof(dir));
+		m.c = w->c;
+		m.dir = dir;
+		m.sidecar = f->path;
+		(void)ckpt_store_list(w->c->st, dir, CKPT_LIST_NAME, NULL,
+			orphan_cb, &m, &e2);
+	}
+	if (m.found[0])
+		return problem(w, CKPT_PROBLEM_WARNING, CKPT_E_NONE, f->path,
+			-1, "orphan checksum sidecar of a renamed temp file; "
+			"it verifies '%s', which has no sidecar of its own",
+			m.found);
+	return problem(w, CKPT_PROBLEM_WARNING, CKPT_E_NONE, f->path, -1,
+		"orphan checksum sidecar: the file it covers is gone");
+}
+
 static int
 verify_fn(struct walk *w, const struct ckpt_file *f, const struct fclass *fc)
 {
@@ -726,9 +794,7 @@ verify_fn(struct walk *w, const struct ckpt_file *f, const struct fclass *fc)
 			"bytes)", (unsigned long long)f->size);
 	case CKPT_F_ORPHAN:
 		vs->orphans++;
-		return problem(w, CKPT_PROBLEM_WARNING, CKPT_E_NONE, f->path,
-			-1, "orphan checksum sidecar: the file it covers is "
-			"gone");
+		return orphan_problem(w, f);
 	case CKPT_F_FOREIGN:
 		vs->foreign++;
 		return problem(w, CKPT_PROBLEM_WARNING, CKPT_E_NONE, f->path,

@@ -147,3 +147,12 @@ PY
 	run -0 --separate-stderr "$CKPT" --json ls "$BATS_TEST_TMPDIR/ck"
 	assert_output --partial '"restart_point": 19'
 }
+
+@test "spark: a leaked temp sidecar names the file it still verifies" {
+	run -0 --separate-stderr "$CKPT" verify \
+		"$FIX/Peter-32--HelloSpark--checkpoint"
+	[[ "$output$stderr" == *"it verifies 'offsets/3'"* ]] ||
+		fail "no match for offsets/..ec659ee5-...tmp.crc"
+	[[ "$output$stderr" == *"it verifies 'sources/0/0'"* ]] ||
+		fail "no match for sources/0/..d9b06ff6-...tmp.crc"
+}

@@ -211,3 +211,22 @@ DEFINE_TEST(test_lz4_empty_delta)
 	CHECK_EQ_INT(r.z.blocks, 1);
 	spark_rec_release(&r);
 }
+
+/* Other codecs Spark can be set to are named, and unsupported. */
+DEFINE_TEST(test_lz4_other_codecs)
+{
+	struct ckpt_error err = { 0 };
+	static const uint8_t snappy[] = "\x82SNAPPY\0\0\0\0\1\0\0\0\1"
+		"xxxxxxxxxxxxxxxxxxxxxx";
+	static const uint8_t zstd[] = "\x28\xB5\x2F\xFD\0\0\0\0\0\0\0\0"
+		"xxxxxxxxxxxxxxxxxxxxxxxxxx";
+	uint8_t out[64];
+	size_t got;
+
+	CHECK_FAILS(read_all(snappy, sizeof(snappy), out, &got, &err),
+		CKPT_E_UNSUPPORTED);
+	CHECK(strstr(err.msg, "snappy") != NULL);
+	CHECK_FAILS(read_all(zstd, sizeof(zstd), out, &got, &err),
+		CKPT_E_UNSUPPORTED);
+	CHECK(strstr(err.msg, "zstd") != NULL);
+}
