@@ -87,6 +87,7 @@ dstream_parse_name(const char *name, int64_t *t, int *bk)
 	return 1;
 }
 
+/* A SparkContext checkpoint dir name: 8-4-4-4-12 lowercase hex. */
 static int
 is_uuid(const char *s)
 {
@@ -137,6 +138,7 @@ struct scan_arg {
 	int64_t last_counted;
 };
 
+/* Keeps the DSTREAM_TOPK newest distinct times, newest first. */
 static void
 topk_insert(struct dstream_scan *sc, int64_t t)
 {
@@ -156,6 +158,7 @@ topk_insert(struct dstream_scan *sc, int64_t t)
 	sc->newest[i] = t;
 }
 
+/* One root entry: counts generations and notes the other dirs. */
 static int
 scan_cb(void *arg, const struct ckpt_stat *e)
 {
@@ -253,6 +256,7 @@ dstream_bid(struct ckpt_store *st, struct ckpt_error *err)
 	return 0;
 }
 
+/* The ops bid: a missing root is "not mine", not an error. */
 static int
 fmt_bid(struct ckpt_store *st, struct ckpt_error *err)
 {
@@ -274,6 +278,7 @@ struct gen_arg {
 	int64_t want;		/* CKPT_NONE: smallest > after */
 };
 
+/* Starts collecting generation t (a smaller time was found). */
 static void
 gen_take(struct dstream_gen *g, int64_t t)
 {
@@ -281,6 +286,7 @@ gen_take(struct dstream_gen *g, int64_t t)
 	g->time_ms = t;
 }
 
+/* Collects the files of the smallest time > after (or of want). */
 static int
 gen_cb(void *arg, const struct ckpt_stat *e)
 {
@@ -333,6 +339,7 @@ gen_cb(void *arg, const struct ckpt_stat *e)
 	return 0;
 }
 
+/* One pass per call; a lone sidecar is skipped, not a generation. */
 static int
 gen_find(struct ckpt_store *st, int64_t after, int64_t want,
 	struct dstream_gen *out, struct ckpt_error *err)
@@ -383,6 +390,7 @@ struct rfile_arg {
 	struct ckpt_rfile *f;
 };
 
+/* spark_read_fn over a ckpt_rfile, filling whole reads. */
 static int
 rfile_read(void *arg, void *buf, size_t len, size_t *got,
 	struct ckpt_error *err)
@@ -404,6 +412,7 @@ rfile_read(void *arg, void *buf, size_t len, size_t *got,
 	return CKPT_OK;
 }
 
+/* Room for more decoded bytes, capped at DSTREAM_MAX_FILE. */
 static int
 buf_grow(struct ckpt_buf *b, size_t more, const char *path,
 	struct ckpt_error *err)
@@ -469,6 +478,7 @@ read_raw(struct ckpt_rfile *f, const char *path, const uint8_t *head,
 	}
 }
 
+/* Spark's other io codecs (section 2.2), named for the error. */
 static const char *
 codec_by_magic(const uint8_t *p, size_t n)
 {
@@ -703,6 +713,7 @@ cp_fields_json(struct ckpt_buf *b, const struct ckpt_jser_checkpoint *cp)
 	return rc == CKPT_OK ? CKPT_OK : CKPT_FAILED;
 }
 
+/* One checkpoint file of a generation as a JSON object. */
 static int
 file_json(struct ckpt_store *st, struct ckpt_buf *b, int64_t t, int bk,
 	uint64_t bytes, int crc, struct ckpt_error *err)
@@ -769,6 +780,7 @@ dstream_gen_json(struct ckpt_store *st, int64_t t, struct ckpt_buf *b,
 
 #define SUMMARY_MAX_GENS 1000
 
+/* The generations array (at most SUMMARY_MAX_GENS shown). */
 static int
 summary_gens(struct ckpt_store *st, struct ckpt_buf *b,
 	struct ckpt_error *err)
@@ -800,6 +812,7 @@ summary_gens(struct ckpt_store *st, struct ckpt_buf *b,
 	return CKPT_OK;
 }
 
+/* What the restart file says about the job, conf secrets masked. */
 static int
 summary_job(struct ckpt_buf *b, const struct dstream_file *f,
 	const char *rule)
@@ -840,6 +853,7 @@ struct sum_arg {
 	int failed;
 };
 
+/* One WAL segment of the summary. */
 static int
 summary_log_cb(void *arg, const struct ckpt_dstream_log *l)
 {
@@ -872,6 +886,7 @@ summary_log_cb(void *arg, const struct ckpt_dstream_log *l)
 	return 0;
 }
 
+/* One RDD checkpoint dir of the summary. */
 static int
 summary_rdd_cb(void *arg, const struct ckpt_dstream_rdd *r)
 {
@@ -979,6 +994,7 @@ ds_open(struct ckpt *c, struct ckpt_error *err)
 	return CKPT_OK;
 }
 
+/* Frees the driver state. */
 static void
 ds_close(struct ckpt *c)
 {
@@ -991,6 +1007,7 @@ ds_close(struct ckpt *c)
 	c->priv = NULL;
 }
 
+/* Adds up files and bytes for info. */
 static int
 count_cb(void *arg, const struct ckpt_file *f)
 {
@@ -1001,6 +1018,7 @@ count_cb(void *arg, const struct ckpt_file *f)
 	return 0;
 }
 
+/* Spark version estimate: only the JVM of the call sites tells. */
 static void
 ds_version(const struct dstream *d, struct ckpt_info *out)
 {
@@ -1019,6 +1037,7 @@ ds_version(const struct dstream *d, struct ckpt_info *out)
 	}
 }
 
+/* Info from the scan and the restart file, plus the summary JSON. */
 static int
 ds_info(struct ckpt *c, struct ckpt_info *out, struct ckpt_error *err)
 {
@@ -1070,6 +1089,7 @@ struct ds_iter {
 	int64_t last;
 };
 
+/* Batch iteration: the state is the last time returned. */
 static int
 ds_iter_open(struct ckpt *c, void **state, struct ckpt_error *err)
 {
@@ -1083,6 +1103,7 @@ ds_iter_open(struct ckpt *c, void **state, struct ckpt_error *err)
 	return CKPT_OK;
 }
 
+/* The next generation as a batch (one root pass each). */
 static int
 ds_iter_next(struct ckpt *c, void *state, struct ckpt_batch *out,
 	struct ckpt_error *err)
@@ -1109,12 +1130,14 @@ ds_iter_next(struct ckpt *c, void *state, struct ckpt_batch *out,
 	return CKPT_OK;
 }
 
+/* Frees the iterator state. */
 static void
 ds_iter_close(struct ckpt *c, void *state)
 {
 	free(state);
 }
 
+/* A generation as JSON (dstream_gen_json). */
 static int
 ds_batch_json(struct ckpt *c, int64_t batch, char **json,
 	struct ckpt_error *err)
@@ -1134,12 +1157,14 @@ ds_batch_json(struct ckpt *c, int64_t batch, char **json,
 	return CKPT_OK;
 }
 
+/* DStream checkpoints keep no operator state files here. */
 static int
 ds_operator_count(struct ckpt *c)
 {
 	return 0;
 }
 
+/* Every file, nothing skipped (not mixed). */
 static int
 ds_files_walk(struct ckpt *c, ckpt_file_fn cb, void *arg,
 	struct ckpt_error *err)
@@ -1147,6 +1172,7 @@ ds_files_walk(struct ckpt *c, ckpt_file_fn cb, void *arg,
 	return dstream_files_walk(c->st, 0, cb, arg, err);
 }
 
+/* Verify everything (not mixed). */
 static int
 ds_verify(struct ckpt *c, const struct ckpt_verify_opts *o,
 	ckpt_problem_fn cb, void *arg, struct ckpt_verify_stats *stats,
@@ -1155,6 +1181,7 @@ ds_verify(struct ckpt *c, const struct ckpt_verify_opts *o,
 	return dstream_verify(c->st, 0, o, cb, arg, stats, err);
 }
 
+/* Hex dump regions of one file. */
 static int
 ds_file_regions(struct ckpt *c, const char *path, ckpt_region_fn cb,
 	void *arg, struct ckpt_error *err)

@@ -61,6 +61,7 @@ enum dir_kind {
 
 static int walk_list(struct walk *w, const char *dir, int kind, int depth);
 
+/* dir/name into out; 0 if it does not fit. */
 static int
 join(char *out, size_t n, const char *dir, const char *name)
 {
@@ -70,6 +71,7 @@ join(char *out, size_t n, const char *dir, const char *name)
 	return k >= 0 && (size_t)k < n;
 }
 
+/* Does the data file of a sidecar exist in dir? */
 static int
 target_exists(struct walk *w, const char *dir, const char *target)
 {
@@ -82,6 +84,7 @@ target_exists(struct walk *w, const char *dir, const char *target)
 	return ckpt_store_stat(w->st, path, &s, &e2) == CKPT_OK && !s.is_dir;
 }
 
+/* "rdd-<id>": 1 and *id, else 0. */
 static int
 parse_rdd(const char *name, int64_t *id)
 {
@@ -121,6 +124,7 @@ file_role(int kind, const char *name, int64_t *batch)
 	}
 }
 
+/* Reports one file with its role (see dstream_files_walk). */
 static int
 walk_file(struct walk_dir *d, const struct ckpt_stat *e)
 {
@@ -167,6 +171,7 @@ walk_file(struct walk_dir *d, const struct ckpt_stat *e)
 	return 0;
 }
 
+/* One entry of a directory: files reported, dirs walked. */
 static int
 walk_cb(void *arg, const struct ckpt_stat *e)
 {
@@ -206,6 +211,7 @@ walk_cb(void *arg, const struct ckpt_stat *e)
 	return 0;
 }
 
+/* Walks one directory of a given kind; the first error sticks. */
 static int
 walk_list(struct walk *w, const char *dir, int kind, int depth)
 {
@@ -241,6 +247,7 @@ struct wal_result {
 	char msg[CKPT_ERROR_MSG_MAX];
 };
 
+/* "log-<start>-<end>": both times, or CKPT_NONE. */
 static void
 parse_log_name(const char *name, int64_t *start, int64_t *end)
 {
@@ -260,6 +267,7 @@ parse_log_name(const char *name, int64_t *start, int64_t *end)
 
 #define EV_PREFIX "org.apache.spark.streaming.scheduler."
 
+/* Counts one block-tracker event by its class. */
 static void
 count_event(struct ckpt_dstream_log *l, const char *cls)
 {
@@ -410,6 +418,7 @@ struct wal_mem {
 	size_t len;
 };
 
+/* wal_read_fn over a buffer. */
 static int
 wal_mem_read(void *arg, uint64_t off, void *buf, size_t len, size_t *got,
 	struct ckpt_error *err)
@@ -453,6 +462,7 @@ struct wal_store {
 	const char *path;
 };
 
+/* wal_read_fn over a store file. */
 static int
 wal_store_read(void *arg, uint64_t off, void *buf, size_t len, size_t *got,
 	struct ckpt_error *err)
@@ -484,6 +494,7 @@ struct seg_walk {
 	struct ckpt_error *err;
 };
 
+/* One file of a log dir: scanned if it is a log segment. */
 static int
 seg_file_cb(void *arg, const struct ckpt_stat *e)
 {
@@ -517,6 +528,7 @@ seg_file_cb(void *arg, const struct ckpt_stat *e)
 	return 0;
 }
 
+/* One receivedData/<stream> dir: its segments. */
 static int
 seg_stream_cb(void *arg, const struct ckpt_stat *e)
 {
@@ -554,6 +566,7 @@ list_opt(struct ckpt_store *st, const char *dir, ckpt_list_fn cb,
 	return rc;
 }
 
+/* Every segment: receivedBlockMetadata, then each receiver. */
 static int
 segments(struct ckpt_store *st, int decode, seg_fn fn, void *arg,
 	struct ckpt_error *err)
@@ -575,6 +588,7 @@ struct logs_arg {
 	void *arg;
 };
 
+/* Adapts a segment callback to the public one. */
 static int
 logs_cb(void *arg, const struct ckpt_dstream_log *l,
 	const struct wal_result *res)
@@ -608,6 +622,7 @@ struct rdd_walk {
 	struct ckpt_dstream_rdd r;
 };
 
+/* Counts the parts and the partitioner of one RDD dir. */
 static int
 rdd_file_cb(void *arg, const struct ckpt_stat *e)
 {
@@ -655,6 +670,7 @@ rdd_referenced(struct rdd_walk *w, const char *rel)
 	return 0;
 }
 
+/* One rdd-<id> dir of a SparkContext dir. */
 static int
 rdd_dir_cb(void *arg, const struct ckpt_stat *e)
 {
@@ -683,6 +699,7 @@ rdd_dir_cb(void *arg, const struct ckpt_stat *e)
 	return 0;
 }
 
+/* One SparkContext dir (<uuid>) of the root. */
 static int
 rdd_uuid_cb(void *arg, const struct ckpt_stat *e)
 {
@@ -739,6 +756,7 @@ struct vfy {
 	int stop;
 };
 
+/* Reports a problem, counts it; returns non-zero to stop. */
 static int
 problem(struct vfy *v, int sev, int kind, const char *path, int64_t off,
 	const char *msg)
@@ -863,6 +881,7 @@ vfy_rdd_file(struct vfy *v, const struct ckpt_file *f)
 	return problem(v, CKPT_PROBLEM_WARNING, e2.kind, f->path, -1, e2.msg);
 }
 
+/* Verify one file by its role. */
 static int
 vfy_file_cb(void *arg, const struct ckpt_file *f)
 {
@@ -904,6 +923,7 @@ vfy_file_cb(void *arg, const struct ckpt_file *f)
 	return v->stop;
 }
 
+/* Verify one WAL segment from its scan. */
 static int
 vfy_seg_cb(void *arg, const struct ckpt_dstream_log *l,
 	const struct wal_result *res)
@@ -1001,6 +1021,7 @@ struct lz4_src {
 	uint64_t off;
 };
 
+/* spark_read_fn over a store file by offset. */
 static int
 lz4_src_read(void *arg, void *buf, size_t len, size_t *got,
 	struct ckpt_error *err)
