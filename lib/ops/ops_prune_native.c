@@ -15,8 +15,9 @@
  * oldest of those snapshots, or S0) to the newest batch is kept, and
  * what lies before lo goes, together with leftovers: temp files,
  * orphaned files, files of batches that never committed and are older
- * than R.  Memory: a counter per operator partition, never a list of
- * batches.
+ * than R.  Write-ahead-log segments (wal/) are the engine's to release
+ * and are always kept.  Memory: a counter per operator partition and
+ * a bounded list of uncommitted batches, never a list of all batches.
  */
 #include <stdio.h>
 #include <stdlib.h>
@@ -307,6 +308,13 @@ nat_classify(void *plan, const struct ckpt_file *f, char *reason,
 	case CKPT_F_SCHEMA:
 	case CKPT_F_FOREIGN:
 	case CKPT_F_OTHER:
+	/*
+	 * Write-ahead-log segments and source logs are numbered by
+	 * segment, not by batch; the engine releases the segments no
+	 * state checkpoint needs any more (its source's release()).
+	 */
+	case CKPT_F_WAL:
+	case CKPT_F_SOURCE:
 		return 0;
 	default:
 		break;
