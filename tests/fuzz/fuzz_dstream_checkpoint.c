@@ -5,13 +5,16 @@
  * the directory is opened, described (info, the summary JSON, batch
  * JSON), listed and verified at --read-state.  Covers the codec
  * detection, LZ4Block framing, the Java walk of a Checkpoint, the
- * restart-file fallback and the JSON writers on hostile bytes.
+ * restart-file fallback and the JSON writers on hostile bytes: every
+ * JSON text produced must parse.
  */
 #include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <unistd.h>
+
+#include <cjson/cJSON.h>
 
 #include "ckpt.h"
 
@@ -50,6 +53,20 @@ cleanup(void)
 	rmdir(dir);
 }
 
+/* JSON the library produced must be valid, whatever the input. */
+static void
+must_parse(const char *json)
+{
+	cJSON *j;
+
+	if (json == NULL)
+		return;
+	j = cJSON_Parse(json);
+	if (j == NULL)
+		abort();
+	cJSON_Delete(j);
+}
+
 static int
 count_cb(void *arg, const struct ckpt_problem *p)
 {
@@ -85,15 +102,19 @@ LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 	if (ckpt_open(NULL, dir, &c, &err) != CKPT_OK)
 		return 0;
 	memset(&info, 0, sizeof(info));
-	if (ckpt_info_get(c, &info, &err) == CKPT_OK)
+	if (ckpt_info_get(c, &info, &err) == CKPT_OK) {
+		must_parse(info.metadata_json);
 		ckpt_info_release(&info);
+	}
 	if (ckpt_batch_iter_open(c, &it, &err) == CKPT_OK) {
 		while (ckpt_batch_iter_next(it, &b, &err) == CKPT_OK)
 			;
 		ckpt_batch_iter_close(it);
 	}
-	if (ckpt_batch_json(c, 2000, &json, &err) == CKPT_OK)
+	if (ckpt_batch_json(c, 2000, &json, &err) == CKPT_OK) {
+		must_parse(json);
 		free(json);
+	}
 	o.level = CKPT_VERIFY_READ_STATE;
 	ckpt_verify(c, &o, count_cb, &problems, &vs, &err);
 	ckpt_close(c);
