@@ -916,6 +916,10 @@ spark_info(struct ckpt *c, struct ckpt_info *out, struct ckpt_error *err)
 	snprintf(out->format, sizeof(out->format), "spark");
 	snprintf(out->kind, sizeof(out->kind), "%s", sp->dstream ?
 		"structured streaming + dstream" : "structured streaming");
+	if (sp->nnested)
+		snprintf(out->kind + strlen(out->kind), sizeof(out->kind) -
+			strlen(out->kind), " + %d nested checkpoint%s",
+			sp->nnested, sp->nnested > 1 ? "s" : "");
 	out->format_version = 1;
 	snprintf(out->id, sizeof(out->id), "%s", sp->id);
 	snprintf(out->version_estimate, sizeof(out->version_estimate), "%s",
