@@ -207,8 +207,8 @@ spend(struct jser *j, uint64_t n)
 /*
  * Converts n bytes of Java modified UTF-8 at src into NUL-terminated
  * UTF-8 in the arena (C0 80 becomes NUL, surrogate pairs become 4-byte
- * sequences, a lone surrogate stays 3 bytes).  The result is never
- * longer than the input.
+ * sequences, a lone surrogate becomes U+FFFD so the text stays valid
+ * UTF-8).  The result is never longer than the input.
  */
 static int
 mutf8(struct jser *j, const uint8_t *src, size_t n, const char **out,
@@ -255,6 +255,10 @@ mutf8(struct jser *j, const uint8_t *src, size_t n, const char **out,
 			dst[o++] = (char)(0x80 | ((u >> 12) & 0x3F));
 			dst[o++] = (char)(0x80 | ((u >> 6) & 0x3F));
 			dst[o++] = (char)(0x80 | (u & 0x3F));
+		} else if (u >= 0xD800 && u <= 0xDFFF) {
+			dst[o++] = (char)0xEF;
+			dst[o++] = (char)0xBF;
+			dst[o++] = (char)0xBD;
 		} else if (u < 0x80) {
 			dst[o++] = (char)u;
 		} else if (u < 0x800) {

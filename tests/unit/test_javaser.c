@@ -551,6 +551,16 @@ DEFINE_TEST(test_javaser_modified_utf8_bytes)
 		&err));
 	CHECK_EQ_INT(a.n, sizeof(want));
 	CHECK(memcmp(a.got, want, sizeof(want)) == 0);
+	/* a lone surrogate becomes U+FFFD */
+	header(j);
+	u8(j, 0x74);
+	u16(j, 4);
+	put(j, "\xED\xA0\xBDz", 4);
+	a.n = 0;
+	CHECK_OK(ckpt_jser_walk(j->b, j->n, NULL, "utf", bytes_cb, &a, NULL,
+		&err));
+	CHECK_EQ_INT(a.n, 4);
+	CHECK(memcmp(a.got, "\xEF\xBF\xBDz", 4) == 0);
 	free(j);
 }
 
