@@ -114,3 +114,16 @@ setup() {
 	run -10 --separate-stderr "$CKPT" diff --json "$CK" "$BATS_TEST_TMPDIR/missing"
 	[ "$(jq -r .error.code <<<"$output")" = notfound ]
 }
+
+@test "diff: Spark: Kafka progress per topic-partition and join state per key" {
+	local f=${CKPT_SPARK_FIXTURES:-$CKPT_TOP/../shared/fixtures/spark}/chaithanyarlk--Apache-Spark-Streaming-Projects--checkpointStreamin
+	[[ -d $f ]] || skip "Spark fixtures not found at $f"
+	run -3 --separate-stderr "$CKPT" diff "$f"
+	assert_line 'M sources[1].partitions.notif.0 94 -> 95'
+	assert_line '@@ 0/right-keyToNumValues partition 0 @@'
+	assert_line 'M {"field0":"1"} {"value":1} -> {"value":2}'
+	run -3 --separate-stderr "$CKPT" diff "$f" --json
+	[ "$(jq -r '"\(.from_version) \(.to_version) \(.stats.keys_added) \(.stats.keys_modified)"' <<<"$output")" = "$(jq -r .from_batch <<<"$output" | awk '{ print $1 + 1 }') $(jq -r .to_batch <<<"$output" | awk '{ print $1 + 1 }') 1 1" ]
+	run -0 --separate-stderr "$CKPT" diff "$f" "$f"
+	assert_output ""
+}
