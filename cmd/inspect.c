@@ -634,6 +634,7 @@ cmd_inspect(struct cli *cli, int argc, char **argv)
 	if (rc != CKPT_OK)
 		goto out_close;
 	info_ok = 1;
+	in.path = ckpt_store_url(ckpt_get_store(in.c));
 	cli_verbose(cli, 1, "reading '%s' (%s, %s backend)", in.path,
 		in.info.kind, ckpt_store_backend(ckpt_get_store(in.c)));
 	if (in.hex != NULL)

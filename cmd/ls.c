@@ -643,6 +643,7 @@ cmd_ls(struct cli *cli, int argc, char **argv)
 	};
 	struct ckpt_error err = { 0 };
 	struct ckpt_ctx *ctx = NULL;
+	const char *shown;
 	int n, status, rc;
 
 	memset(&ls, 0, sizeof(ls));
@@ -661,13 +662,14 @@ cmd_ls(struct cli *cli, int argc, char **argv)
 	if (rc != CKPT_OK)
 		goto out_close;
 	ls.info_ok = 1;
-	cli_verbose(cli, 1, "reading '%s' (%s, %s backend)", argv[0],
+	shown = ckpt_store_url(ckpt_get_store(ls.c));
+	cli_verbose(cli, 1, "reading '%s' (%s, %s backend)", shown,
 		ls.info.kind, ckpt_store_backend(ckpt_get_store(ls.c)));
 	if (cli->json) {
 		cli_json_begin(cli, &ls.jw);
-		json_header(&ls, argv[0]);
+		json_header(&ls, shown);
 	} else {
-		text_header(&ls, argv[0]);
+		text_header(&ls, shown);
 	}
 	rc = list_batches(&ls, &err);
 	if (rc == CKPT_OK)

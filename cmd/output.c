@@ -285,6 +285,32 @@ cli_exit(struct cli *cli, int status)
 /* ---- text helpers ---- */
 
 char *
+cli_redact_url(char *buf, size_t cap, const char *url)
+{
+	const char *p = url, *auth, *at, *slash, *q;
+	size_t n;
+
+	while ((*p >= 'a' && *p <= 'z') || (*p >= 'A' && *p <= 'Z') ||
+	    (p > url && ((*p >= '0' && *p <= '9') || *p == '+' ||
+	    *p == '-' || *p == '.')))
+		p++;
+	if (p == url || strncmp(p, "://", 3) != 0) {
+		snprintf(buf, cap, "%s", url);
+		return buf;
+	}
+	auth = p + 3;
+	slash = strchr(auth, '/');
+	at = strchr(auth, '@');
+	if (at != NULL && (slash == NULL || at < slash))
+		auth = at + 1;
+	q = strchr(auth, '?');
+	n = q != NULL ? (size_t)(q - auth) : strlen(auth);
+	snprintf(buf, cap, "%.*s%.*s", (int)(p + 3 - url), url, (int)n,
+		auth);
+	return buf;
+}
+
+char *
 cli_fmt_size(char buf[CLI_FMT_MAX], uint64_t bytes)
 {
 	static const char *const units[] = { "KiB", "MiB", "GiB", "TiB",

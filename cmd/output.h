@@ -91,6 +91,13 @@ enum cli_color { CLI_RESET, CLI_BOLD, CLI_RED, CLI_GREEN, CLI_YELLOW,
 	CLI_DIM };
 const char *cli_color(const struct cli *cli, enum cli_color c);
 
+/*
+ * A path or URL fit to print: "user:password@" and a query string
+ * (signed URLs) after a scheme are dropped, plain paths kept.  Prefer
+ * ckpt_store_url() once a store is open.  Returns buf.
+ */
+char *cli_redact_url(char *buf, size_t cap, const char *url);
+
 /* Text helpers writing into caller buffers; they return buf. */
 #define CLI_FMT_MAX 48
 char *cli_fmt_size(char buf[CLI_FMT_MAX], uint64_t bytes); /* "1.5 KiB" */

@@ -209,6 +209,7 @@ cmd_verify(struct cli *cli, int argc, char **argv)
 	struct ckpt_error err = { 0 };
 	struct ckpt_ctx *ctx = NULL;
 	struct ckpt *c = NULL;
+	char shown[4096];
 	int n, status, rc;
 
 	memset(&o, 0, sizeof(o));
@@ -219,7 +220,7 @@ cmd_verify(struct cli *cli, int argc, char **argv)
 	if (n != 1)
 		opt_usage_error(cli, verify_usage, n == 0 ? "missing PATH" :
 			"too many arguments");
-	v.path = argv[0];
+	v.path = cli_redact_url(shown, sizeof(shown), argv[0]);
 	o.level = read_state ? CKPT_VERIFY_READ_STATE :
 		CKPT_VERIFY_STRUCTURE;
 	if (subset != NULL) {
@@ -243,6 +244,7 @@ cmd_verify(struct cli *cli, int argc, char **argv)
 	}
 	if (rc != CKPT_OK)
 		goto out_err;
+	v.path = ckpt_store_url(ckpt_get_store(c));
 	cli_verbose(cli, 1, "verifying '%s' (%s backend)", v.path,
 		ckpt_store_backend(ckpt_get_store(c)));
 	report_start(&v, &o, subset);
