@@ -1068,6 +1068,14 @@ nat_partition_get(struct ckpt *c, int op, int partition,
 		    sizeof(why), &off, err) == 0)
 			out->keys = (int64_t)f.records;
 		ckpt_error_clear(err);
+	} else if (out->bytes <= NAT_COUNT_BUDGET) {
+		/* deltas: small enough to merge and count */
+		int64_t n = 0;
+
+		if (nat_state_count(c, op, partition, a.state, &n, err) ==
+		    CKPT_OK)
+			out->keys = n;
+		ckpt_error_clear(err);
 	}
 	return CKPT_OK;
 }

@@ -43,6 +43,7 @@ struct nat_state_iter {
 	char *kjson, *vjson;
 	size_t kcap, vcap;
 	uint64_t records;
+	int norender;		/* counting: keys and values stay raw */
 };
 
 struct chain_arg {
@@ -360,6 +361,9 @@ nat_state_next(struct ckpt *c, void *state, struct ckpt_record *out,
 	out->value = win->vlen_p1 ? win->val : NULL;
 	out->value_len = win->vlen_p1 ? win->vlen_p1 - 1 : 0;
 	out->partition = it->partition;
+	it->records++;
+	if (it->norender)
+		return CKPT_OK;
 	if (render(o->key_schema, win->key, win->klen, &it->kjson, &it->kcap,
 	    err) != CKPT_OK)
 		return CKPT_FAILED;
@@ -372,8 +376,26 @@ nat_state_next(struct ckpt *c, void *state, struct ckpt_record *out,
 		out->value_json = "null";
 	}
 	out->key_json = it->kjson;
-	it->records++;
 	return CKPT_OK;
+}
+
+int
+nat_state_count(struct ckpt *c, int op, int partition, int64_t version,
+    int64_t *n, struct ckpt_error *err)
+{
+	void *state = NULL;
+	struct ckpt_record r;
+	int rc;
+
+	*n = 0;
+	if (nat_state_open(c, op, partition, version, 0, &state, err) !=
+	    CKPT_OK)
+		return CKPT_FAILED;
+	((struct nat_state_iter *)state)->norender = 1;
+	while ((rc = nat_state_next(c, state, &r, err)) == CKPT_OK)
+		(*n)++;
+	nat_state_close(c, state);
+	return rc == CKPT_EOF ? CKPT_OK : CKPT_FAILED;
 }
 
 uint64_t

@@ -318,6 +318,14 @@ int nat_state_next(struct ckpt *c, void *state, struct ckpt_record *out,
 	struct ckpt_error *err);
 void nat_state_close(struct ckpt *c, void *state);
 uint64_t nat_state_peak(void *state);
+/*
+ * Live keys of a partition at version (a merge without rendering).
+ * partition_get counts this way when the partition's files total at
+ * most NAT_COUNT_BUDGET bytes, else reports -1 (unknown).
+ */
+#define NAT_COUNT_BUDGET (1024u * 1024u)
+int nat_state_count(struct ckpt *c, int op, int partition, int64_t version,
+	int64_t *n, struct ckpt_error *err);
 
 /* ---- verify, files, regions (fmt_native_verify.c) ---- */
 

@@ -163,6 +163,16 @@ DEFINE_TEST(test_native_roundtrip_v2)
 	CHECK_STR(got, "\"a\"=1;\"c\"=3;\"d\"=4;");
 	CHECK_OK(dump_state(c, CKPT_NONE, 0, got, sizeof(got), &err));
 	CHECK_STR(got, "\"a\"=10;\"b\"=20;\"c\"=3;\"d\"=4;");
+	{
+		struct ckpt_operator op;
+
+		/* deltas: counted by a merge, the files being small */
+		CHECK_OK(ckpt_operator_get(c, 0, &op, &err));
+		CHECK_EQ_INT(op.keys, 4);
+		CHECK_EQ_INT(op.snapshots, 1);
+		CHECK_EQ_INT(op.deltas, 2);
+		ckpt_operator_release(&op);
+	}
 	/* raw: one file, tombstones included */
 	CHECK_OK(dump_state(c, 1, CKPT_STATE_RAW_DELTAS, got, sizeof(got),
 	    &err));
