@@ -815,3 +815,27 @@ DEFINE_TEST(test_native_verify_state_chain)
 	    "partition 0 has deltas but no snapshot") != NULL);
 	ckpt_close(c);
 }
+
+DEFINE_TEST(test_native_second_writer_locked)
+{
+	struct ckpt_error err = { 0 };
+	struct ckpt_job_desc d;
+	struct ckpt_nwriter *w = NULL, *w2 = NULL;
+	struct ckpt_lock_info li;
+
+	desc_init(&d, 2, 1);
+	CHECK_OK(ckpt_nwriter_open(NULL, "lk", &d, CKPT_NW_CREATE, &w, &err));
+	if (w == NULL)
+		return;
+	CHECK_FAILS(ckpt_nwriter_open(NULL, "lk", &d, 0, &w2, &err),
+	    CKPT_E_LOCKED);
+	CHECK(w2 == NULL);
+	ckpt_error_clear(&err);
+	CHECK_OK(ckpt_store_lock_holder(ckpt_nwriter_store(w), &li, &err));
+	CHECK_STR(li.what, "ckpt wordcount");
+	CHECK(ckpt_nwriter_lineage_id(w) != NULL &&
+	    strlen(ckpt_nwriter_lineage_id(w)) == 32);
+	ckpt_nwriter_close(w);
+	CHECK_OK(ckpt_nwriter_open(NULL, "lk", &d, 0, &w2, &err));
+	ckpt_nwriter_close(w2);
+}
