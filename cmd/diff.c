@@ -411,6 +411,7 @@ cmd_diff(struct cli *cli, int argc, char **argv)
 		json_head(cli, pa, pb);
 	}
 	rc = ckpt_diff(a, b, &o, on_item, &d, &s, &err);
+	cli_progress_done(cli);
 	if (rc != CKPT_OK) {
 		status = cli_error(cli, &err);
 		goto out;

@@ -271,6 +271,7 @@ cmd_migrate(struct cli *cli, int argc, char **argv)
 	if (cli->json)
 		cli_json_begin(cli, &w);
 	rc = ckpt_migrate(ctx, argv[0], &o, on_change, &out, &res, &err);
+	cli_progress_done(cli);
 	if (rc != CKPT_OK) {
 		status = cli_error(cli, &err);
 		goto out;

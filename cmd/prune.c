@@ -205,6 +205,7 @@ cmd_prune(struct cli *cli, int argc, char **argv)
 	}
 	rc = ckpt_prune(ctx, argv[0], &o, on_file, list_kept ? on_kept :
 	    NULL, &p, &s, &err);
+	cli_progress_done(cli);
 	if (rc != CKPT_OK) {
 		status = cli_error(cli, &err);
 		goto out;

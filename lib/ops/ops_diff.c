@@ -258,6 +258,7 @@ diff_partition(struct diff_run *r, const char *opname, int ia, int pa_n,
 	if (rc != CKPT_OK)
 		goto out;
 	r->st->partitions++;
+	ckpt_ctx_progress(r->a->ctx, "diff", r->st->partitions, 0);
 	rc = advance(ma, &ra, &ha, r->err);
 	if (rc == CKPT_OK)
 		rc = advance(mb, &rb, &hb, r->err);

@@ -92,6 +92,7 @@ struct mig {
 	int64_t nstate;			/* state checkpoints written */
 	int64_t since_snapshot;		/* deltas since the last snapshot */
 	int wrote_state;		/* in the current batch */
+	int64_t total_batches;		/* committed batches (progress) */
 	char *new_offsets;		/* set-offsets: the planned batch's */
 	int64_t new_time_ms;
 };
@@ -688,6 +689,8 @@ copy_batches(struct mig *m)
 		rc = copy_batch(m, &b);
 		if (rc != CKPT_OK)
 			break;
+		ckpt_ctx_progress(m->ctx, "migrate", (uint64_t)m->res->batches,
+		    (uint64_t)m->total_batches);
 	}
 	ckpt_batch_iter_close(it);
 	if (rc != CKPT_EOF)
@@ -1255,7 +1258,7 @@ count_batches(struct mig *m, int64_t *committed, int64_t *with_state)
 static int
 preview(struct mig *m, const char *where)
 {
-	int64_t nb, ns;
+	int64_t nb = 0, ns = 0;
 	int i, rc;
 
 	switch (m->kind) {
@@ -1295,6 +1298,7 @@ preview(struct mig *m, const char *where)
 	}
 	if (rc == CKPT_OK)
 		rc = count_batches(m, &nb, &ns);
+	m->total_batches = nb;
 	if (rc == CKPT_OK)
 		rc = emit(m, "batches", "%lld committed batch(es) rewritten, "
 		    "%lld with a state checkpoint; restart point %lld kept",

@@ -44,6 +44,7 @@ struct prune_run {
 	uint64_t left;		/* planned files still present (re-check) */
 	int recheck;
 	int count_kept;		/* this walk counts the files kept */
+	uint64_t planned;	/* files to remove (progress total), 0 unknown */
 	char dir[1024];		/* directory of the last removal */
 	int dirty;		/* dir needs an fsync */
 };
@@ -125,6 +126,8 @@ remove_one(struct prune_run *r, const struct ckpt_file *f)
 		return rc;
 	snprintf(r->dir, sizeof(r->dir), "%s", dir);
 	r->dirty = 1;
+	ckpt_ctx_progress(r->c->ctx, "prune", r->st->files_removed + 1,
+	    r->planned);
 	return CKPT_OK;
 }
 
