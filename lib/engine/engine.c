@@ -746,23 +746,22 @@ read_batch(struct run *r, const struct eng_pos *end, struct eng_pos *endpos,
 		if (rc < 0)
 			return CKPT_FAILED;
 		if (rc == CKPT_EOF) {
+			/* a recorded range must be there in full */
+			if (end != NULL)
+				return ckpt_error_set(err, CKPT_E_CONFIG,
+				    "cannot replay batch %" PRId64 ": the "
+				    "input ends before line %" PRIu64 " (was "
+				    "it truncated or replaced?)", r->e.batch,
+				    end->rec);
 			if (done) {
 				r->src_done = 1;
-				if (end != NULL)
-					return ckpt_error_set(err,
-					    CKPT_E_CONFIG, "cannot replay "
-					    "batch %" PRId64 ": the input "
-					    "ends before line %" PRIu64
-					    " (was it truncated or "
-					    "replaced?)", r->e.batch,
-					    end->rec);
 				break;
 			}
-			if (end == NULL && stopping(r))
+			if (stopping(r))
 				break;
 			if (idle_since < 0)
 				idle_since = mono_ms();
-			else if (end == NULL && mono_ms() - idle_since >=
+			else if (mono_ms() - idle_since >=
 			    r->e.o->idle_flush_ms)
 				break;
 			if (s->ops->wait != NULL) {

@@ -16,6 +16,7 @@
 #include <dirent.h>
 #include <errno.h>
 #include <fcntl.h>
+#include <inttypes.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -86,6 +87,7 @@ open_cur(struct fsrc *s, uint64_t off, struct ckpt_error *err)
 {
 	char full[4096];
 	const char *p = s->path;
+	struct stat sb;
 
 	if (s->fd >= 0)
 		close(s->fd);
@@ -97,6 +99,14 @@ open_cur(struct fsrc *s, uint64_t off, struct ckpt_error *err)
 	s->fd = open(p, O_RDONLY);
 	if (s->fd < 0)
 		return fsrc_fail(s, "open input", err);
+	if (fstat(s->fd, &sb) != 0)
+		return fsrc_fail(s, "stat input", err);
+	if ((uint64_t)sb.st_size < off)
+		return ckpt_error_set(err, CKPT_E_CONFIG,
+		    "cannot resume from input '%s%s%s': it has %lld bytes, "
+		    "the checkpoint read %" PRIu64 " (was it truncated or "
+		    "replaced?)", s->path, s->is_dir ? "/" : "",
+		    s->is_dir ? s->cur : "", (long long)sb.st_size, off);
 	if (lseek(s->fd, (off_t)off, SEEK_SET) < 0)
 		return fsrc_fail(s, "seek in input", err);
 	s->head = s->tail = 0;

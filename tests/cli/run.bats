@@ -169,6 +169,10 @@ lines_at_least() {
 	tr ' ' '\n' < all.txt | LC_ALL=C sort | uniq -c | awk '{ print $2 "\t" $1 }' |
 		LC_ALL=C sort > expect
 	diff -u expect <(state ck)
+	# a truncated input is noticed, not silently treated as finished
+	head -n 10 all.txt > in.txt
+	run -1 --separate-stderr "$CKPT" run wordcount -c ck -i in.txt
+	[[ $stderr == "ckpt run: cannot resume from input 'in.txt': it has "*" (was it truncated or replaced?)" ]]
 }
 
 @test "run: SIGTERM finishes the batch, checkpoints, exits 0; restart matches an uninterrupted run" {
