@@ -196,7 +196,8 @@ jint(const cJSON *o, const char *name, int64_t lo, int64_t hi, int64_t *v)
 	if (!cJSON_IsNumber(it))
 		return -1;
 	d = it->valuedouble;
-	if (d != d || d < (double)lo || d > (double)hi || d != (double)(int64_t)d)
+	if (d != d || d < (double)lo || d > (double)hi ||
+	    d != (double)(int64_t)d)
 		return -1;
 	*v = (int64_t)d;
 	return 0;

@@ -141,7 +141,8 @@ classify(struct walk *w, const char *path, const struct ckpt_stat *ent,
 
 		if (nat_parse_seq(ent->name, &v) == 0) {
 			f->batch = v;
-			if (role == CKPT_F_OUTPUT && !commit_exists(w->c->st, v))
+			if (role == CKPT_F_OUTPUT &&
+			    !commit_exists(w->c->st, v))
 				role = CKPT_F_UNCOMMITTED;
 		}
 		f->role = role;
@@ -463,8 +464,8 @@ v_read_file(struct vctx *v, const char *path, int kind, int op,
 			if (vl == 0 && kind == NAT_K_SNAPSHOT) {
 				problem(v, CKPT_PROBLEM_ERROR, CKPT_E_FORMAT,
 				    path, (int64_t)fr.blk_off, "block %" PRIu64
-				    " at offset %" PRIu64 ": a snapshot holds a "
-				    "tombstone", fr.blk_index, fr.blk_off);
+				    " at offset %" PRIu64 ": a snapshot holds "
+				    "a tombstone", fr.blk_index, fr.blk_off);
 				goto done;
 			}
 			if (ckpt_value_check(o->key_schema, k, kl, &e2) !=

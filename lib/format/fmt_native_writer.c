@@ -138,8 +138,8 @@ check_compat(const struct ckpt_nwriter *w, const struct ckpt_job_desc *d,
 			    od->key_schema ? od->key_schema : "", v2);
 		if (strdiff(o->value_schema_text, od->value_schema))
 			return ckpt_error_set(err, CKPT_E_CONFIG,
-			    "checkpoint '%s' has value schema '%s' for operator "
-			    "'%s', not '%s'" MISMATCH_TAIL, dir,
+			    "checkpoint '%s' has value schema '%s' for "
+			    "operator '%s', not '%s'" MISMATCH_TAIL, dir,
 			    o->value_schema_text, o->name,
 			    od->value_schema ? od->value_schema : "", v2);
 	}

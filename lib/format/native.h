@@ -42,7 +42,8 @@
 /* A record of NAT_RECORD_MAX plus its two varints fits a block. */
 #define NAT_BLOCK_RAW_MAX	(NAT_RECORD_MAX + 32u)
 /* Stored (compressed) bytes never exceed zstd's bound of the above. */
-#define NAT_BLOCK_STORED_MAX	(NAT_BLOCK_RAW_MAX + NAT_BLOCK_RAW_MAX / 128u + 1024u)
+#define NAT_BLOCK_STORED_MAX \
+	(NAT_BLOCK_RAW_MAX + NAT_BLOCK_RAW_MAX / 128u + 1024u)
 /* meta, offsets and commit files are read whole, up to this size. */
 #define NAT_SMALL_MAX		(64u * 1024u * 1024u)
 /* Files in one merge (a snapshot and its deltas). */

@@ -109,10 +109,12 @@ DEFINE_TEST(test_value_roundtrip_json)
 	CHECK_STR(render("bytes", &b, &err), "\"00ff\"");
 	b.len = 0;
 	ckpt_enc_timestamp(&b, 1700000000123LL);
-	CHECK_STR(render("timestamp", &b, &err), "\"2023-11-14T22:13:20.123Z\"");
+	CHECK_STR(render("timestamp", &b, &err),
+	    "\"2023-11-14T22:13:20.123Z\"");
 	b.len = 0;
 	ckpt_enc_timestamp(&b, -1);
-	CHECK_STR(render("timestamp", &b, &err), "\"1969-12-31T23:59:59.999Z\"");
+	CHECK_STR(render("timestamp", &b, &err),
+	    "\"1969-12-31T23:59:59.999Z\"");
 	b.len = 0;
 	ckpt_enc_null(&b);
 	CHECK_STR(render("int64", &b, &err), "null");
