@@ -233,7 +233,7 @@ cmd_verify(struct cli *cli, int argc, char **argv)
 	status = cli_ctx_new(cli, &ctx);
 	if (status != EXIT_OK)
 		return status;
-	rc = ckpt_open(ctx, v.path, &c, &err);
+	rc = ckpt_open(ctx, argv[0], &c, &err);
 	if (rc != CKPT_OK && damaged(err.kind)) {
 		report_start(&v, &o, subset);
 		print_problem(&v, CKPT_PROBLEM_ERROR, err.kind, "", -1,

@@ -180,18 +180,26 @@ ckpt_store_open(struct ckpt_ctx *ctx, const char *url, unsigned flags,
 		}
 	}
 	if (best == NULL) {
+		/* Messages show the URL without its secrets. */
+		char *shown = url_redact(url);
+		const char *u = shown != NULL ? shown : "(url)";
+		int rc;
+
 		sl = url_scheme_len(url);
 		if (has_prefix_ci(url, "s3://"))
-			return ckpt_error_set(err, CKPT_E_UNSUPPORTED,
+			rc = ckpt_error_set(err, CKPT_E_UNSUPPORTED,
 			    "cannot open '%s': s3:// support is not built yet",
-			    url);
-		if (sl == 0 && is_archive_name(url))
-			return ckpt_error_set(err, CKPT_E_UNSUPPORTED,
+			    u);
+		else if (sl == 0 && is_archive_name(url))
+			rc = ckpt_error_set(err, CKPT_E_UNSUPPORTED,
 			    "cannot open '%s': archive support is not built yet",
-			    url);
-		return ckpt_error_set(err, CKPT_E_UNSUPPORTED,
-		    "cannot open '%s': unsupported URL scheme '%.*s://'",
-		    url, (int)sl, url);
+			    u);
+		else
+			rc = ckpt_error_set(err, CKPT_E_UNSUPPORTED,
+			    "cannot open '%s': unsupported URL scheme '%.*s://'",
+			    u, (int)sl, url);
+		free(shown);
+		return rc;
 	}
 	st = calloc(1, sizeof(*st));
 	if (st == NULL)

@@ -191,3 +191,16 @@ setup() {
 	mkckpt "$CK" --batches 3 --keys 5 --partitions 2 --seed 10 --uncommitted
 	"$CKPT" ls -l --json "$CK" | json_keys | assert_keys_documented ls
 }
+
+@test "ls: secrets in a URL are never printed, not even with -v" {
+	local url='s3://AKIAEXAMPLE:s3cr3tKEY@bucket/app?X-Amz-Signature=deadbeef'
+	local c
+	for c in ls inspect verify; do
+		run --separate-stderr "$CKPT" "$c" -v -v "$url"
+		[[ $output$stderr != *s3cr3tKEY* && $output$stderr != *deadbeef* ]] ||
+			fail "$c printed a secret: $output $stderr"
+		run --separate-stderr "$CKPT" "$c" --json "$url"
+		[[ $output$stderr != *s3cr3tKEY* && $output$stderr != *deadbeef* ]] ||
+			fail "$c --json printed a secret: $output $stderr"
+	done
+}
