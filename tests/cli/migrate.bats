@@ -239,3 +239,21 @@ assert_same_as_ref() {
 	# a preview needs no lock
 	run -0 --separate-stderr "$CKPT" migrate "$CK" format --to-version 1
 }
+
+@test "migrate: window and session jobs resume from a repartitioned / v1 copy like a run that never migrated" {
+	local job d=$BATS_TEST_TMPDIR
+	for job in window session; do
+		"$CKPT" run $job --checkpoint "$d/$job-ref" --generate --seed 3 --events 6000 --rate 20 2>/dev/null
+		"$CKPT" run $job --checkpoint "$d/$job" --generate --seed 3 --events 6000 --rate 20 --max-batches 12 2>/dev/null
+		run -0 --separate-stderr "$CKPT" migrate "$d/$job" repartition --partitions 5 --execute
+		run -0 --separate-stderr "$CKPT" migrate "$d/$job" format --to-version 1 --execute
+		"$CKPT" run $job --checkpoint "$d/$job" --generate --seed 3 --events 6000 --rate 20 2>/dev/null
+		run -0 --separate-stderr "$CKPT" verify --read-state "$d/$job"
+		cmp <("$CKPT" run $job --checkpoint "$d/$job-ref" --show-output) \
+			<("$CKPT" run $job --checkpoint "$d/$job" --show-output) ||
+			fail "$job: output differs"
+		run -3 --separate-stderr "$CKPT" diff "$d/$job-ref" "$d/$job" --ignore-partitions --json
+		[ "$(jq -r '"\(.offsets|length) \(.stats.keys_added + .stats.keys_removed + .stats.keys_modified) \(.stats.keys_a > 0)"' <<<"$output")" = "0 0 true" ] ||
+			fail "$job: state differs: $(jq -c .stats <<<"$output")"
+	done
+}
