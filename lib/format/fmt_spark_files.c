@@ -831,17 +831,62 @@ verify_fn(struct walk *w, const struct ckpt_file *f, const struct fclass *fc)
 }
 
 /* Every version the restart point needs, per store and partition. */
+struct chain_walk {
+	struct walk *w;
+	struct spark_store *s;
+	int64_t v;
+	int stop;
+};
+
+static int
+chain_part(void *arg, int p)
+{
+	struct chain_walk *cw = arg;
+	struct ckpt_error e = { 0 };
+	char dir[SPARK_PATH_MAX - 32], path[SPARK_PATH_MAX];
+	int64_t base, v;
+	int complete, present;
+
+	spark_store_dir(cw->s, p, dir, sizeof(dir));
+	if (spark_part_chain(cw->w->c, cw->s, p, cw->v, &base, &complete,
+	    &present, &e) != CKPT_OK) {
+		cw->stop = problem(cw->w, CKPT_PROBLEM_ERROR, e.kind, dir, -1,
+			"%s", e.msg);
+		return cw->stop;
+	}
+	if (!present) {
+		cw->stop = problem(cw->w, CKPT_PROBLEM_ERROR, CKPT_E_NOTFOUND,
+			dir, -1, "store directory missing: needed to rebuild "
+			"state version %lld for the restart point",
+			(long long)cw->v);
+		return cw->stop;
+	}
+	if (complete)
+		return 0;
+	/* name the first missing delta (the rare path: one stat each) */
+	for (v = base + 1; v <= cw->v; v++) {
+		snprintf(path, sizeof(path), "%s/%lld.delta", dir,
+			(long long)v);
+		if (exists(cw->w->c, path))
+			continue;
+		cw->stop = problem(cw->w, CKPT_PROBLEM_ERROR, CKPT_E_NOTFOUND,
+			path, -1, "missing: needed to rebuild state version "
+			"%lld for the restart point", (long long)cw->v);
+		break;
+	}
+	return cw->stop;
+}
+
 static int
 verify_chain(struct walk *w)
 {
 	struct spark *sp = SP(w->c);
-	struct spark_part_scan ps;
 	struct ckpt_error e = { 0 };
-	char dir[SPARK_PATH_MAX - 32], path[SPARK_PATH_MAX];
-	int64_t V = sp->state_version, v, base;
-	int i, p, rc;
+	struct chain_walk cw;
+	char dir[32];
+	int i, rc;
 
-	if (V <= 0)
+	if (sp->state_version <= 0)
 		return 0;
 	for (i = 0; i < sp->nstores; i++) {
 		struct spark_store *s = &sp->stores[i];
@@ -857,38 +902,26 @@ verify_chain(struct walk *w)
 				return rc;
 			continue;
 		}
-		for (p = 0; p < s->parts; p++) {
-			spark_store_dir(s, p, dir, sizeof(dir));
-			if (spark_part_scan(w->c, s, p, V, &ps, &e) !=
-			    CKPT_OK)
-				return problem(w, CKPT_PROBLEM_ERROR, e.kind,
-					dir, -1, "%s", e.msg);
-			if (!ps.exists) {
-				rc = problem(w, CKPT_PROBLEM_ERROR,
-					CKPT_E_NOTFOUND, dir, -1, "partition "
-					"directory missing: needed to rebuild "
-					"state version %lld for the restart "
-					"point", (long long)V);
-				if (rc)
-					return rc;
-				continue;
-			}
-			base = ps.best_snapshot == CKPT_NONE ? 0 :
-				ps.best_snapshot;
-			for (v = base + 1; v <= V; v++) {
-				snprintf(path, sizeof(path), "%s/%lld.delta",
-					dir, (long long)v);
-				if (exists(w->c, path))
-					continue;
-				rc = problem(w, CKPT_PROBLEM_ERROR,
-					CKPT_E_NOTFOUND, path, -1, "missing: "
-					"needed to rebuild state version %lld "
-					"for the restart point", (long long)V);
-				if (rc)
-					return rc;
-				break;
-			}
+		if (s->part_dirs < s->parts) {
+			snprintf(dir, sizeof(dir), "state/%d", s->op_id);
+			rc = problem(w, CKPT_PROBLEM_ERROR, CKPT_E_NOTFOUND,
+				dir, -1, "%d of %d partition directories "
+				"missing: each is needed to rebuild state "
+				"version %lld for the restart point",
+				s->parts - s->part_dirs, s->parts,
+				(long long)sp->state_version);
+			if (rc)
+				return rc;
 		}
+		memset(&cw, 0, sizeof(cw));
+		cw.w = w;
+		cw.s = s;
+		cw.v = sp->state_version;
+		if (spark_parts_each(w->c, s, chain_part, &cw, &e) != CKPT_OK)
+			return problem(w, CKPT_PROBLEM_ERROR, e.kind, "state",
+				-1, "%s", e.msg);
+		if (cw.stop)
+			return cw.stop;
 	}
 	return 0;
 }

@@ -113,12 +113,37 @@ min64(int64_t a, int64_t b)
 	return a < b ? a : b;
 }
 
+struct base_walk {
+	struct ckpt *c;
+	const struct spark_store *s;
+	int64_t *base;
+	int64_t target;
+	struct ckpt_error *err;
+	int rc;
+};
+
+static int
+base_part(void *arg, int p)
+{
+	struct base_walk *bw = arg;
+	struct spark_part_scan ps;
+
+	if (p >= bw->s->parts)
+		return 0;
+	bw->rc = spark_part_scan(bw->c, bw->s, p, bw->target, &ps, bw->err);
+	if (bw->rc != CKPT_OK)
+		return 1;
+	bw->base[p] = ps.best_snapshot != CKPT_NONE ? ps.best_snapshot :
+		ps.min_version;
+	return 0;
+}
+
 /* Per store partition: the oldest version rebuilding T needs. */
 static int
 state_bases(struct ckpt *c, struct splan *pl, struct ckpt_error *err)
 {
 	struct spark *sp = c->priv;
-	struct spark_part_scan ps;
+	struct base_walk bw;
 	int i, p, rc;
 
 	pl->nstores = sp->nstores;
@@ -140,13 +165,19 @@ state_bases(struct ckpt *c, struct splan *pl, struct ckpt_error *err)
 		if (!pl->base[i])
 			goto nomem;
 		pl->parts[i] = s->parts;
-		for (p = 0; p < s->parts; p++) {
-			rc = spark_part_scan(c, s, p, pl->target, &ps, err);
-			if (rc != CKPT_OK)
-				return rc;
-			pl->base[i][p] = ps.best_snapshot != CKPT_NONE ?
-				ps.best_snapshot : ps.min_version;
-		}
+		for (p = 0; p < s->parts; p++)
+			pl->base[i][p] = CKPT_NONE;
+		bw.c = c;
+		bw.s = s;
+		bw.base = pl->base[i];
+		bw.target = pl->target;
+		bw.err = err;
+		bw.rc = CKPT_OK;
+		rc = spark_parts_each(c, s, base_part, &bw, err);
+		if (rc == CKPT_OK)
+			rc = bw.rc;
+		if (rc != CKPT_OK)
+			return rc;
 	}
 	return CKPT_OK;
 nomem:

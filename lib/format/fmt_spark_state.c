@@ -419,6 +419,9 @@ part_cb(void *arg, const struct ckpt_stat *e)
 	s->bytes += e->size;
 	if (k == 1) {
 		s->deltas++;
+		if (s->count_lo != CKPT_NONE && v > s->count_lo &&
+		    v <= s->target)
+			s->counted++;
 		if (s->max_delta == CKPT_NONE || v > s->max_delta)
 			s->max_delta = v;
 	} else {
@@ -430,9 +433,10 @@ part_cb(void *arg, const struct ckpt_stat *e)
 	return 0;
 }
 
-int
-spark_part_scan(struct ckpt *c, const struct spark_store *st, int part,
-	int64_t target, struct spark_part_scan *out, struct ckpt_error *err)
+static int
+part_scan_ex(struct ckpt *c, const struct spark_store *st, int part,
+	int64_t target, int64_t count_lo, struct spark_part_scan *out,
+	struct ckpt_error *err)
 {
 	struct ckpt_error e2 = { 0 };
 	char dir[SPARK_PATH_MAX];
@@ -442,6 +446,7 @@ spark_part_scan(struct ckpt *c, const struct spark_store *st, int part,
 	out->min_version = out->max_version = CKPT_NONE;
 	out->max_delta = out->best_snapshot = CKPT_NONE;
 	out->target = target;
+	out->count_lo = count_lo;
 	out->exists = 1;
 	spark_store_dir(st, part, dir, sizeof(dir));
 	rc = ckpt_store_list(c->st, dir, CKPT_LIST_NUMERIC, NULL, part_cb, out,
@@ -458,32 +463,119 @@ spark_part_scan(struct ckpt *c, const struct spark_store *st, int part,
 }
 
 int
-spark_store_stats(struct ckpt *c, struct spark_store *s,
+spark_part_scan(struct ckpt *c, const struct spark_store *st, int part,
+	int64_t target, struct spark_part_scan *out, struct ckpt_error *err)
+{
+	return part_scan_ex(c, st, part, target, CKPT_NONE, out, err);
+}
+
+int
+spark_part_chain(struct ckpt *c, const struct spark_store *s, int part,
+	int64_t v, int64_t *base, int *complete, int *exists,
 	struct ckpt_error *err)
 {
 	struct spark_part_scan ps;
-	int p, rc;
+	int rc;
+
+	*base = 0;
+	*complete = 0;
+	rc = part_scan_ex(c, s, part, v, CKPT_NONE, &ps, err);
+	if (rc != CKPT_OK)
+		return rc;
+	*exists = ps.exists;
+	if (!ps.exists)
+		return CKPT_OK;
+	if (ps.best_snapshot != CKPT_NONE)
+		*base = ps.best_snapshot;
+	rc = part_scan_ex(c, s, part, v, *base, &ps, err);
+	if (rc != CKPT_OK)
+		return rc;
+	*complete = ps.counted == (uint64_t)(v - *base);
+	return CKPT_OK;
+}
+
+struct parts_each {
+	spark_part_fn fn;
+	void *arg;
+};
+
+static int
+parts_each_cb(void *arg, const struct ckpt_stat *e)
+{
+	struct parts_each *pe = arg;
+	int64_t id;
+
+	if (!e->is_dir || !spark_parse_id(e->name, &id) || id > 1000000)
+		return 0;
+	return pe->fn(pe->arg, (int)id);
+}
+
+int
+spark_parts_each(struct ckpt *c, const struct spark_store *s,
+	spark_part_fn fn, void *arg, struct ckpt_error *err)
+{
+	struct parts_each pe = { fn, arg };
+	struct ckpt_error e2 = { 0 };
+	char dir[32];
+	int rc;
+
+	snprintf(dir, sizeof(dir), "state/%d", s->op_id);
+	rc = ckpt_store_list(c->st, dir, CKPT_LIST_NUMERIC, NULL,
+		parts_each_cb, &pe, &e2);
+	if (rc != CKPT_OK && e2.kind != CKPT_E_NOTFOUND) {
+		*err = e2;
+		return rc;
+	}
+	return CKPT_OK;
+}
+
+struct stats_walk {
+	struct ckpt *c;
+	struct spark_store *s;
+	struct ckpt_error *err;
+	int rc;
+};
+
+static int
+stats_part(void *arg, int p)
+{
+	struct stats_walk *sw = arg;
+	struct spark_store *s = sw->s;
+	struct spark_part_scan ps;
+
+	sw->rc = spark_part_scan(sw->c, s, p, CKPT_NONE, &ps, sw->err);
+	if (sw->rc != CKPT_OK)
+		return 1;
+	if (ps.min_version != CKPT_NONE && (s->min_version == CKPT_NONE ||
+	    ps.min_version < s->min_version))
+		s->min_version = ps.min_version;
+	if (ps.max_version != CKPT_NONE && (s->max_version == CKPT_NONE ||
+	    ps.max_version > s->max_version))
+		s->max_version = ps.max_version;
+	s->snapshots += ps.snapshots;
+	s->deltas += ps.deltas;
+	s->bytes += ps.bytes;
+	if (ps.rocksdb)
+		s->rocksdb = 1;
+	return 0;
+}
+
+int
+spark_store_stats(struct ckpt *c, struct spark_store *s,
+	struct ckpt_error *err)
+{
+	struct stats_walk sw = { c, s, err, CKPT_OK };
+	int rc;
 
 	if (s->stats_done)
 		return CKPT_OK;
-	for (p = 0; p < s->parts; p++) {
-		rc = spark_part_scan(c, s, p, CKPT_NONE, &ps, err);
-		if (rc != CKPT_OK)
-			return rc;
-		if (ps.min_version != CKPT_NONE &&
-		    (s->min_version == CKPT_NONE ||
-		     ps.min_version < s->min_version))
-			s->min_version = ps.min_version;
-		if (ps.max_version != CKPT_NONE &&
-		    (s->max_version == CKPT_NONE ||
-		     ps.max_version > s->max_version))
-			s->max_version = ps.max_version;
-		s->snapshots += ps.snapshots;
-		s->deltas += ps.deltas;
-		s->bytes += ps.bytes;
-		if (ps.rocksdb)
-			s->rocksdb = 1;
-	}
+	s->min_version = s->max_version = CKPT_NONE;
+	s->snapshots = s->deltas = s->bytes = 0;
+	rc = spark_parts_each(c, s, stats_part, &sw, err);
+	if (rc == CKPT_OK)
+		rc = sw.rc;
+	if (rc != CKPT_OK)
+		return rc;
 	s->stats_done = 1;
 	return CKPT_OK;
 }

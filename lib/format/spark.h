@@ -107,9 +107,28 @@ struct spark_part_scan {
 	int64_t target;
 	int exists;
 	int rocksdb;			/* RocksDB files seen (section 5) */
+	int64_t count_lo;		/* count deltas in (count_lo, target] */
+	uint64_t counted;
 };
 int spark_part_scan(struct ckpt *c, const struct spark_store *s, int part,
 	int64_t target, struct spark_part_scan *out, struct ckpt_error *err);
+/*
+ * The chain rebuilding version V of a partition (section 2.4): *base is
+ * the newest snapshot <= V (0: none), *complete whether every delta
+ * base+1..V is there (Spark's count == V - S check), *exists whether
+ * the partition's directory is.  Two listings, no per-version stat.
+ */
+int spark_part_chain(struct ckpt *c, const struct spark_store *s, int part,
+	int64_t v, int64_t *base, int *complete, int *exists,
+	struct ckpt_error *err);
+/*
+ * Calls fn for each partition directory present under state/<op>/, in
+ * ascending order (a listing, so a sparse or hostile id range costs
+ * nothing); fn returns non-zero to stop.
+ */
+typedef int (*spark_part_fn)(void *arg, int part);
+int spark_parts_each(struct ckpt *c, const struct spark_store *s,
+	spark_part_fn fn, void *arg, struct ckpt_error *err);
 int spark_store_stats(struct ckpt *c, struct spark_store *s,
 	struct ckpt_error *err);
 /*
