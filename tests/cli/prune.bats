@@ -162,3 +162,21 @@ restart_point() {
 	run -2 --separate-stderr "$CKPT" prune "$CK" --keep-last 0
 	run -2 --separate-stderr "$CKPT" prune
 }
+
+@test "prune: a job resumed from a pruned directory ends like one never pruned" {
+	local d=$BATS_TEST_TMPDIR in=$BATS_TEST_TMPDIR/in.txt
+	seq 1 3000 | awk '{ print "w" ($1 * 7919) % 97, "w" ($1 * 104729) % 89 }' > "$in"
+	"$CKPT" run wordcount --checkpoint "$d/ref" --input "$in" 2>/dev/null
+	"$CKPT" run wordcount --checkpoint "$d/half" --input "$in" --max-batches 70 2>/dev/null
+	run -0 --separate-stderr "$CKPT" prune "$d/half" --keep-last 2
+	run -0 --separate-stderr "$CKPT" verify --read-state "$d/half"
+	"$CKPT" run wordcount --checkpoint "$d/half" --input "$in" 2>/dev/null
+	run -0 --separate-stderr "$CKPT" prune "$d/half" --keep-last 5
+	run -3 --separate-stderr "$CKPT" diff "$d/ref" "$d/half" --json
+	[ "$(jq -r '"\(.offsets|length) \(.stats.keys_added + .stats.keys_removed + .stats.keys_modified) \(.stats.keys_a > 0)"' <<<"$output")" = "0 0 true" ]
+	# the output of the batches kept is the reference's
+	"$CKPT" run wordcount --checkpoint "$d/ref" --show-output > "$d/ref.out"
+	"$CKPT" run wordcount --checkpoint "$d/half" --show-output > "$d/half.out"
+	[ -s "$d/half.out" ]
+	[ "$(tail -n "$(wc -l < "$d/half.out")" "$d/ref.out" | md5sum)" = "$(md5sum < "$d/half.out")" ]
+}
