@@ -435,6 +435,16 @@ show_operator(struct inspect *in, int index, int64_t v,
 		p0 = (int)in->part;
 		p1 = p0 + 1;
 	}
+	if (in->version != NO_VALUE && (op.max_version == CKPT_NONE ||
+	    v < op.min_version || v > op.max_version)) {
+		char lo[CLI_FMT_MAX], hi[CLI_FMT_MAX];
+
+		rc = ckpt_error_set(err, CKPT_E_NOTFOUND, "operator '%s' has "
+			"no state version %" PRId64 " (it has %s..%s)", op.name,
+			v, cli_fmt_i64(lo, op.min_version),
+			cli_fmt_i64(hi, op.max_version));
+		goto out;
+	}
 	op_header(in, &op, v);
 	if (op.max_version == CKPT_NONE && in->version == NO_VALUE) {
 		if (!in->cli->json)

@@ -188,3 +188,14 @@ setup() {
 	f=$(cd "$CK" && find state -type f | sort | head -1)
 	"$CKPT" inspect --json --hex "$f" "$CK" | json_keys | assert_keys_documented inspect
 }
+
+@test "inspect: --version shows an older state, an unknown version exits 10" {
+	run -0 --separate-stderr "$CKPT" inspect --json --op counts --version 1 "$CK"
+	[ "$(jq .operators[0].version <<<"$output")" = 1 ]
+	local old=$output
+	run -0 --separate-stderr "$CKPT" inspect --json --op counts "$CK"
+	[ "$(jq .operators[0].version <<<"$output")" = null ]
+	[ "$(jq -c .operators[0].records <<<"$old")" != "$(jq -c .operators[0].records <<<"$output")" ]
+	run -10 --separate-stderr "$CKPT" inspect --op counts --version 99 "$CK"
+	[ "$stderr" = "ckpt inspect: operator 'counts' has no state version 99 (it has 0..4)" ]
+}
