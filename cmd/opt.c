@@ -22,14 +22,15 @@
 #include "output.h"
 
 #define HELP_COLUMN 24
+#define NGLOBAL 7		/* the global options and OPT_END() */
 
 /* The global options, stored in cli; help and version handled inline. */
 static int want_help, want_version;
 
 static void
-globals_init(struct option g[7], struct cli *cli)
+globals_init(struct option g[NGLOBAL], struct cli *cli)
 {
-	const struct option t[7] = {
+	const struct option t[NGLOBAL] = {
 		OPT_BOOL('h', "help", &want_help, "show this help and exit"),
 		OPT_BOOL(0, "version", &want_version,
 			"print the version and exit"),
@@ -143,7 +144,7 @@ opt_help(const struct cli *cli, const char *const *usage,
 	const struct option *opts, void *fp)
 {
 	FILE *f = fp;
-	struct option g[7];
+	struct option g[NGLOBAL];
 	struct cli scratch;
 	int i;
 
@@ -189,7 +190,7 @@ complete_list(const struct option *o, const struct option *by,
 void
 opt_complete_globals(const char *cur)
 {
-	struct option g[7];
+	struct option g[NGLOBAL];
 	struct cli scratch;
 
 	cli_init(&scratch);
@@ -408,7 +409,7 @@ opt_parse(struct cli *cli, int argc, char **argv,
 	const struct option *opts, const char *const *usage, unsigned flags)
 {
 	static const struct option none[] = { OPT_END() };
-	struct option g[7];
+	struct option g[NGLOBAL];
 	int i, n = 0, ddash = 0;
 
 	if (opts == NULL)
