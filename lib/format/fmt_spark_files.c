@@ -28,6 +28,7 @@
 
 #include <cjson/cJSON.h>
 
+#include "../ctx.h"
 #include "../codec/codec.h"
 #include "../codec/codec_hadoopcrc.h"
 #include "dstream.h"
@@ -542,7 +543,10 @@ check_state_file(struct walk *w, const struct ckpt_file *f,
 		return rc;
 	spark_rec_init(&rr, spark_rfile_read, rf, f->path);
 	while ((rc = spark_rec_next(&rr, !fc->snapshot, &r, e)) == CKPT_OK) {
-		vs->st->records++;
+		if (++vs->st->records % 4096 == 0 &&
+		    (rc = ckpt_ctx_check_interrupt(w->c->ctx, "verify",
+		    e)) != CKPT_OK)
+			break;
 		if (fc->op < 0)
 			continue;
 		rc = spark_rec_check(sp, &sp->stores[fc->op], &r, e);
@@ -784,6 +788,8 @@ verify_fn(struct walk *w, const struct ckpt_file *f, const struct fclass *fc)
 
 	vs->st->files++;
 	vs->st->bytes += f->size;
+	if (vs->st->files % 256 == 0)
+		ckpt_ctx_progress(w->c->ctx, "verify", vs->st->files, 0);
 	switch (f->role) {
 	case CKPT_F_TEMP:
 		if (fc->sidecar)
@@ -820,6 +826,11 @@ verify_fn(struct walk *w, const struct ckpt_file *f, const struct fclass *fc)
 		vs->uncommitted++;
 	if (check_state_file(w, f, fc, &e) == CKPT_OK)
 		return 0;
+	if (e.kind == CKPT_E_INTERRUPTED) {
+		*w->err = e;
+		w->rc = CKPT_FAILED;
+		return 1;
+	}
 	if (f->role == CKPT_F_UNCOMMITTED) {
 		vs->uncommitted_bad++;
 		return problem(w, CKPT_PROBLEM_WARNING, e.kind, f->path, -1,

@@ -31,6 +31,8 @@
 
 #include <cjson/cJSON.h>
 
+#include "../ctx.h"
+
 #define MAX_OPS 256
 #define MAX_STORES_PER_OP 16
 
@@ -938,6 +940,10 @@ apply_file(struct state_iter *it, const char *path, int snap,
 	if (rc != CKPT_OK)
 		return rc;
 	while ((rc = spark_rec_next(&it->rr, !snap, &r, err)) == CKPT_OK) {
+		if (it->rr.records % 4096 == 0 &&
+		    (rc = ckpt_ctx_check_interrupt(it->sp->c->ctx,
+		    "reading state", err)) != CKPT_OK)
+			break;
 		if (kvmap_apply(&it->map, &r) != 0) {
 			rc = ckpt_error_set(err, CKPT_E_NOMEM,
 				"out of memory rebuilding '%s'", path);
