@@ -396,7 +396,7 @@ jw_pre(struct jw *w)
 	}
 	if (w->depth == 0)
 		return;
-	if (w->count[w->depth - 1]++ > 0)
+	if (w->depth > JW_MAX_DEPTH || w->count[w->depth - 1]++ > 0)
 		fputc(',', w->f);
 	jw_newline(w);
 }
@@ -538,7 +538,17 @@ static void
 jw_cjson(struct jw *w, const cJSON *it)
 {
 	const cJSON *c;
+	char *flat;
 
+	if ((cJSON_IsObject(it) || cJSON_IsArray(it)) &&
+	    w->depth >= JW_MAX_DEPTH - 1) {
+		/* Too deep to indent: the rest goes on one line. */
+		flat = cJSON_PrintUnformatted(it);
+		jw_pre(w);
+		fputs(flat != NULL ? flat : "null", w->f);
+		free(flat);
+		return;
+	}
 	if (cJSON_IsObject(it)) {
 		jw_obj_begin(w);
 		for (c = it->child; c != NULL; c = c->next) {
