@@ -181,5 +181,7 @@ int dstream_wal_scan_mem(const uint8_t *p, size_t len, const char *path,
 	int decode, struct ckpt_dstream_log *out, struct ckpt_error *err);
 
 extern const struct ckpt_format_ops ckpt_fmt_dstream_ops;
+/* Retention: keep the newest generations (fmt_dstream_prune.c). */
+extern const struct ckpt_prune_ops dstream_prune_ops;
 
 #endif /* CKPT_DSTREAM_H */

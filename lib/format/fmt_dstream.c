@@ -1292,4 +1292,5 @@ const struct ckpt_format_ops ckpt_fmt_dstream_ops = {
 	.files_walk = ds_files_walk,
 	.verify = ds_verify,
 	.file_regions = ds_file_regions,
+	.prune = &dstream_prune_ops,
 };

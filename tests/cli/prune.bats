@@ -180,3 +180,26 @@ restart_point() {
 	[ -s "$d/half.out" ]
 	[ "$(tail -n "$(wc -l < "$d/half.out")" "$d/ref.out" | md5sum)" = "$(md5sum < "$d/half.out")" ]
 }
+
+@test "prune: DStream: keeps the newest generations and the restart file, drops temp" {
+	local f=${CKPT_SPARK_FIXTURES:-$CKPT_TOP/../shared/fixtures/spark}/Atuneros--proy_twitter--checkpoint
+	[[ -d $f ]] || skip "Spark fixtures not found at $f"
+	local d=$BATS_TEST_TMPDIR/ds
+	mkdir "$d"
+	# the DStream part of the mixed fixture 14, alone
+	cp -r "$f"/checkpoint-* "$f"/.checkpoint-* "$f"/receivedBlockMetadata "$d"/
+	echo x > "$d/temp"
+	run -0 --separate-stderr "$CKPT" prune "$d" --keep-last 2 --dry-run --list-kept
+	assert_line --regexp '^keep batch 1621164555000 .*restart point'
+	assert_line --regexp '^would remove checkpoint-1621164245000\.bk \('
+	assert_line --regexp '^would remove \.checkpoint-1621164245000\.crc \('
+	assert_line --regexp '^would remove temp \(.*interrupted checkpoint write$'
+	refute_line --regexp '^would remove (checkpoint-16211645[05]|receivedBlockMetadata)'
+	run -0 --separate-stderr "$CKPT" prune "$d" --keep-last 2
+	assert_output --regexp 'removed 13 file\(s\), .*removed 3 batch\(es\), kept 2'
+	run -0 --separate-stderr "$CKPT" verify --read-state "$d"
+	assert_output --regexp ': 0 errors, 0 warnings$'
+	[ "$("$CKPT" ls --json "$d" | jq -r .restart_point)" = 1621164555000 ]
+	[ -n "$(ls "$d/receivedBlockMetadata")" ]
+	[ ! -e "$d/checkpoint-1621164545000" ] && [ -e "$d/checkpoint-1621164550000.bk" ]
+}
