@@ -955,6 +955,31 @@ spark_info(struct ckpt *c, struct ckpt_info *out, struct ckpt_error *err)
 	else
 		cJSON_AddNullToObject(m, "uncommitted_batch");
 	cJSON_AddNumberToObject(m, "offsets_gaps", (double)sp->off_gaps);
+	/* operator metadata and schema files (section 4) per store */
+	arr = cJSON_AddArrayToObject(m, "stores");
+	for (i = 0; i < sp->nstores; i++) {
+		const struct spark_store *s = &sp->stores[i];
+		cJSON *so = cJSON_CreateObject();
+		cJSON_AddItemToArray(arr, so);
+		cJSON_AddStringToObject(so, "name", s->name);
+		cJSON_AddNumberToObject(so, "operator_id", s->op_id);
+		cJSON_AddStringToObject(so, "store", s->store[0] ? s->store :
+			"default");
+		cJSON_AddStringToObject(so, "type", s->type);
+		if (s->op_name[0])
+			cJSON_AddStringToObject(so, "operator_name",
+				s->op_name);
+		if (s->meta_parts)
+			cJSON_AddNumberToObject(so, "metadata_partitions",
+				s->meta_parts);
+		cJSON_AddNumberToObject(so, "partition_dirs", s->part_dirs);
+		if (s->schema_path[0]) {
+			cJSON_AddStringToObject(so, "schema_file",
+				s->schema_path);
+			cJSON_AddNumberToObject(so, "schema_version",
+				s->schema_version);
+		}
+	}
 	arr = cJSON_AddArrayToObject(m, "nested_checkpoints");
 	for (i = 0; i < sp->nnested; i++)
 		cJSON_AddItemToArray(arr, cJSON_CreateString(sp->nested[i]));
