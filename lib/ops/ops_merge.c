@@ -7,42 +7,21 @@
  * picks the keys of one target partition, so the target's keys come
  * out in ascending order as the writer requires).  Each source is a
  * ckpt_state_open() iterator; the smallest head is found by a linear
- * scan, which is cheap for the partition counts jobs use.  For native
- * checkpoints this file does not decode values and holds no more than
- * one block per source plus one copy of the last key (for the order
- * check).  Formats whose state is not stored in key order (Spark's
- * HDFS state store keeps a hash map) are read into memory one
- * partition at a time and sorted, up to OPS_SORT_MAX bytes.
+ * scan, which is cheap for the partition counts jobs use.  Every
+ * format yields a partition's records in ascending bytewise key order
+ * (native: a streaming merge of snapshot and deltas; Spark: the
+ * partition rebuilt and sorted by its driver); a source that does not
+ * is reported, never silently mis-compared.  This file does not decode
+ * values and holds no more than one block per source plus one copy of
+ * the last key (for the order check).
  */
 #include <stdlib.h>
 #include <string.h>
 
 #include "ops.h"
-#include "../format/fmt.h"
-
-/* In-memory sort limit for state not stored in key order. */
-#define OPS_SORT_MAX ((size_t)512 << 20)
-
-/* One record copied out of an unsorted source. */
-struct mrec {
-	uint8_t *key;
-	size_t klen;
-	uint8_t *val;
-	size_t vlen;
-	char *key_json;
-	char *value_json;
-};
-
-/* A partition read whole and sorted by key. */
-struct msorted {
-	struct mrec *v;
-	size_t n, cap, pos;
-	size_t bytes;
-};
 
 struct merge_src {
 	struct ckpt_state_iter *it;
-	struct msorted *mem;	/* non-NULL: read from memory */
 	struct ckpt_record rec;
 	int live;		/* rec holds the head */
 	int partition;
@@ -79,23 +58,6 @@ src_advance(struct merge_src *s, struct ckpt_error *err)
 {
 	int rc;
 
-	if (s->mem != NULL) {
-		struct mrec *r;
-
-		if (s->mem->pos >= s->mem->n) {
-			s->live = 0;
-			return CKPT_OK;
-		}
-		r = &s->mem->v[s->mem->pos++];
-		s->rec.key = r->key;
-		s->rec.key_len = r->klen;
-		s->rec.value = r->val;
-		s->rec.value_len = r->vlen;
-		s->rec.key_json = r->key_json;
-		s->rec.value_json = r->value_json;
-		s->live = 1;
-		return CKPT_OK;
-	}
 	if (s->it == NULL) {
 		s->live = 0;
 		return CKPT_OK;
@@ -109,124 +71,6 @@ src_advance(struct merge_src *s, struct ckpt_error *err)
 		return rc;
 	s->live = 1;
 	return CKPT_OK;
-}
-
-static void
-msorted_free(struct msorted *ms)
-{
-	size_t i;
-
-	if (ms == NULL)
-		return;
-	for (i = 0; i < ms->n; i++) {
-		free(ms->v[i].key);
-		free(ms->v[i].val);
-		free(ms->v[i].key_json);
-		free(ms->v[i].value_json);
-	}
-	free(ms->v);
-	free(ms);
-}
-
-static int
-mrec_cmp(const void *a, const void *b)
-{
-	const struct mrec *x = a, *y = b;
-
-	return ops_key_cmp(x->key, x->klen, y->key, y->klen);
-}
-
-static void *
-dup_bytes(const void *p, size_t n)
-{
-	void *d = malloc(n ? n : 1);
-
-	if (d != NULL && n)
-		memcpy(d, p, n);
-	return d;
-}
-
-static char *
-dup_str(const char *s)
-{
-	return s != NULL ? strdup(s) : NULL;
-}
-
-/*
- * Reads every record of it into memory and sorts them by key.
- */
-static int
-msorted_load(struct ckpt_state_iter *it, int op, int partition,
-	struct msorted **out, struct ckpt_error *err)
-{
-	struct msorted *ms = calloc(1, sizeof(*ms));
-	struct ckpt_record r;
-	size_t i, j;
-	int rc;
-
-	*out = NULL;
-	if (ms == NULL)
-		goto nomem;
-	while ((rc = ckpt_state_next(it, &r, err)) == CKPT_OK) {
-		struct mrec *m;
-
-		ms->bytes += r.key_len + r.value_len + sizeof(*m) + 64;
-		if (ms->bytes > OPS_SORT_MAX) {
-			msorted_free(ms);
-			return ckpt_error_set(err, CKPT_E_NOMEM,
-			    "cannot sort the state of operator %d partition "
-			    "%d: larger than %zu MiB (this format does not "
-			    "store state in key order)", op, partition,
-			    OPS_SORT_MAX >> 20);
-		}
-		if (ms->n == ms->cap) {
-			size_t cap = ms->cap ? ms->cap * 2 : 256;
-			struct mrec *v = realloc(ms->v, cap * sizeof(*v));
-
-			if (v == NULL)
-				goto nomem;
-			ms->v = v;
-			ms->cap = cap;
-		}
-		m = &ms->v[ms->n];
-		memset(m, 0, sizeof(*m));
-		ms->n++;
-		m->key = dup_bytes(r.key, r.key_len);
-		m->klen = r.key_len;
-		m->val = dup_bytes(r.value, r.value_len);
-		m->vlen = r.value_len;
-		m->key_json = dup_str(r.key_json);
-		m->value_json = dup_str(r.value_json);
-		if (m->key == NULL || m->val == NULL ||
-		    (r.key_json && !m->key_json) ||
-		    (r.value_json && !m->value_json))
-			goto nomem;
-	}
-	if (rc != CKPT_EOF) {
-		msorted_free(ms);
-		return rc;
-	}
-	if (ms->n > 1)
-		qsort(ms->v, ms->n, sizeof(*ms->v), mrec_cmp);
-	/* a key the format yielded twice (it should not) is kept once */
-	for (i = 0, j = 0; i < ms->n; i++) {
-		if (j > 0 && mrec_cmp(&ms->v[j - 1], &ms->v[i]) == 0) {
-			free(ms->v[i].key);
-			free(ms->v[i].val);
-			free(ms->v[i].key_json);
-			free(ms->v[i].value_json);
-			continue;
-		}
-		ms->v[j++] = ms->v[i];
-	}
-	ms->n = j;
-	*out = ms;
-	return CKPT_OK;
-nomem:
-	msorted_free(ms);
-	return ckpt_error_set(err, CKPT_E_NOMEM,
-	    "cannot sort the state of operator %d partition %d: out of "
-	    "memory", op, partition);
 }
 
 int
@@ -261,14 +105,6 @@ ops_merge_open(struct ckpt *c, int op, int first_part, int nparts,
 			    &m->src[i].it, err);
 			if (rc != CKPT_OK)
 				goto fail;
-			if (strcmp(c->ops->name, "native") != 0) {
-				rc = msorted_load(m->src[i].it, op,
-				    first_part + i, &m->src[i].mem, err);
-				ckpt_state_close(m->src[i].it);
-				m->src[i].it = NULL;
-				if (rc != CKPT_OK)
-					goto fail;
-			}
 		}
 		rc = src_advance(&m->src[i], err);
 		if (rc != CKPT_OK)
@@ -372,10 +208,8 @@ ops_merge_close(struct ops_merge *m)
 
 	if (m == NULL)
 		return;
-	for (i = 0; i < m->n; i++) {
+	for (i = 0; i < m->n; i++)
 		ckpt_state_close(m->src[i].it);
-		msorted_free(m->src[i].mem);
-	}
 	free(m->src);
 	free(m->last);
 	free(m);
