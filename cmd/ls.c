@@ -564,7 +564,7 @@ static int
 on_file(void *arg, const struct ckpt_file *f)
 {
 	struct ls *ls = arg;
-	char why[160], sz[CLI_FMT_MAX];
+	char why[160], sz[CLI_FMT_MAX], safe[CLI_SAFE_MAX];
 	struct jw *w = &ls->jw;
 
 	ls->files++;
@@ -576,7 +576,8 @@ on_file(void *arg, const struct ckpt_file *f)
 		if (ls->nleft == 0)
 			printf("\nLeftovers:\n");
 		printf("  %-12s  %-40s  %10s  %s\n",
-			ckpt_file_role_name(f->role), f->path,
+			ckpt_file_role_name(f->role),
+			cli_safe(safe, sizeof(safe), f->path),
 			cli_fmt_size(sz, f->size), why);
 		ls->nleft++;
 		return 0;

@@ -124,9 +124,11 @@ report(struct cli *cli, int kind, const char *msg)
 	if (cli->json) {
 		json_error(cli, kind, msg);
 	} else {
+		char safe[CKPT_ERROR_MSG_MAX + 256];
+
 		fflush(stdout);
 		print_prefix(cli);
-		fprintf(stderr, "%s\n", msg);
+		fprintf(stderr, "%s\n", cli_safe(safe, sizeof(safe), msg));
 	}
 	return cli_exit_code(kind);
 }
@@ -283,6 +285,20 @@ cli_exit(struct cli *cli, int status)
 }
 
 /* ---- text helpers ---- */
+
+char *
+cli_safe(char *buf, size_t cap, const char *s)
+{
+	size_t i;
+
+	if (cap == 0)
+		return buf;
+	for (i = 0; s[i] != '\0' && i + 1 < cap; i++)
+		buf[i] = ((unsigned char)s[i] < 0x20 || s[i] == 0x7f) ?
+			'?' : s[i];
+	buf[i] = '\0';
+	return buf;
+}
 
 char *
 cli_redact_url(char *buf, size_t cap, const char *url)

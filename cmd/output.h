@@ -98,6 +98,13 @@ const char *cli_color(const struct cli *cli, enum cli_color c);
  */
 char *cli_redact_url(char *buf, size_t cap, const char *url);
 
+/*
+ * s fit for a terminal: control characters (a file name may hold escape
+ * sequences) become '?'; truncated to cap.  Returns buf.
+ */
+#define CLI_SAFE_MAX 1024
+char *cli_safe(char *buf, size_t cap, const char *s);
+
 /* Text helpers writing into caller buffers; they return buf. */
 #define CLI_FMT_MAX 48
 char *cli_fmt_size(char buf[CLI_FMT_MAX], uint64_t bytes); /* "1.5 KiB" */

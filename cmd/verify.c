@@ -80,6 +80,7 @@ print_problem(struct verify *v, int severity, int kind, const char *path,
 	struct cli *cli = v->cli;
 	struct jw *w = &v->jw;
 	int err = severity == CKPT_PROBLEM_ERROR;
+	char safe[CLI_SAFE_MAX];
 
 	if (err)
 		v->errors++;
@@ -108,10 +109,10 @@ print_problem(struct verify *v, int severity, int kind, const char *path,
 	cli_progress_done(cli);
 	printf("%s%s%s: %s: ", cli_color(cli, err ? CLI_RED : CLI_YELLOW),
 		err ? "error" : "warning", cli_color(cli, CLI_RESET),
-		path ? path : v->path);
+		cli_safe(safe, sizeof(safe), path ? path : v->path));
 	if (offset >= 0)
 		printf("offset %" PRId64 ": ", offset);
-	printf("%s\n", msg);
+	printf("%s\n", cli_safe(safe, sizeof(safe), msg));
 }
 
 static int

@@ -204,3 +204,14 @@ setup() {
 			fail "$c --json printed a secret: $output $stderr"
 	done
 }
+
+@test "ls: control characters in file names are not sent to the terminal" {
+	mkckpt "$CK" --batches 2 --keys 5 --partitions 1 --seed 11
+	touch "$CK/$(printf 'evil\033[31mred')"
+	run -0 --separate-stderr "$CKPT" ls "$CK"
+	[[ $output != *$'\033'* ]] || fail "escape sequence printed"
+	assert_line --partial 'evil?[31mred'
+	run -0 --separate-stderr "$CKPT" ls --json "$CK"
+	run -0 jq -r '.leftovers[].path' <<<"$output"
+	assert_output "$(printf 'evil\033[31mred')"
+}
