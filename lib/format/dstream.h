@@ -80,6 +80,12 @@ struct dstream_gen {
  */
 int dstream_gen_next(struct ckpt_store *st, int64_t after,
 	struct dstream_gen *out, struct ckpt_error *err);
+/*
+ * Up to max generations with times > after, ascending, in one pass over
+ * the root (usually): *n is at least 1 on CKPT_OK; CKPT_EOF when none.
+ */
+int dstream_gen_window(struct ckpt_store *st, int64_t after,
+	struct dstream_gen *win, size_t max, size_t *n, struct ckpt_error *err);
 /* The generation of time t; CKPT_E_NOTFOUND if no file has it. */
 int dstream_gen_get(struct ckpt_store *st, int64_t t,
 	struct dstream_gen *out, struct ckpt_error *err);

@@ -274,24 +274,44 @@ fmt_bid(struct ckpt_store *st, struct ckpt_error *err)
 
 struct gen_arg {
 	int64_t after;
-	struct dstream_gen *g;
-	int64_t want;		/* CKPT_NONE: smallest > after */
+	int64_t want;		/* CKPT_NONE: the smallest times > after */
+	struct dstream_gen *win;	/* ascending by time */
+	size_t max, n;
 };
 
-/* Starts collecting generation t (a smaller time was found). */
-static void
-gen_take(struct dstream_gen *g, int64_t t)
+/* The window slot of time t, making room for it; NULL if t is too big. */
+static struct dstream_gen *
+gen_slot(struct gen_arg *a, int64_t t)
 {
-	memset(g, 0, sizeof(*g));
-	g->time_ms = t;
+	size_t i;
+
+	for (i = 0; i < a->n && a->win[i].time_ms < t; i++)
+		;
+	if (i < a->n && a->win[i].time_ms == t)
+		return &a->win[i];
+	if (i == a->max)
+		return NULL;
+	/* insert at i, dropping the biggest time if the window is full */
+	if (a->n == a->max)
+		a->n--;
+	memmove(&a->win[i + 1], &a->win[i], (a->n - i) * sizeof(a->win[0]));
+	a->n++;
+	memset(&a->win[i], 0, sizeof(a->win[0]));
+	a->win[i].time_ms = t;
+	return &a->win[i];
 }
 
-/* Collects the files of the smallest time > after (or of want). */
+/*
+ * Collects the files of the smallest times > after (or of want) into
+ * the window.  A time that stays in the window was in it from its first
+ * file on (the window's biggest time only shrinks), so its counts are
+ * complete.
+ */
 static int
 gen_cb(void *arg, const struct ckpt_stat *e)
 {
 	struct gen_arg *a = arg;
-	struct dstream_gen *g = a->g;
+	struct dstream_gen *g;
 	char target[CKPT_NAME_MAX];
 	size_t n = strlen(e->name);
 	int64_t t;
@@ -309,19 +329,12 @@ gen_cb(void *arg, const struct ckpt_stat *e)
 	} else if (!dstream_parse_name(e->name, &t, &bk)) {
 		return 0;
 	}
-	if (a->want != CKPT_NONE) {
-		if (t != a->want)
-			return 0;
-		if (g->time_ms == CKPT_NONE)
-			gen_take(g, t);
-	} else {
-		if (a->after != CKPT_NONE && t <= a->after)
-			return 0;
-		if (g->time_ms == CKPT_NONE || t < g->time_ms)
-			gen_take(g, t);
-		else if (t > g->time_ms)
-			return 0;
-	}
+	if (a->want != CKPT_NONE ? t != a->want :
+	    a->after != CKPT_NONE && t <= a->after)
+		return 0;
+	g = gen_slot(a, t);
+	if (g == NULL)
+		return 0;
 	g->files++;
 	g->bytes += e->size;
 	if (side) {
@@ -339,44 +352,65 @@ gen_cb(void *arg, const struct ckpt_stat *e)
 	return 0;
 }
 
-/* One pass per call; a lone sidecar is skipped, not a generation. */
+/*
+ * Fills win with up to max generations after `after` (or the one of
+ * want), one root pass each try.  A lone sidecar is no generation: it
+ * is dropped, and if nothing else was found the search goes on past it.
+ */
 static int
 gen_find(struct ckpt_store *st, int64_t after, int64_t want,
-	struct dstream_gen *out, struct ckpt_error *err)
+	struct dstream_gen *win, size_t max, size_t *n,
+	struct ckpt_error *err)
 {
-	struct gen_arg a = { after, out, want };
+	struct gen_arg a = { after, want, win, max, 0 };
+	size_t i, k;
+	int64_t last;
 	int rc;
 
 	for (;;) {
-		memset(out, 0, sizeof(*out));
-		out->time_ms = CKPT_NONE;
+		a.n = 0;
 		rc = ckpt_store_list(st, "", CKPT_LIST_NAME, NULL, gen_cb, &a,
 			err);
 		if (rc != CKPT_OK)
 			return rc;
-		if (out->time_ms == CKPT_NONE)
+		if (a.n == 0)
 			return CKPT_EOF;
-		if (out->has_plain || out->has_bk)
+		last = win[a.n - 1].time_ms;
+		for (i = k = 0; i < a.n; i++)
+			if (win[i].has_plain || win[i].has_bk)
+				win[k++] = win[i];
+		if (k > 0) {
+			*n = k;
 			return CKPT_OK;
-		/* a lone sidecar is no generation: look further */
+		}
 		if (want != CKPT_NONE)
 			return CKPT_EOF;
-		a.after = out->time_ms;
+		a.after = last;
 	}
+}
+
+int
+dstream_gen_window(struct ckpt_store *st, int64_t after,
+	struct dstream_gen *win, size_t max, size_t *n, struct ckpt_error *err)
+{
+	return gen_find(st, after, CKPT_NONE, win, max, n, err);
 }
 
 int
 dstream_gen_next(struct ckpt_store *st, int64_t after,
 	struct dstream_gen *out, struct ckpt_error *err)
 {
-	return gen_find(st, after, CKPT_NONE, out, err);
+	size_t n;
+
+	return gen_find(st, after, CKPT_NONE, out, 1, &n, err);
 }
 
 int
 dstream_gen_get(struct ckpt_store *st, int64_t t, struct dstream_gen *out,
 	struct ckpt_error *err)
 {
-	int rc = gen_find(st, CKPT_NONE, t, out, err);
+	size_t n;
+	int rc = gen_find(st, CKPT_NONE, t, out, 1, &n, err);
 
 	if (rc == CKPT_EOF)
 		return ckpt_error_set(err, CKPT_E_NOTFOUND,
@@ -1085,8 +1119,12 @@ ds_info(struct ckpt *c, struct ckpt_info *out, struct ckpt_error *err)
 	return CKPT_OK;
 }
 
+#define DS_ITER_WINDOW 32
+
 struct ds_iter {
-	int64_t last;
+	int64_t last;			/* the last time returned */
+	struct dstream_gen win[DS_ITER_WINDOW];
+	size_t n, pos;			/* window fill and read position */
 };
 
 /* Batch iteration: the state is the last time returned. */
@@ -1103,7 +1141,7 @@ ds_iter_open(struct ckpt *c, void **state, struct ckpt_error *err)
 	return CKPT_OK;
 }
 
-/* The next generation as a batch (one root pass each). */
+/* The next generation as a batch (one root pass per window). */
 static int
 ds_iter_next(struct ckpt *c, void *state, struct ckpt_batch *out,
 	struct ckpt_error *err)
@@ -1113,9 +1151,14 @@ ds_iter_next(struct ckpt *c, void *state, struct ckpt_batch *out,
 	struct dstream_gen g;
 	int rc;
 
-	rc = dstream_gen_next(c->st, it->last, &g, err);
-	if (rc != CKPT_OK)
-		return rc;
+	if (it->pos == it->n) {
+		it->pos = it->n = 0;
+		rc = dstream_gen_window(c->st, it->last, it->win,
+			DS_ITER_WINDOW, &it->n, err);
+		if (rc != CKPT_OK)
+			return rc;
+	}
+	g = it->win[it->pos++];
 	it->last = g.time_ms;
 	memset(out, 0, sizeof(*out));
 	out->id = g.time_ms;

@@ -742,3 +742,52 @@ DEFINE_TEST(test_dstream_wal_cut_sweep)
 	}
 	free(p);
 }
+
+/* Windows of generations: every time once, ascending, lone sidecars skipped. */
+DEFINE_TEST(test_dstream_gen_window)
+{
+	struct ckpt_error err = { 0 };
+	struct dstream_gen win[7], g;
+	struct ckpt_store *st;
+	char name[64];
+	int64_t t = CKPT_NONE, prev = -1;
+	size_t n, total = 0;
+	int i, files = 0;
+
+	CHECK(system("mkdir -p gw") == 0);
+	/* times of different digit counts, so name order != time order */
+	for (i = 1; i <= 60; i++) {
+		snprintf(name, sizeof(name), "gw/checkpoint-%d%s",
+			i * 37 % 1000 * (i % 3 ? 1 : 1000), i % 4 ? "" : ".bk");
+		unit_write_file(name, "x", 1);
+		files++;
+		/* lone sidecars of times that have no file */
+		snprintf(name, sizeof(name), "gw/.checkpoint-%d.crc", i * 7919);
+		unit_write_file(name, "crc", 3);
+	}
+	st = open_store("gw");
+	if (st == NULL)
+		return;
+	while (dstream_gen_window(st, t, win, 7, &n, &err) == CKPT_OK) {
+		CHECK(n >= 1 && n <= 7);
+		for (size_t k = 0; k < n; k++) {
+			CHECK(win[k].time_ms > prev);
+			CHECK(win[k].has_plain || win[k].has_bk);
+			CHECK_EQ_INT(win[k].files, 1);
+			prev = win[k].time_ms;
+		}
+		total += n;
+		t = win[n - 1].time_ms;
+	}
+	CHECK_EQ_INT(total, files);
+	/* the same sequence one at a time */
+	t = CKPT_NONE;
+	n = 0;
+	while (dstream_gen_next(st, t, &g, &err) == CKPT_OK) {
+		t = g.time_ms;
+		n++;
+	}
+	CHECK_EQ_INT(n, files);
+	CHECK_EQ_INT(t, prev);
+	ckpt_store_close(st);
+}
