@@ -11,6 +11,7 @@
 #                              CKPT_GOLDEN_UPDATE=1 write them instead
 #   normalise                  filter: temp dirs -> <tmp>, tree -> <top>,
 #                              created_ms -> <ms>
+#   man_text FILE              a man page as plain text
 #   man_synopsis CMD           the SYNOPSIS lines of man/ckpt-CMD.1
 #   help_usage CMD             the usage lines of `ckpt CMD --help`
 # Tests write only under $BATS_TEST_TMPDIR.
@@ -65,10 +66,15 @@ assert_golden() {
 		fail "exit status $status, golden/$1/$2.exit says $(cat "$base.exit")"
 }
 
+# A man page rendered as plain text, lines unwrapped (no col(1) needed).
+man_text() {
+	mandoc -Tascii -O width=400 "$1" | sed 's/.\x08//g'
+}
+
 # The SYNOPSIS of man/ckpt-CMD.1 as rendered, one synopsis per line,
 # blanks squeezed.
 man_synopsis() {
-	mandoc -Tascii -O width=400 "$CKPT_TOP/man/ckpt-$1.1" | col -b |
+	man_text "$CKPT_TOP/man/ckpt-$1.1" |
 		awk '/^SYNOPSIS/ { on = 1; next } /^[A-Z]/ { on = 0 }
 			on && NF { $1 = $1; print }'
 }
@@ -99,7 +105,7 @@ json_keys() {
 # man/ckpt-CMD.1 does not mention.
 assert_keys_documented() {
 	local cmd=$1 sect key bad=""
-	sect=$(mandoc -Tascii -O width=400 "$CKPT_TOP/man/ckpt-$cmd.1" | col -b |
+	sect=$(man_text "$CKPT_TOP/man/ckpt-$cmd.1" |
 		awk '/^JSON OUTPUT/ { on = 1; next } /^[A-Z]/ { on = 0 } on')
 	while read -r key; do
 		grep -qw -- "$key" <<<"$sect" || bad+=" $key"

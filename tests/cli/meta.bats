@@ -56,7 +56,7 @@ commands() {
 
 @test "meta: every command has a man page listed in ckpt(1)" {
 	local cmd bad="" top
-	top=$(mandoc -Tascii -O width=400 "$CKPT_TOP/man/ckpt.1" | col -b)
+	top=$(man_text "$CKPT_TOP/man/ckpt.1")
 	local sect=$(awk '/^COMMANDS/ { on = 1; next } /^[A-Z]/ { on = 0 } on' <<<"$top")
 	for cmd in $(commands); do
 		[[ -f $CKPT_TOP/man/ckpt-$cmd.1 ]] || bad+=" $cmd(no man/ckpt-$cmd.1)"
@@ -96,7 +96,7 @@ commands() {
 
 @test "meta: every error kind of ckpt.h is documented in ckpt(1)" {
 	local k bad="" top
-	top=$(mandoc -Tascii -O width=400 "$CKPT_TOP/man/ckpt.1" | col -b)
+	top=$(man_text "$CKPT_TOP/man/ckpt.1")
 	for k in $(grep -o 'CKPT_E_[A-Z]*' "$CKPT_TOP/lib/ckpt.h" | sort -u); do
 		grep -qF "$k" <<<"$top" || bad+=" $k"
 	done
@@ -105,7 +105,7 @@ commands() {
 
 @test "meta: the exit codes of ckpt(1) are the ones the program uses" {
 	local top code
-	top=$(mandoc -Tascii -O width=400 "$CKPT_TOP/man/ckpt.1" | col -b |
+	top=$(man_text "$CKPT_TOP/man/ckpt.1" |
 		awk '/^EXIT STATUS/ { on = 1; next } /^[A-Z]/ { on = 0 } on')
 	for code in 0 1 2 3 10 11 130; do
 		grep -qE "^       $code( |\$)" <<<"$top" || fail "exit status $code not documented"
