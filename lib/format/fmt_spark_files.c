@@ -566,6 +566,52 @@ check_state_file(struct walk *w, const struct ckpt_file *f,
 	return rc == CKPT_EOF ? CKPT_OK : rc;
 }
 
+/*
+ * A per-source log file (section 1.7): Kafka's initial offsets (a 0x00
+ * byte, "v1", a JSON object; 2.1.0: the bare object), a file source log
+ * ("v1" then one JSON object per line, "<N>.compact" included) or the
+ * rate source's start time ("v1" then digits).
+ */
+static int
+check_source(const char *path, const char *buf, size_t len,
+	struct ckpt_error *e)
+{
+	const char *p = buf, *end = buf + len, *nl;
+	cJSON *j;
+	int kafka = len > 0 && buf[0] == 0;
+
+	if (kafka) {
+		p++;
+	} else if (len > 0 && buf[0] == '{') {
+		j = cJSON_ParseWithLength(buf, len);
+		kafka = cJSON_IsObject(j);
+		cJSON_Delete(j);
+		return kafka ? CKPT_OK : ckpt_error_set(e, CKPT_E_FORMAT,
+			"cannot parse '%s': not a JSON object", path);
+	}
+	if (end - p < 3 || p[0] != 'v' || p[1] != '1' || p[2] != '\n')
+		return ckpt_error_set(e, CKPT_E_FORMAT,
+			"cannot parse '%s': no v1 version line", path);
+	for (p += 3; p < end; p = nl + 1) {
+		nl = memchr(p, '\n', (size_t)(end - p));
+		if (!nl)
+			nl = end;
+		if (nl == p)
+			continue;
+		if (!kafka && *p >= '0' && *p <= '9')
+			continue;	/* rate source start time */
+		j = cJSON_ParseWithLength(p, (size_t)(nl - p));
+		if (!cJSON_IsObject(j)) {
+			cJSON_Delete(j);
+			return ckpt_error_set(e, CKPT_E_FORMAT,
+				"cannot parse '%s': line at offset %zu is not "
+				"a JSON object", path, (size_t)(p - buf));
+		}
+		cJSON_Delete(j);
+	}
+	return CKPT_OK;
+}
+
 /* Parses a small log or metadata file by role. */
 static int
 check_small(struct walk *w, const struct ckpt_file *f,
@@ -582,6 +628,8 @@ check_small(struct walk *w, const struct ckpt_file *f,
 	if (f->role == CKPT_F_OFFSETS) {
 		rc = spark_offsets_json(w->c, f->path, buf, len, &json, e);
 		free(json);
+	} else if (f->role == CKPT_F_SOURCE) {
+		rc = check_source(f->path, buf, len, e);
 	} else if (f->role == CKPT_F_COMMIT) {
 		rc = spark_commit_check(f->path, buf, len, &wm, e);
 	} else if (f->role == CKPT_F_METADATA) {
@@ -809,6 +857,10 @@ verify_fn(struct walk *w, const struct ckpt_file *f, const struct fclass *fc)
 		return 0;
 	case CKPT_F_CHECKSUM:
 		return check_sidecar(w, f, fc);
+	case CKPT_F_SOURCE:
+		if (f->size > SPARK_SMALL_MAX)
+			return 0;	/* a huge file source log: not parsed */
+		/* FALLTHROUGH */
 	case CKPT_F_OFFSETS:
 	case CKPT_F_COMMIT:
 	case CKPT_F_METADATA:

@@ -905,3 +905,24 @@ DEFINE_TEST(test_spark_prune)
 	CHECK_EQ_INT(n, 2);	/* the temp file and its sidecar */
 	ckpt_ctx_free(ctx);
 }
+
+/* A source log that does not parse is damage (section 1.7). */
+DEFINE_TEST(test_spark_damage_source_log)
+{
+	struct ckpt_error err = { 0 };
+	struct ckpt_ctx *ctx = NULL;
+	const char *root = fixtures_dir();
+	struct probs pr;
+
+	if (!root)
+		return;
+	/* no sidecars here: only the parse can tell */
+	CHECK_EQ_INT(copy_fixture(root, "chaithanyarlk--Apache-Spark-"
+		"Streaming-Projects--checkpointStreamin"), 0);
+	unit_write_file("ck/sources/1/0", "\0v1\n{\"notif\":{\"0\":9", 19);
+	CHECK_OK(ckpt_ctx_new(&ctx, &err));
+	verify_copy(ctx, &pr);
+	CHECK_EQ_INT(pr.errors, 1);
+	CHECK_STR(pr.first_path, "sources/1/0");
+	ckpt_ctx_free(ctx);
+}
