@@ -121,9 +121,13 @@ int dstream_restart(struct ckpt_store *st, const struct dstream_scan *sc,
 
 /*
  * Appends the JSON object of one generation (section 10 item 13) to b:
- * {"batch":t,"time_ms":t,"files":[{"file","bk","bytes","crc",
- * "checkpoint_time_ms","pending_times",...}]}.  A file that does not
- * decode shows "error".  CKPT_E_NOTFOUND if no file has time t.
+ * {"batch":t,"time_ms":t,"committed":bool,"offsets":{"file",
+ * "checkpoint_time_ms","pending_times","zero_time_ms",
+ * "batch_duration_ms"}|null (what a restart from t resumes; diff
+ * compares it),"commit":{"file"}|null,"files":[{"file","bk","bytes",
+ * "crc_sidecar","checkpoint_time_ms","pending_times",...}]}.  A file
+ * that does not decode shows "error".  CKPT_E_NOTFOUND if no file has
+ * time t.
  */
 int dstream_gen_json(struct ckpt_store *st, int64_t t, struct ckpt_buf *b,
 	struct ckpt_error *err);

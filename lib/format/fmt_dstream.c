@@ -780,6 +780,53 @@ file_json(struct ckpt_store *st, struct ckpt_buf *b, int64_t t, int bk,
 	return rc == CKPT_OK ? CKPT_OK : jnomem(err);
 }
 
+/*
+ * The "offsets" of a generation, for diff: what a restart from it would
+ * resume (the file Spark would load for time t: the plain one if it
+ * decodes, else the .bk), or null when neither decodes.
+ */
+static int
+gen_offsets_json(struct ckpt_store *st, const struct dstream_gen *g,
+	struct ckpt_buf *b, struct ckpt_error *err)
+{
+	struct ckpt_jser_checkpoint *cp;
+	struct dstream_file f;
+	struct ckpt_error e2;
+	char name[64];
+	int rc = CKPT_OK;
+	size_t i;
+
+	for (int bk = 0; bk < 2; bk++) {
+		if (!(bk ? g->has_bk : g->has_plain))
+			continue;
+		snprintf(name, sizeof(name), "checkpoint-%" PRId64 "%s",
+			g->time_ms, bk ? ".bk" : "");
+		memset(&e2, 0, sizeof(e2));
+		if (dstream_read_checkpoint(st, name, &f, &e2) != CKPT_OK) {
+			if (e2.kind == CKPT_E_IO || e2.kind == CKPT_E_NOMEM) {
+				*err = e2;
+				return CKPT_FAILED;
+			}
+			continue;
+		}
+		cp = &f.cp;
+		rc |= jput(b, "{") | jkey(b, "file", 1) | jstr(b, name);
+		rc |= jkey(b, "checkpoint_time_ms", 0) |
+		    ji64(b, cp->checkpoint_time_ms);
+		rc |= jkey(b, "pending_times", 0) | jput(b, "[");
+		for (i = 0; i < cp->n_pending && i < CKPT_JSER_MAX_PENDING; i++)
+			rc |= jput(b, i ? "," : "") |
+			    ji64(b, cp->pending_times[i]);
+		rc |= jput(b, "]") | jkey(b, "zero_time_ms", 0) |
+		    ji64(b, cp->zero_time_ms);
+		rc |= jkey(b, "batch_duration_ms", 0) |
+		    ji64(b, cp->batch_duration_ms) | jput(b, "}");
+		dstream_file_release(&f);
+		return rc == CKPT_OK ? CKPT_OK : jnomem(err);
+	}
+	return jput(b, "null") == CKPT_OK ? CKPT_OK : jnomem(err);
+}
+
 int
 dstream_gen_json(struct ckpt_store *st, int64_t t, struct ckpt_buf *b,
 	struct ckpt_error *err)
@@ -793,7 +840,22 @@ dstream_gen_json(struct ckpt_store *st, int64_t t, struct ckpt_buf *b,
 	if ((jput(b, "{") | jkey(b, "batch", 1) | ji64(b, t) |
 	    jkey(b, "time_ms", 0) | ji64(b, t) |
 	    jkey(b, "committed", 0) | jput(b, g.has_plain ? "true" : "false") |
-	    jkey(b, "files", 0) | jput(b, "[")) != CKPT_OK)
+	    jkey(b, "offsets", 0)) != CKPT_OK)
+		return jnomem(err);
+	rc = gen_offsets_json(st, &g, b, err);
+	if (rc != CKPT_OK)
+		return rc;
+	if ((jkey(b, "commit", 0) | jput(b, g.has_plain ? "{\"file\":" :
+	    "null")) != CKPT_OK)
+		return jnomem(err);
+	if (g.has_plain) {
+		char name[64];
+
+		snprintf(name, sizeof(name), "checkpoint-%" PRId64, t);
+		if ((jstr(b, name) | jput(b, "}")) != CKPT_OK)
+			return jnomem(err);
+	}
+	if (jkey(b, "files", 0) != CKPT_OK || jput(b, "[") != CKPT_OK)
 		return jnomem(err);
 	if (g.has_plain) {
 		rc = file_json(st, b, t, 0, g.plain_bytes, g.plain_crc, err);
