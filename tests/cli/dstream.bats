@@ -165,10 +165,10 @@ setup() {
 }
 
 @test "dstream: diff compares what two generations resume" {
-	run -0 --separate-stderr "$CKPT" diff --from 1621164250000 --to 1621164545000 "$DS"
+	run -3 --separate-stderr "$CKPT" diff --from 1621164250000 --to 1621164545000 "$DS"
 	assert_line 'M checkpoint_time_ms 1621164250000 -> 1621164545000'
 	assert_line 'M zero_time_ms 1621164215000 -> 1621164540000'
-	run -0 --separate-stderr "$CKPT" diff "$DS"
+	run -3 --separate-stderr "$CKPT" diff "$DS"
 	assert_line 'M checkpoint_time_ms 1621164550000 -> 1621164555000'
 	refute_line --partial 'zero_time_ms'
 }
