@@ -847,7 +847,8 @@ CKPT_API int ckpt_diff(struct ckpt *a, struct ckpt *b,
 CKPT_API int ckpt_diff_differs(const struct ckpt_diff_stats *s);
 /*
  * The two newest committed batches of c (*older, *newer), for
- * `diff PATH` with one path; CKPT_E_NOTFOUND when c has fewer than two.
+ * `diff PATH` with one path; with one committed batch, it and the
+ * newest (planned) batch after it; else CKPT_E_NOTFOUND.
  */
 CKPT_API int ckpt_diff_default_batches(struct ckpt *c, int64_t *older,
 	int64_t *newer, struct ckpt_error *err);

@@ -486,6 +486,7 @@ ckpt_diff_default_batches(struct ckpt *c, int64_t *older, int64_t *newer,
 {
 	struct ckpt_batch_iter *it = NULL;
 	struct ckpt_batch b;
+	int64_t last = CKPT_NONE;
 	int rc;
 
 	*older = *newer = CKPT_NONE;
@@ -493,6 +494,7 @@ ckpt_diff_default_batches(struct ckpt *c, int64_t *older, int64_t *newer,
 	if (rc != CKPT_OK)
 		return rc;
 	while ((rc = ckpt_batch_iter_next(it, &b, err)) == CKPT_OK) {
+		last = b.id;
 		if (!b.committed)
 			continue;
 		*older = *newer;
@@ -501,6 +503,11 @@ ckpt_diff_default_batches(struct ckpt *c, int64_t *older, int64_t *newer,
 	ckpt_batch_iter_close(it);
 	if (rc != CKPT_EOF)
 		return rc;
+	if (*older == CKPT_NONE && *newer != CKPT_NONE && last > *newer) {
+		/* one committed batch: compare it with the planned one */
+		*older = *newer;
+		*newer = last;
+	}
 	if (*older == CKPT_NONE)
 		return ckpt_error_set(err, CKPT_E_NOTFOUND,
 		    "cannot pick two batches to compare: '%s' has fewer than "

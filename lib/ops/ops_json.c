@@ -131,7 +131,8 @@ ops_json_diff(const cJSON *a, const cJSON *b, const char *prefix,
 /*
  * Native: the batch of the state checkpoint the restart loads.  Other
  * formats: Spark's rule (docs/spark-checkpoint-format.md 1.5), state
- * version b+1 after batch b; the restart point's comes from info.
+ * version b+1 after batch b; the restart point's, and that of a batch
+ * planned after it, is the one a restart loads (from info).
  */
 int
 ops_state_version(struct ckpt *c, int64_t batch, int64_t *version,
@@ -149,7 +150,9 @@ ops_state_version(struct ckpt *c, int64_t batch, int64_t *version,
 		return rc;
 	if (strcmp(info.format, "native") == 0)
 		rc = ckpt_native_state_base(c, batch, version, err);
-	else if (batch == CKPT_NONE || batch == info.restart_point)
+	else if (batch == CKPT_NONE || batch == info.restart_point ||
+	    (info.restart_point != CKPT_NONE && batch > info.restart_point))
+		/* a planned batch has no state of its own yet */
 		*version = info.state_version;
 	else
 		*version = batch + 1;

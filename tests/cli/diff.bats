@@ -127,3 +127,12 @@ setup() {
 	run -0 --separate-stderr "$CKPT" diff "$f" "$f"
 	assert_output ""
 }
+
+@test "diff: one committed batch is compared with the batch planned after it" {
+	local f=${CKPT_SPARK_FIXTURES:-$CKPT_TOP/../shared/fixtures/spark}/ignaciogallegossanchez--KeepcodingKafkaSniffer--checkpoint
+	[[ -d $f ]] || skip "Spark fixtures not found at $f"
+	run -3 --separate-stderr "$CKPT" diff "$f" --json
+	[ "$(jq -r '"\(.from_batch) \(.to_batch) \(.stats.keys_added + .stats.keys_removed + .stats.keys_modified)"' <<<"$output")" = "0 1 0" ]
+	run -0 jq -r '.offsets[]|"\(.field) \(.old) \(.new)"' <<<"$output"
+	assert_line 'sources[0].partitions.test.0 65 67'
+}
