@@ -44,6 +44,7 @@ struct inspect {
 	char *key_quoted;	/* --key as a JSON string */
 	char *key_canon;	/* --key as compact JSON, if it parses */
 	uint64_t matches;
+	int no_state;		/* --batch precedes every state checkpoint */
 };
 
 /* ---- hex dump ---- */
@@ -363,8 +364,14 @@ pick_version(struct inspect *in, int64_t *v, struct ckpt_error *err)
 	}
 	if (in->batch == NO_VALUE || in->batch == i->restart_point)
 		return CKPT_OK;
-	if (strcmp(i->format, "native") == 0)
-		return ckpt_native_state_base(in->c, in->batch, v, err);
+	if (strcmp(i->format, "native") == 0) {
+		if (ckpt_native_state_base(in->c, in->batch, v, err) !=
+		    CKPT_OK)
+			return CKPT_FAILED;
+		/* No state checkpoint yet at that batch: no state. */
+		in->no_state = *v == CKPT_NONE;
+		return CKPT_OK;
+	}
 	if (i->state_version != CKPT_NONE && i->restart_point != CKPT_NONE)
 		*v = in->batch + (i->state_version - i->restart_point);
 	return CKPT_OK;
@@ -386,7 +393,9 @@ op_header(struct inspect *in, const struct ckpt_operator *op, int64_t v)
 			op->key_schema : "-");
 		printf("  value schema: %s\n", op->value_schema ?
 			op->value_schema : "-");
-		if (v == CKPT_NONE)
+		if (in->no_state)
+			printf("  state at batch %" PRId64 ":\n", in->batch);
+		else if (v == CKPT_NONE)
 			printf("  state (as a restart loads it):\n");
 		else
 			printf("  state at version %s:\n", cli_fmt_i64(a, v));
@@ -446,7 +455,8 @@ show_operator(struct inspect *in, int index, int64_t v,
 		goto out;
 	}
 	op_header(in, &op, v);
-	if (op.max_version == CKPT_NONE && in->version == NO_VALUE) {
+	if ((op.max_version == CKPT_NONE || in->no_state) &&
+	    in->version == NO_VALUE) {
 		if (!in->cli->json)
 			printf("    (no state)\n");
 	} else {
@@ -461,7 +471,8 @@ show_operator(struct inspect *in, int index, int64_t v,
 		jw_obj_end(&in->jw);
 	} else if (truncated) {
 		printf("    ... more records (use --limit 0 to show all)\n");
-	} else if (shown == 0 && op.max_version != CKPT_NONE) {
+	} else if (shown == 0 && op.max_version != CKPT_NONE &&
+	    !in->no_state) {
 		printf("    (no records)\n");
 	}
 out:

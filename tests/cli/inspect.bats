@@ -199,3 +199,16 @@ setup() {
 	run -10 --separate-stderr "$CKPT" inspect --op counts --version 99 "$CK"
 	[ "$stderr" = "ckpt inspect: operator 'counts' has no state version 99 (it has 0..4)" ]
 }
+
+@test "inspect: --batch before the first state checkpoint shows no state" {
+	local ck=$BATS_TEST_TMPDIR/sparse
+	mkckpt "$ck" --batches 6 --keys 5 --partitions 1 --state-every 3
+	run -0 --separate-stderr "$CKPT" inspect --batch 1 --op counts "$ck"
+	assert_line "  state at batch 1:"
+	assert_line "    (no state)"
+	run -0 --separate-stderr "$CKPT" inspect --json --batch 1 --op counts "$ck"
+	[ "$(jq '.operators[0].records | length' <<<"$output")" -eq 0 ]
+	run -0 --separate-stderr "$CKPT" inspect --json --batch 4 --op counts "$ck"
+	[ "$(jq '.operators[0].version' <<<"$output")" -eq 2 ]
+	[ "$(jq '.operators[0].records | length' <<<"$output")" -gt 0 ]
+}
