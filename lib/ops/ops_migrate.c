@@ -1375,6 +1375,11 @@ execute(struct mig *m, const char *path, const char *dpath)
 		return ckpt_error_set(m->err, CKPT_E_EXISTS,
 		    "cannot migrate to '%s': it exists (migrate writes a new "
 		    "directory)", dpath);
+	/* the swap would move a symbolic link, not the directory */
+	if (dpath == NULL && (lstat(path, &sb) != 0 || !S_ISDIR(sb.st_mode)))
+		return ckpt_error_set(m->err, CKPT_E_UNSUPPORTED,
+		    "cannot migrate '%s' in place: not a directory (a symbolic "
+		    "link?); use --to DEST", path);
 	rm_stale_temps(m, parent, base);
 	snprintf(tmp, sizeof(tmp), "%s/.%s.ckpt-migrate-%ld", parent, base,
 	    (long)getpid());

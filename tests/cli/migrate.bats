@@ -230,6 +230,11 @@ assert_same_as_ref() {
 	run -2 --separate-stderr "$CKPT" migrate "$CK" rename-operator counts sessions
 	run -2 --separate-stderr "$CKPT" migrate "$CK" repartition --partitions 4 --to-earliest
 	run -10 --separate-stderr "$CKPT" migrate "$BATS_TEST_TMPDIR/missing" copy --to x
+	# in place through a symbolic link would swap the link: refused
+	ln -s "$CK" "$BATS_TEST_TMPDIR/link"
+	run -1 --separate-stderr "$CKPT" migrate "$BATS_TEST_TMPDIR/link" format --to-version 1 --execute
+	[[ $stderr == *"not a directory (a symbolic link?)"* ]]
+	[ -d "$CK/state" ] && [ -L "$BATS_TEST_TMPDIR/link" ]
 	sleep 60 &
 	local pid=$!
 	printf '{"host":"%s","pid":%d,"since_ms":1,"what":"ckpt run wordcount"}\n' \
