@@ -643,6 +643,17 @@ estimate_version(struct spark *sp, const cJSON *conf)
 			break;
 		}
 	}
+	if (sp->offsets_v2) {
+		append_reason(sp, "offsets log v2 (4.x OffsetMap)");
+		if (!sp->version[0])
+			snprintf(sp->version, sizeof(sp->version), "4.x");
+	}
+	if (sp->com_count > 0 && sp->commits_v2) {
+		append_reason(sp, "commit log v2 (4.0+ checkpoint format "
+			"v2)");
+		if (!sp->version[0])
+			snprintf(sp->version, sizeof(sp->version), "4.x");
+	}
 	if (sp->com_count > 0 && sp->commits_empty)
 		append_reason(sp, "commit files are v1 {} (2.2-2.3)");
 	else if (sp->com_count > 0)
@@ -678,6 +689,7 @@ load_latest_offsets(struct ckpt *c, struct spark *sp, cJSON **conf_out,
 	rc = offsets_split(path, buf, len, &v, err);
 	if (rc != CKPT_OK)
 		goto out;
+	sp->offsets_v2 = strcmp(v.version, "v2") == 0;
 	if (v.java) {
 		struct ckpt_jser_offset offs[MAX_SOURCES];
 		size_t ns = 0;
@@ -737,6 +749,7 @@ load_latest_commit(struct ckpt *c, struct spark *sp, struct ckpt_error *err)
 	rc = spark_commit_check(path, buf, len, &wm, err);
 	if (rc == CKPT_OK) {
 		sp->commits_empty = len <= 5;
+		sp->commits_v2 = buf[1] == '2';
 		if (sp->com_last == sp->off_last && wm != CKPT_NONE &&
 		    (sp->watermark_ms == CKPT_NONE || wm > sp->watermark_ms))
 			sp->watermark_ms = wm;

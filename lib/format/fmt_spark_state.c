@@ -137,7 +137,22 @@ storenames_cb(void *arg, const struct ckpt_stat *e)
 	return 0;
 }
 
-/* Operator metadata v1 (section 4.2): operatorName, numPartitions. */
+static int
+newest_cb(void *arg, const struct ckpt_stat *e)
+{
+	int64_t id;
+
+	if (!e->is_dir && spark_parse_id(e->name, &id) &&
+	    id > *(int64_t *)arg)
+		*(int64_t *)arg = id;
+	return 0;
+}
+
+/*
+ * Operator metadata (section 4.2): v1 in _metadata/metadata, else the
+ * newest v2 log entry _metadata/v2/<batch> (4.0 transformWithState);
+ * both give operatorName and numPartitions.
+ */
 static void
 load_op_metadata(struct ckpt *c, int op, char *name, size_t n, int *parts)
 {
@@ -145,12 +160,24 @@ load_op_metadata(struct ckpt *c, int op, char *name, size_t n, int *parts)
 	struct ckpt_error e2 = { 0 };
 	const char *nl;
 	size_t len;
+	int64_t newest = -1;
 	cJSON *j, *oi, *on, *si, *np;
 
 	*parts = 0;
 	snprintf(path, sizeof(path), "state/%d/_metadata/metadata", op);
-	if (spark_read_small(c, path, &buf, &len, &e2) != CKPT_OK)
-		return;
+	if (spark_read_small(c, path, &buf, &len, &e2) != CKPT_OK) {
+		snprintf(path, sizeof(path), "state/%d/_metadata/v2", op);
+		ckpt_error_clear(&e2);
+		(void)ckpt_store_list(c->st, path, CKPT_LIST_NUMERIC, NULL,
+			newest_cb, &newest, &e2);
+		if (newest < 0)
+			return;
+		snprintf(path, sizeof(path), "state/%d/_metadata/v2/%lld", op,
+			(long long)newest);
+		ckpt_error_clear(&e2);
+		if (spark_read_small(c, path, &buf, &len, &e2) != CKPT_OK)
+			return;
+	}
 	SP(c)->has_op_metadata = 1;
 	nl = memchr(buf, '\n', len);
 	j = nl ? cJSON_ParseWithLength(nl + 1, (size_t)(buf + len - nl - 1))

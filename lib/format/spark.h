@@ -72,6 +72,7 @@ struct spark {
 	int nnested;
 	char nested[SPARK_MAX_NESTED][CKPT_NAME_MAX];
 	int has_op_metadata, has_json_crc, commits_empty;
+	int commits_v2, offsets_v2;	/* 4.x log versions (1.3, 1.4) */
 	int nstores;
 	struct spark_store *stores;
 };

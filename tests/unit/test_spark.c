@@ -926,3 +926,50 @@ DEFINE_TEST(test_spark_damage_source_log)
 	CHECK_STR(pr.first_path, "sources/1/0");
 	ckpt_ctx_free(ctx);
 }
+
+/* Spark 4.x logs: offsets v2 (OffsetMap), commits v2, op metadata v2. */
+DEFINE_TEST(test_spark_v2_logs)
+{
+	struct ckpt_error err = { 0 };
+	struct ckpt_ctx *ctx = NULL;
+	struct ckpt_operator op;
+	struct ckpt_info in;
+	struct ckpt *c = NULL;
+	char *json = NULL;
+
+	mkfile("ck/metadata", "{\"id\":\"q4\"}");
+	mkfile("ck/offsets/0", "v2\n{\"batchWatermarkMs\":0,"
+		"\"batchTimestampMs\":5,\"conf\":{},\"sourceMetadataInfo\":"
+		"{}}\n0:{\"logOffset\":3}\n1:-");
+	mkfile("ck/commits/0", "v2\n{\"nextBatchWatermarkMs\":0,"
+		"\"stateUniqueIds\":{}}");
+	mkfile("ck/state/0/_metadata/v2/0", "v2\n{\"operatorInfo\":"
+		"{\"operatorId\":0,\"operatorName\":\"transformWithStateExec\"},"
+		"\"stateStoreInfo\":[{\"storeName\":\"default\","
+		"\"numColsPrefixKey\":0,\"numPartitions\":3,"
+		"\"stateSchemaFilePath\":\"x\"}],\"operatorPropertiesJson\":"
+		"\"{}\"}");
+	mkfile("ck/state/0/0/1.changelog", "x");
+	CHECK_OK(ckpt_ctx_new(&ctx, &err));
+	CHECK_OK(ckpt_open(ctx, "ck", &c, &err));
+	if (!c)
+		goto out;
+	memset(&in, 0, sizeof(in));
+	CHECK_OK(ckpt_info_get(c, &in, &err));
+	CHECK_STR(in.version_estimate, "4.x");
+	CHECK_EQ_INT(in.restart_point, 0);
+	ckpt_info_release(&in);
+	CHECK_OK(ckpt_batch_json(c, 0, &json, &err));
+	CHECK(json && strstr(json, "\"type\":\"file\",\"raw\":"
+		"\"{\\\"logOffset\\\":3}\",\"value\":3"));
+	CHECK(json && strstr(json, "\"type\":\"none\""));
+	CHECK(json && strstr(json, "\"commit\":{"));
+	free(json);
+	CHECK_OK(ckpt_operator_get(c, 0, &op, &err));
+	CHECK_STR(op.type, "transformWithStateExec");
+	CHECK_EQ_INT(op.partitions, 3);
+	ckpt_operator_release(&op);
+	ckpt_close(c);
+out:
+	ckpt_ctx_free(ctx);
+}
