@@ -90,7 +90,7 @@ struct mig {
 	struct ckpt_nwriter *w;
 	int64_t prev_state;		/* last state batch written */
 	int64_t nstate;			/* state checkpoints written */
-	int64_t since_snapshot;		/* deltas since the last snapshot */
+	int64_t since_snapshot;		/* deltas since the snapshot */
 	int wrote_state;		/* in the current batch */
 	int64_t total_batches;		/* committed batches (progress) */
 	char *new_offsets;		/* set-offsets: the planned batch's */

@@ -41,10 +41,10 @@ struct prune_run {
 	struct ckpt_error *err;
 	int phase;		/* 1, 2; 0 = dry run (every phase) */
 	int rc;			/* failure inside a callback */
-	uint64_t left;		/* planned files still present (re-check) */
+	uint64_t left;		/* planned files still there (recheck) */
 	int recheck;
 	int count_kept;		/* this walk counts the files kept */
-	uint64_t planned;	/* files to remove (progress total), 0 unknown */
+	uint64_t planned;	/* progress total; 0 unknown */
 	char dir[1024];		/* directory of the last removal */
 	int dirty;		/* dir needs an fsync */
 };

@@ -285,7 +285,8 @@ DEFINE_TEST(test_ops_diff_million_keys_bounded_memory)
 	CHECK(waitpid(pid, &status, 0) == pid);
 	CHECK(WIFEXITED(status) && WEXITSTATUS(status) == 0);
 	CHECK_EQ_INT(got[0], CKPT_OK);
-	CHECK_EQ_INT(got[2], 1000000);	/* one modified, none added/removed */
+	/* one modified, none added or removed */
+	CHECK_EQ_INT(got[2], 1000000);
 	CHECK_EQ_INT(got[3], 1);
 	fprintf(stderr, "  diff of 2 x %d keys: peak RSS %lld KiB\n",
 	    BIG_KEYS, got[1]);
@@ -352,9 +353,11 @@ write_batches(const char *dir, int n)
 		    CKPT_OK)
 			goto out;
 		if (b % 2 == 1) {
-			if (ckpt_nwriter_state_open(w, 0, 0, nstate++ % 2 ?
-			    CKPT_STATE_DELTA : CKPT_STATE_SNAPSHOT, &sw, &err) !=
-			    CKPT_OK)
+			enum ckpt_state_kind kind = nstate++ % 2 ?
+			    CKPT_STATE_DELTA : CKPT_STATE_SNAPSHOT;
+
+			if (ckpt_nwriter_state_open(w, 0, 0, kind, &sw,
+			    &err) != CKPT_OK)
 				goto out;
 			k.len = v.len = 0;
 			if (ckpt_enc_string(&k, "x", 1) != 0 ||
