@@ -44,7 +44,6 @@ struct prune_run {
 	uint64_t left;		/* planned files still there (recheck) */
 	int recheck;
 	int count_kept;		/* this walk counts the files kept */
-	uint64_t planned;	/* progress total; 0 unknown */
 	char dir[1024];		/* directory of the last removal */
 	int dirty;		/* dir needs an fsync */
 };
@@ -126,8 +125,8 @@ remove_one(struct prune_run *r, const struct ckpt_file *f)
 		return rc;
 	snprintf(r->dir, sizeof(r->dir), "%s", dir);
 	r->dirty = 1;
-	ckpt_ctx_progress(r->c->ctx, "prune", r->st->files_removed + 1,
-	    r->planned);
+	/* the total is unknown: the walk decides file by file */
+	ckpt_ctx_progress(r->c->ctx, "prune", r->st->files_removed + 1, 0);
 	return CKPT_OK;
 }
 
