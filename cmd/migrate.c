@@ -171,6 +171,7 @@ cmd_migrate(struct cli *cli, int argc, char **argv)
 	int64_t to_version = 0, partitions = 0, shift = 0, to_time = 0;
 	const char *dest = NULL, *to_offset = NULL, *input = NULL;
 	int execute = 0, list = 0, earliest = 0, latest = 0, n, rc, status;
+	int dry_run = 0;
 	int have_shift, have_time, nresets;
 	char srcbuf[128];
 	struct option opts[] = {
@@ -179,6 +180,8 @@ cmd_migrate(struct cli *cli, int argc, char **argv)
 		    "write the result to the new directory DEST"),
 		OPT_BOOL(0, "execute", &execute,
 		    "apply the migration (default: preview only)"),
+		OPT_BOOL('n', "dry-run", &dry_run,
+		    "preview only, the default (not with --execute)"),
 		OPT_INT(0, "to-version", &to_version, "N",
 		    "format: the native format version to write"),
 		OPT_INT(0, "partitions", &partitions, "N",
@@ -218,6 +221,9 @@ cmd_migrate(struct cli *cli, int argc, char **argv)
 	if (n < 2)
 		opt_usage_error(cli, migrate_usage,
 		    "migrate needs a checkpoint path and a migration");
+	if (dry_run && execute)
+		opt_usage_error(cli, migrate_usage,
+		    "--dry-run and --execute exclude each other");
 	memset(&o, 0, sizeof(o));
 	o.migration = argv[1];
 	o.dest = dest;
