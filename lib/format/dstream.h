@@ -62,6 +62,9 @@ int dstream_bid(struct ckpt_store *st, struct ckpt_error *err);
  */
 int dstream_owns_name(const char *name, int is_dir);
 
+/* Non-zero if a path relative to the root lies in the DStream part. */
+int dstream_owns_path(const char *path);
+
 /* Parses "checkpoint-<t>" / "checkpoint-<t>.bk": 1 and *t, *bk, or 0. */
 int dstream_parse_name(const char *name, int64_t *t, int *bk);
 

@@ -131,6 +131,21 @@ dstream_owns_name(const char *name, int is_dir)
 	return 0;
 }
 
+int
+dstream_owns_path(const char *path)
+{
+	const char *slash = strchr(path, '/');
+	char first[CKPT_NAME_MAX];
+
+	if (slash == NULL)
+		return dstream_owns_name(path, 0);
+	if ((size_t)(slash - path) >= sizeof(first))
+		return 0;
+	memcpy(first, path, (size_t)(slash - path));
+	first[slash - path] = '\0';
+	return dstream_owns_name(first, 1);
+}
+
 /* ---- scan and bid ---- */
 
 struct scan_arg {

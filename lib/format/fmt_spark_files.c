@@ -1288,6 +1288,9 @@ spark_file_regions(struct ckpt *c, const char *path, ckpt_region_fn cb,
 	rc = ckpt_store_stat(c->st, path, &sb, err);
 	if (rc != CKPT_OK)
 		return rc;
+	/* the DStream part of a mixed root is dstream.h's to describe */
+	if (SP(c)->dstream && dstream_owns_path(path))
+		return dstream_file_regions(c->st, path, cb, arg, err);
 	if (ckpt_hcrc_sidecar_target(base, target, sizeof(target)))
 		return hcrc_regions(c, path, target, cb, arg, err);
 	rc = ckpt_store_read_range(c->st, path, 0, head, sizeof(head), &got,
