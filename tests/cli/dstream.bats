@@ -115,6 +115,8 @@ setup() {
 	assert_line --regexp '^Total: 137 files, '
 	run -0 --separate-stderr "$CKPT" verify "$FX"
 	assert_output --regexp 'verified 137 files, 86118 bytes, 64 checksums: 0 errors'
+	run -0 --separate-stderr "$CKPT" inspect --hex "$WAL" "$FX"
+	assert_line '== record length at 0, 4 bytes: record 0: 886 bytes [ok]'
 }
 
 @test "dstream: inspect --hex annotates LZ4 blocks, WAL records and sidecars" {
