@@ -12,8 +12,9 @@
  * the plain file exists.  The restart point is the file Spark's
  * CheckpointReader would load: newest plain first, then its .bk, then
  * older ones; the first that decodes wins.  Nothing here writes; prune
- * (keep the newest K generations) is built on dstream_gen_next() and
- * dstream_files_walk().
+ * (keep the newest K generations) is to be built on dstream_gen_window(),
+ * dstream_restart() and dstream_files_walk() (roles and batch = time for
+ * checkpoint files and their sidecars).
  *
  * Mixed directories (fixture 14: DStream files inside a Structured
  * Streaming checkpoint).  Agreement with the Spark driver (fmt_spark*.c):
@@ -27,9 +28,11 @@
  *    dstream_summary_json() for its metadata_json ("dstream" member),
  *    dstream_files_walk(st, 1, ...) for those files' roles (it skips
  *    root names dstream_owns_name() accepts), dstream_verify(st, 1, ...)
- *    in its verify, dstream_file_regions() for inspect --hex, and
+ *    in its verify, dstream_file_regions() for inspect --hex (for
+ *    paths dstream_owns_path() accepts), and dstream_gen_window() /
  *    dstream_gen_next() to list generations;
- *  - ckpt_dstream_logs() / ckpt_dstream_rdds() work on either driver.
+ *  - ckpt_dstream_files() / _logs() / _rdds() (ckpt.h) work on either
+ *    driver: ls shows those sections for both.
  */
 #include "dstream.h"
 
