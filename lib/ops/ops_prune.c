@@ -4,21 +4,25 @@
  *
  * The format's retention plan (struct ckpt_prune_ops: native in
  * ops_prune_native.c, Spark and DStream in their drivers) is computed
- * once under the writer lock.  Deletion then walks the files twice:
- * phase 1 removes the commit entries of the batches that go (a batch
- * without its commit is merely uncommitted, never a broken committed
- * one) and makes that durable; phase 2 removes everything else planned
- * (offsets, state, output, temp files, orphans).  Nothing the restart
- * point needs is ever touched, so an interrupted prune leaves a
- * directory that restores, and running prune again finishes the job.
- * The crash point "prune.mid_delete" fires before every removal.
+ * once under the writer lock.  Deletion then runs in two phases.
+ * Phase 1 removes the commit entries of the batches that go, newest
+ * first (a batch without its commit is merely uncommitted, never a
+ * broken committed one; and as the older batches keep theirs until
+ * last, every batch still committed at any moment still has all its
+ * files), and makes that durable.  Phase 2 removes everything else
+ * planned (offsets, state, output, temp files, orphans).  Nothing the
+ * restart point needs is ever touched, so an interrupted prune leaves
+ * a directory that restores, and running prune again finishes the
+ * job.  The crash point "prune.mid_delete" fires before every removal.
  *
- * Files are removed from inside the walk callback (the walk lists the
- * store in bounded windows after a name cursor, so removing entries it
- * has passed is harmless); a final walk re-checks that nothing planned
- * is left, and repeats a pass if something was.  Memory is one file
- * record and the plan, whatever the size of the directory.  This file
- * does not know any format's layout.
+ * Phase 2 removes files from inside the walk callback (the walk lists
+ * the store in bounded windows after a name cursor, so removing entries
+ * it has passed is harmless).  Phase 1 keeps the PRUNE_CHUNK newest
+ * planned commit entries a walk meets, removes them newest first, and
+ * walks again until none is left.  A final walk re-checks that nothing
+ * planned is left, and repeats a pass if something was.  Memory is a
+ * chunk of paths and the plan, whatever the size of the directory.
+ * This file does not know any format's layout.
  */
 #include <stdio.h>
 #include <stdlib.h>
@@ -29,6 +33,15 @@
 #include "../format/fmt.h"
 
 #define PRUNE_PASSES 4
+#define PRUNE_CHUNK 512
+
+/* A phase-1 file kept for removal in newest-first order. */
+struct chunk_ent {
+	int64_t batch;
+	uint64_t size;
+	int role;
+	char path[512];
+};
 
 struct prune_run {
 	struct ckpt *c;
@@ -46,6 +59,8 @@ struct prune_run {
 	int count_kept;		/* this walk counts the files kept */
 	char dir[1024];		/* directory of the last removal */
 	int dirty;		/* dir needs an fsync */
+	struct chunk_ent *chunk;	/* phase 1: newest planned commits */
+	size_t nchunk;
 };
 
 /* The plan of c's format, or NULL. */
@@ -130,6 +145,45 @@ remove_one(struct prune_run *r, const struct ckpt_file *f)
 	return CKPT_OK;
 }
 
+/*
+ * Keeps f among the PRUNE_CHUNK planned phase-1 files of highest batch
+ * seen in this walk.
+ */
+static int
+chunk_add(struct prune_run *r, const struct ckpt_file *f)
+{
+	struct chunk_ent *e;
+	size_t i, low = 0;
+
+	if (strlen(f->path) >= sizeof(e->path))
+		return ckpt_error_set(r->err, CKPT_E_UNSUPPORTED,
+		    "cannot prune '%s': path too long", f->path);
+	if (r->nchunk < PRUNE_CHUNK) {
+		e = &r->chunk[r->nchunk++];
+	} else {
+		for (i = 1; i < r->nchunk; i++)
+			if (r->chunk[i].batch < r->chunk[low].batch)
+				low = i;
+		if (f->batch <= r->chunk[low].batch)
+			return CKPT_OK;
+		e = &r->chunk[low];
+	}
+	e->batch = f->batch;
+	e->size = f->size;
+	e->role = f->role;
+	memcpy(e->path, f->path, strlen(f->path) + 1);
+	return CKPT_OK;
+}
+
+static int
+chunk_cmp_desc(const void *a, const void *b)
+{
+	const struct chunk_ent *x = a, *y = b;
+
+	return x->batch < y->batch ? 1 : x->batch > y->batch ? -1 :
+	    strcmp(x->path, y->path);
+}
+
 static int
 on_file(void *arg, const struct ckpt_file *f)
 {
@@ -152,6 +206,10 @@ on_file(void *arg, const struct ckpt_file *f)
 	}
 	if (r->phase != 0 && phase != r->phase)
 		return 0;
+	if (r->phase == 1) {
+		r->rc = chunk_add(r, f);
+		return r->rc != CKPT_OK;
+	}
 	if (r->phase != 0) {
 		r->rc = remove_one(r, f);
 		if (r->rc != CKPT_OK)
@@ -179,6 +237,50 @@ walk(struct prune_run *r)
 	return flush_dir(r);
 }
 
+/*
+ * Phase 1: removes the planned commit entries newest first, a chunk
+ * per walk, until a walk finds none.
+ */
+static int
+phase1(struct prune_run *r)
+{
+	struct ckpt_file f;
+	char reason[256];
+	size_t i;
+	int rc;
+
+	for (;;) {
+		r->phase = 1;
+		r->nchunk = 0;
+		rc = walk(r);
+		r->count_kept = 0;
+		if (rc != CKPT_OK || r->nchunk == 0)
+			return rc;
+		qsort(r->chunk, r->nchunk, sizeof(*r->chunk),
+		    chunk_cmp_desc);
+		for (i = 0; i < r->nchunk; i++) {
+			memset(&f, 0, sizeof(f));
+			f.path = r->chunk[i].path;
+			f.role = r->chunk[i].role;
+			f.batch = r->chunk[i].batch;
+			f.size = r->chunk[i].size;
+			f.op = f.partition = -1;
+			reason[0] = '\0';
+			(void)r->pops->classify(r->plan, &f, reason,
+			    sizeof(reason));
+			rc = remove_one(r, &f);
+			if (rc == CKPT_OK && report(r, &f, reason) != 0)
+				rc = ckpt_error_set(r->err, CKPT_E_INTERRUPTED,
+				    "prune stopped: interrupted by the caller");
+			if (rc != CKPT_OK)
+				return rc;
+		}
+		rc = flush_dir(r);
+		if (rc != CKPT_OK)
+			return rc;
+	}
+}
+
 /* Runs phase 1 then phase 2, re-walking while planned files remain. */
 static int
 prune_delete(struct prune_run *r)
@@ -186,10 +288,8 @@ prune_delete(struct prune_run *r)
 	int pass, rc;
 
 	for (pass = 0; pass < PRUNE_PASSES; pass++) {
-		r->phase = 1;
 		r->count_kept = pass == 0;
-		rc = walk(r);
-		r->count_kept = 0;
+		rc = phase1(r);
 		if (rc != CKPT_OK)
 			return rc;
 		r->phase = 2;
@@ -264,7 +364,11 @@ ckpt_prune(struct ckpt_ctx *ctx, const char *url,
 		r.count_kept = 1;
 		rc = walk(&r);
 	} else {
-		rc = prune_delete(&r);
+		r.chunk = malloc(PRUNE_CHUNK * sizeof(*r.chunk));
+		rc = r.chunk != NULL ? prune_delete(&r) :
+		    ckpt_error_set(err, CKPT_E_NOMEM,
+		    "cannot prune '%s': out of memory", url);
+		free(r.chunk);
 	}
 out_plan:
 	r.pops->plan_free(r.plan);

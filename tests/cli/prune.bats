@@ -148,6 +148,12 @@ restart_point() {
 		run -0 --separate-stderr "$CKPT" verify --read-state "$CK"
 		[ "$(restart_point "$CK")" = 19 ] || fail "k=$k: restart point moved"
 		run -0 --separate-stderr "$CKPT" diff "$BATS_TEST_TMPDIR/orig" "$CK"
+		# commit entries go newest first: every batch still
+		# committed still restores its state
+		for b in $("$CKPT" ls -a --json "$CK" | jq -r '.batches[]|select(.committed)|.id'); do
+			run -0 --separate-stderr "$CKPT" diff "$BATS_TEST_TMPDIR/orig" "$CK" --from "$b" --to "$b" ||
+				fail "k=$k: committed batch $b does not restore"
+		done
 		run -0 --separate-stderr "$CKPT" prune "$CK" --keep-last 2
 		[ "$(tree_sum "$CK")" = "$(tree_sum "$BATS_TEST_TMPDIR/clean")" ] ||
 			fail "k=$k: rerun ends elsewhere than a clean prune"
