@@ -33,6 +33,7 @@
 
 #define PAGE_IDS 256
 #define MAX_SOURCES 64
+#define MAX_SOURCE_LINES 4096	/* more in one offsets file: corrupt */
 
 /* ---- small helpers ---- */
 
@@ -419,6 +420,12 @@ spark_offsets_json(struct ckpt *c, const char *path, const char *buf,
 	while (p && next_line(&p, v.end, &s, &n)) {
 		const char *raw = s;
 		size_t rn = n;
+		if (idx >= MAX_SOURCE_LINES) {
+			rc = ckpt_error_set(err, CKPT_E_FORMAT,
+				"cannot parse '%s': more than %d sources", path,
+				MAX_SOURCE_LINES);
+			goto out;
+		}
 		if (strcmp(v.version, "v2") == 0) {
 			const char *colon = memchr(s, ':', n);
 			if (!colon) {
