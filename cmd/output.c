@@ -7,7 +7,7 @@
  * only when stderr is a TTY), the final check of stdout, and a small
  * streaming JSON writer: commands emit their --json document piece by
  * piece, so memory stays bounded however long a listing is.  JSON text
- * produced by lib/ is re-parsed with cJSON and re-emitted.
+ * produced by lib/ is checked with cJSON and re-indented as text.
  *
  * It knows no command and parses no option.
  */
@@ -551,59 +551,91 @@ jw_null(struct jw *w)
 }
 
 static void
-jw_cjson(struct jw *w, const cJSON *it)
+jw_indent_to(struct jw *w, int depth)
 {
-	const cJSON *c;
-	char *flat;
+	int i;
 
-	if ((cJSON_IsObject(it) || cJSON_IsArray(it)) &&
-	    w->depth >= JW_MAX_DEPTH - 1) {
-		/* Too deep to indent: the rest goes on one line. */
-		flat = cJSON_PrintUnformatted(it);
-		jw_pre(w);
-		fputs(flat != NULL ? flat : "null", w->f);
-		free(flat);
-		return;
-	}
-	if (cJSON_IsObject(it)) {
-		jw_obj_begin(w);
-		for (c = it->child; c != NULL; c = c->next) {
-			jw_key(w, c->string ? c->string : "");
-			jw_cjson(w, c);
+	fputc('\n', w->f);
+	for (i = 0; i < w->indent + 2 * depth; i++)
+		fputc(' ', w->f);
+}
+
+/*
+ * Writes valid JSON text re-indented token by token, so numbers keep
+ * their exact digits (cJSON would turn 2^63-1 into a double).
+ */
+static void
+jw_reindent(struct jw *w, const char *t)
+{
+	int depth = w->depth, instr = 0, esc = 0;
+	const char *p, *q;
+
+	jw_pre(w);
+	for (p = t; *p != '\0'; p++) {
+		if (instr) {
+			fputc(*p, w->f);
+			if (esc)
+				esc = 0;
+			else if (*p == '\\')
+				esc = 1;
+			else if (*p == '"')
+				instr = 0;
+			continue;
 		}
-		jw_obj_end(w);
-	} else if (cJSON_IsArray(it)) {
-		jw_arr_begin(w);
-		for (c = it->child; c != NULL; c = c->next)
-			jw_cjson(w, c);
-		jw_arr_end(w);
-	} else if (cJSON_IsString(it)) {
-		jw_str(w, it->valuestring);
-	} else if (cJSON_IsNumber(it)) {
-		jw_double(w, it->valuedouble);
-	} else if (cJSON_IsBool(it)) {
-		jw_bool(w, cJSON_IsTrue(it));
-	} else {
-		jw_null(w);
+		switch (*p) {
+		case ' ': case '\t': case '\n': case '\r':
+			break;
+		case '"':
+			instr = 1;
+			fputc('"', w->f);
+			break;
+		case '{': case '[':
+			fputc(*p, w->f);
+			for (q = p + 1; *q == ' ' || *q == '\t' || *q == '\n' ||
+			    *q == '\r'; q++)
+				;
+			if (*q == '}' || *q == ']') {
+				fputc(*q, w->f);	/* {} and [] stay */
+				p = q;
+				break;
+			}
+			jw_indent_to(w, ++depth);
+			break;
+		case '}': case ']':
+			jw_indent_to(w, --depth);
+			fputc(*p, w->f);
+			break;
+		case ',':
+			fputc(',', w->f);
+			jw_indent_to(w, depth);
+			break;
+		case ':':
+			fputs(": ", w->f);
+			break;
+		default:
+			fputc(*p, w->f);
+		}
 	}
 }
 
 void
 jw_json(struct jw *w, const char *text)
 {
+	const char *end = NULL;
 	cJSON *doc;
 
 	if (text == NULL) {
 		jw_null(w);
 		return;
 	}
-	doc = cJSON_Parse(text);
+	/* Parsed only to check it is one complete JSON value. */
+	doc = cJSON_ParseWithOpts(text, &end, 1);
 	if (doc == NULL) {
 		jw_str(w, text);
 		return;
 	}
-	jw_cjson(w, doc);
 	cJSON_Delete(doc);
+	jw_reindent(w, text);
 }
 
 void

@@ -115,8 +115,9 @@ char *cli_fmt_i64(char buf[CLI_FMT_MAX], int64_t v);	/* CKPT_NONE: - */
  * Streaming JSON writer, pretty-printed with two spaces.  Containers
  * are opened and closed explicitly; jw_key() precedes each member
  * value of an object.  jw_json() embeds JSON text produced by lib/
- * (re-parsed with cJSON, so it is validated and indented; invalid
- * text is written as a string).  Nesting is limited to JW_MAX_DEPTH.
+ * (checked with cJSON, then re-indented as text so numbers keep their
+ * digits; invalid text is written as a string).  Containers opened
+ * with jw_*_begin nest at most JW_MAX_DEPTH deep.
  */
 #define JW_MAX_DEPTH 64
 struct jw {
