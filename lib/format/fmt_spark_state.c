@@ -719,7 +719,13 @@ spark_rec_json(const struct spark *sp, const struct spark_store *s,
 				"out of memory");
 		return CKPT_OK;
 	}
-	rc = spark_row_to_json(s->kt, r->key, r->key_len, kb, err);
+	if (!v && sp->row_checksums && r->key_len >= 4) {
+		/* a delete's key carries the 4.1 row checksum */
+		rc = spark_row_to_json(s->kt, r->key + 4, r->key_len - 4, kb,
+			err);
+	} else {
+		rc = spark_row_to_json(s->kt, r->key, r->key_len, kb, err);
+	}
 	if (rc == CKPT_OK && v) {
 		if (sp->row_checksums && vl >= 4) {
 			v += 4;	/* 4.1 row checksum (section 2.3) */
@@ -745,7 +751,10 @@ spark_rec_check(const struct spark *sp, const struct spark_store *s,
 
 	if (!s->kt || !s->vt)
 		return CKPT_OK;
-	rc = spark_row_check(s->kt, r->key, r->key_len, err);
+	if (!v && sp->row_checksums && r->key_len >= 4)
+		rc = spark_row_check(s->kt, r->key + 4, r->key_len - 4, err);
+	else
+		rc = spark_row_check(s->kt, r->key, r->key_len, err);
 	if (rc == CKPT_OK && v) {
 		if (sp->row_checksums && vl >= 4) {
 			v += 4;
@@ -971,6 +980,12 @@ apply_file(struct state_iter *it, const char *path, int snap,
 		    (rc = ckpt_ctx_check_interrupt(it->sp->c->ctx,
 		    "reading state", err)) != CKPT_OK)
 			break;
+		/* 4.1 row checksums prefix a delete's key (section 2.3) */
+		if (r.kind == SPARK_REC_DELETE && it->sp->row_checksums &&
+		    r.key_len >= 4) {
+			r.key += 4;
+			r.key_len -= 4;
+		}
 		if (kvmap_apply(&it->map, &r) != 0) {
 			rc = ckpt_error_set(err, CKPT_E_NOMEM,
 				"out of memory rebuilding '%s'", path);
