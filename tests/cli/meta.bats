@@ -111,3 +111,12 @@ commands() {
 		grep -qE "^       $code( |\$)" <<<"$top" || fail "exit status $code not documented"
 	done
 }
+
+@test "meta: every command answers __complete from its option table" {
+	local cmd bad=""
+	for cmd in $(commands); do
+		timeout 10 "$CKPT" __complete "$cmd" --hel | grep -qx -- --help ||
+			bad+=" $cmd"
+	done
+	[[ -z $bad ]] || fail "no option completion (opt_parse not called first?):$bad"
+}
