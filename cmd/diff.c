@@ -34,6 +34,7 @@ enum { SEC_NONE, SEC_META, SEC_OFFSETS, SEC_STATE };
 struct diff_out {
 	struct cli *cli;
 	int stat;
+	int ignore_parts;	/* counts are per operator */
 	int section;		/* JSON: the array open now */
 	const char *cur_op;	/* the partition being shown */
 	int cur_part;
@@ -283,12 +284,13 @@ text_summary(struct diff_out *d, const struct ckpt_diff_stats *s)
 			printf("offsets: %llu field(s) differ\n",
 			    (unsigned long long)s->offsets);
 		printf("%llu key(s) added, %llu removed, %llu modified in "
-		    "%llu of %llu partition(s) (+%s, -%s)\n",
+		    "%llu of %llu %s (+%s, -%s)\n",
 		    (unsigned long long)s->added,
 		    (unsigned long long)s->removed,
 		    (unsigned long long)s->modified,
 		    (unsigned long long)s->partitions_differ,
 		    (unsigned long long)s->partitions,
+		    d->ignore_parts ? "operator(s)" : "partition(s)",
 		    cli_fmt_size(b1, s->bytes_added),
 		    cli_fmt_size(b2, s->bytes_removed));
 	}
@@ -406,6 +408,7 @@ cmd_diff(struct cli *cli, int argc, char **argv)
 	memset(&d, 0, sizeof(d));
 	d.cli = cli;
 	d.stat = stat;
+	d.ignore_parts = ignore_parts;
 	if (cli->json) {
 		cli_json_begin(cli, &w);
 		json_head(cli, pa, pb);
