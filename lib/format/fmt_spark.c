@@ -941,7 +941,7 @@ spark_info(struct ckpt *c, struct ckpt_info *out, struct ckpt_error *err)
 		snprintf(out->kind + strlen(out->kind), sizeof(out->kind) -
 			strlen(out->kind), " + %d nested checkpoint%s",
 			sp->nnested, sp->nnested > 1 ? "s" : "");
-	out->format_version = 1;
+	out->format_version = sp->offsets_v2 ? 2 : 1;	/* offsets log */
 	snprintf(out->id, sizeof(out->id), "%s", sp->id);
 	snprintf(out->version_estimate, sizeof(out->version_estimate), "%s",
 		sp->version);
