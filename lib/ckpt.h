@@ -106,7 +106,7 @@ CKPT_API int ckpt_error_set(struct ckpt_error *err, int kind,
 CKPT_API int ckpt_error_set_errno(struct ckpt_error *err, int sys_errno,
 	const char *fmt, ...) CKPT_PRINTF(3, 4);
 CKPT_API void ckpt_error_clear(struct ckpt_error *err);
-/* Stable lowercase name of a kind ("io", "format", "checksum", ...). */
+/* Stable snake_case name of a kind ("io", "not_found", "checksum", ...). */
 CKPT_API const char *ckpt_error_kind_name(int kind);
 
 /* ------------------------------------------------------------------ */
@@ -233,6 +233,16 @@ CKPT_API int ckpt_wfile_write(struct ckpt_wfile *f, const void *buf,
 CKPT_API uint64_t ckpt_wfile_size(const struct ckpt_wfile *f);
 CKPT_API int ckpt_wfile_commit(struct ckpt_wfile *f, struct ckpt_error *err);
 CKPT_API void ckpt_wfile_abort(struct ckpt_wfile *f);
+/*
+ * Commits n files of one store as ckpt_wfile_commit would each, with
+ * their waits overlapped: every file is fsynced (concurrently where the
+ * backend can), then each is renamed (or linked) into place, then each
+ * distinct directory is fsynced once.  All n are durable when it
+ * returns CKPT_OK.  Frees every f, success or not; on failure some may
+ * have landed, none of those after the first that failed.
+ */
+CKPT_API int ckpt_wfile_commit_all(struct ckpt_wfile **f, size_t n,
+	struct ckpt_error *err);
 /* create + write + commit in one call. */
 CKPT_API int ckpt_store_write_atomic(struct ckpt_store *st, const char *path,
 	unsigned flags, const void *buf, size_t len, struct ckpt_error *err);
@@ -701,12 +711,17 @@ CKPT_API int ckpt_swriter_put(struct ckpt_swriter *sw, const void *key,
 	size_t klen, const void *val, size_t vlen, struct ckpt_error *err);
 CKPT_API int ckpt_swriter_del(struct ckpt_swriter *sw, const void *key,
 	size_t klen, struct ckpt_error *err);
-/* Finishes (footer, durable write) and frees sw, success or not. */
+/*
+ * Finishes (footer) and frees sw, success or not.  The file lands
+ * (durably, under its name) with the batch's other state files, at the
+ * first file() or at commit, or when the writer closes.
+ */
 CKPT_API int ckpt_swriter_finish(struct ckpt_swriter *sw,
 	struct ckpt_error *err);
 
-/* Any other file of this batch (output/N, ...): written durably and
- * listed in the manifest. */
+/* Any other file of this batch (output/N, ...): listed in the manifest
+ * and landed durably, with the batch's other files, before the commit
+ * entry is written (or when the writer closes). */
 CKPT_API int ckpt_nwriter_file(struct ckpt_nwriter *w, const char *path,
 	const void *data, size_t len, struct ckpt_error *err);
 

@@ -27,6 +27,8 @@
 #include "../ctx_test.h"
 #include "../codec/codec.h"
 
+#define NW_PENDING 64
+
 struct ckpt_nwriter {
 	struct ckpt_ctx *ctx;
 	struct ckpt_store *st;
@@ -44,6 +46,16 @@ struct ckpt_nwriter {
 	/* CKPT_BUG_COMMIT_BEFORE_STATE only: state files held back */
 	struct ckpt_wfile *deferred[64];
 	int ndeferred;
+	/*
+	 * Files of the open batch written but not yet committed: they land
+	 * together (ckpt_wfile_commit_all, fsyncs overlapped) before the
+	 * "commit.after_state" point (state files) and before the commit
+	 * entry (batch files).  At most NW_PENDING at a time.
+	 */
+	struct ckpt_wfile *pending[NW_PENDING];
+	int npending;
+	int state_landed;	/* commit.after_state reached this batch */
+	int land_failed;	/* a group failed to land: no commit */
 };
 
 struct ckpt_swriter {
@@ -423,6 +435,8 @@ fail:
 	return CKPT_FAILED;
 }
 
+static int land_pending(struct ckpt_nwriter *w, struct ckpt_error *err);
+
 void
 ckpt_nwriter_close(struct ckpt_nwriter *w)
 {
@@ -430,6 +444,11 @@ ckpt_nwriter_close(struct ckpt_nwriter *w)
 		return;
 	while (w->ndeferred > 0)
 		ckpt_wfile_abort(w->deferred[--w->ndeferred]);
+	/* files finished but not landed stay, as uncommitted files do */
+	if (w->npending > 0 && !w->land_failed)
+		(void)land_pending(w, NULL);
+	while (w->npending > 0)
+		ckpt_wfile_abort(w->pending[--w->npending]);
 	cJSON_Delete(w->files);
 	nat_meta_release(&w->meta);
 	ckpt_lock_release(w->lock);
@@ -495,6 +514,56 @@ manifest_has(const struct ckpt_nwriter *w, const char *path)
 			return 1;
 	}
 	return 0;
+}
+
+/* Lands every pending file of the batch (durably) at once. */
+static int
+land_pending(struct ckpt_nwriter *w, struct ckpt_error *err)
+{
+	int n = w->npending;
+
+	if (w->land_failed)
+		return ckpt_error_set(err, CKPT_E_USAGE,
+		    "cannot commit batch %" PRId64 ": an earlier write of it "
+		    "failed", w->batch);
+	w->npending = 0;
+	if (ckpt_wfile_commit_all(w->pending, (size_t)n, err) != CKPT_OK) {
+		w->land_failed = 1;
+		return CKPT_FAILED;
+	}
+	return CKPT_OK;
+}
+
+/*
+ * The state files are durable, nothing after them is written: lands
+ * them and reaches the "commit.after_state" point, once per batch.
+ */
+static int
+state_landed(struct ckpt_nwriter *w, struct ckpt_error *err)
+{
+	if (w->state_landed)
+		return CKPT_OK;
+	if (land_pending(w, err) != CKPT_OK)
+		return CKPT_FAILED;
+	w->state_landed = 1;
+	ckpt_crash_point(w->ctx, "commit.after_state");
+	return CKPT_OK;
+}
+
+/* Finishes fw into the pending group (landing the group when full). */
+static int
+finish_pending(struct ckpt_nwriter *w, struct nat_fwriter *fw,
+    struct nat_fw_result *r, struct ckpt_error *err)
+{
+	if (w->npending == NW_PENDING && land_pending(w, err) != CKPT_OK) {
+		nat_fw_abort(fw);
+		return CKPT_FAILED;
+	}
+	if (nat_fw_finish_keep(fw, r, &w->pending[w->npending], err) !=
+	    CKPT_OK)
+		return CKPT_FAILED;
+	w->npending++;
+	return CKPT_OK;
 }
 
 int
@@ -572,6 +641,10 @@ ckpt_nwriter_begin_batch(struct ckpt_nwriter *w, int64_t batch,
 	w->wrote_state = 0;
 	w->wrote_file = 0;
 	w->open_sw = 0;
+	w->state_landed = 0;
+	w->land_failed = 0;
+	while (w->npending > 0)	/* of an abandoned batch */
+		ckpt_wfile_abort(w->pending[--w->npending]);
 	ckpt_crash_point(w->ctx, "commit.after_offsets");
 	return CKPT_OK;
 nomem:
@@ -728,7 +801,7 @@ ckpt_swriter_finish(struct ckpt_swriter *sw, struct ckpt_error *err)
 				rc = CKPT_OK;
 			}
 		}
-	} else if (nat_fw_finish(sw->fw, &r, err) == CKPT_OK &&
+	} else if (finish_pending(w, sw->fw, &r, err) == CKPT_OK &&
 	    manifest_add(w, sw->path, sw->kind, &r, err) == CKPT_OK) {
 		w->wrote_state = 1;
 		rc = CKPT_OK;
@@ -770,10 +843,9 @@ ckpt_nwriter_file(struct ckpt_nwriter *w, const char *path,
 	if (manifest_has(w, path))
 		return ckpt_error_set(err, CKPT_E_USAGE,
 		    "cannot write '%s' twice in one batch", path);
-	if (!w->wrote_file) {
-		w->wrote_file = 1;
-		ckpt_crash_point(w->ctx, "commit.after_state");
-	}
+	w->wrote_file = 1;
+	if (state_landed(w, err) != CKPT_OK)
+		return CKPT_FAILED;
 	if (nat_fw_open(w->st, path, 0, w->meta.format_version, NAT_K_BLOB,
 	    w->codec, &fw, err) != CKPT_OK)
 		return CKPT_FAILED;
@@ -781,7 +853,7 @@ ckpt_nwriter_file(struct ckpt_nwriter *w, const char *path,
 		nat_fw_abort(fw);
 		return CKPT_FAILED;
 	}
-	if (nat_fw_finish(fw, &r, err) != CKPT_OK)
+	if (finish_pending(w, fw, &r, err) != CKPT_OK)
 		return CKPT_FAILED;
 	return manifest_add(w, path, NAT_K_BLOB, &r, err);
 }
@@ -839,8 +911,9 @@ ckpt_nwriter_commit(struct ckpt_nwriter *w, const char *extra_json,
 		return ckpt_error_set(err, CKPT_E_USAGE,
 		    "cannot commit batch %" PRId64 ": %d state files are not "
 		    "finished", w->batch, w->open_sw);
-	if (!w->wrote_file)
-		ckpt_crash_point(w->ctx, "commit.after_state");
+	if (state_landed(w, err) != CKPT_OK ||
+	    land_pending(w, err) != CKPT_OK)
+		return CKPT_FAILED;
 	sb = w->wrote_state ? w->batch : w->state_batch;
 	root = cJSON_CreateObject();
 	if (root == NULL ||

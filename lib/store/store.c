@@ -767,6 +767,42 @@ ckpt_wfile_commit(struct ckpt_wfile *f, struct ckpt_error *err)
 	return rc;
 }
 
+int
+ckpt_wfile_commit_all(struct ckpt_wfile **f, size_t n,
+    struct ckpt_error *err)
+{
+	struct ckpt_store *st;
+	int rc = CKPT_OK;
+	size_t i;
+
+	if (n == 0)
+		return CKPT_OK;
+	st = f[0]->st;
+	for (i = 0; i < n; i++)
+		if (f[i]->failed || f[i]->st != st)
+			break;
+	if (i < n || st->ops->commit_all == NULL) {
+		/* one by one; the first failure aborts the rest */
+		for (i = 0; i < n; i++) {
+			if (rc != CKPT_OK) {
+				ckpt_wfile_abort(f[i]);
+			} else if (f[i]->st != st) {
+				ckpt_wfile_abort(f[i]);
+				rc = ckpt_error_set(err, CKPT_E_USAGE,
+				    "cannot commit: files of two stores in "
+				    "one group");
+			} else {
+				rc = ckpt_wfile_commit(f[i], err);
+			}
+		}
+		return rc;
+	}
+	rc = st->ops->commit_all(f, n, err);
+	for (i = 0; i < n; i++)
+		free(f[i]);
+	return rc;
+}
+
 void
 ckpt_wfile_abort(struct ckpt_wfile *f)
 {

@@ -122,6 +122,13 @@ struct ckpt_store_ops {
 		struct ckpt_error *err);
 	int (*commit)(struct ckpt_wfile *f, struct ckpt_error *err);
 	void (*abort)(struct ckpt_wfile *f);
+	/*
+	 * Optional: commit of n files of st at once (ckpt_wfile_commit_all;
+	 * failed files are already refused by store.c).  NULL: store.c
+	 * commits them one by one.
+	 */
+	int (*commit_all)(struct ckpt_wfile **f, size_t n,
+		struct ckpt_error *err);
 
 	/* A missing path is CKPT_OK.  A directory must be empty. */
 	int (*remove)(struct ckpt_store *st, const char *path,

@@ -20,6 +20,7 @@
 #include <dirent.h>
 #include <errno.h>
 #include <fcntl.h>
+#include <pthread.h>
 #include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -1034,6 +1035,207 @@ out_discard:
 	return CKPT_FAILED;
 }
 
+/*
+ * Group commit (ckpt_wfile_commit_all): the protocol above for n files
+ * with each step done for all of them before the next, so that the
+ * waits of their fsyncs overlap.  fsyncs run on up to FS_SYNC_THREADS
+ * threads at once, except when a test hook is on (fault plan, crash
+ * trace, power-loss journal: those count and journal calls in order),
+ * when they run in turn.  Each distinct directory is fsynced once.
+ */
+#define FS_SYNC_THREADS 8
+
+static void fs_abort(struct ckpt_wfile *f);
+
+struct fs_sync {
+	struct ckpt_ctx *ctx;
+	const int *fd;
+	int *err;		/* errno of each fsync, 0 if it succeeded */
+	size_t n;
+	size_t next;		/* next fd to take, under mu */
+	pthread_mutex_t mu;
+};
+
+static void *
+fs_sync_worker(void *arg)
+{
+	struct fs_sync *s = arg;
+
+	for (;;) {
+		size_t i;
+
+		pthread_mutex_lock(&s->mu);
+		i = s->next++;
+		pthread_mutex_unlock(&s->mu);
+		if (i >= s->n)
+			return NULL;
+		s->err[i] = fsync(s->fd[i]) == 0 ? 0 : errno;
+	}
+}
+
+/* fsyncs fd[0..n-1]; err[i] gets each one's errno (0: durable). */
+static void
+fs_fsync_all(struct ckpt_ctx *ctx, const int *fd, int *err, size_t n)
+{
+	pthread_t th[FS_SYNC_THREADS];
+	struct fs_sync s;
+	size_t nth = n < FS_SYNC_THREADS ? n : FS_SYNC_THREADS, started = 0;
+
+	memset(&s, 0, sizeof(s));
+	s.ctx = ctx;
+	s.fd = fd;
+	s.err = err;
+	s.n = n;
+	if (n < 2 || (ctx != NULL && (ctx->test != NULL ||
+	    ctx->fault != NULL)) || pthread_mutex_init(&s.mu, NULL) != 0) {
+		for (size_t i = 0; i < n; i++)
+			err[i] = sys_fsync(ctx, fd[i]) == 0 ? 0 : errno;
+		return;
+	}
+	/* the caller's thread works too: nth - 1 helpers */
+	while (started + 1 < nth &&
+	    pthread_create(&th[started], NULL, fs_sync_worker, &s) == 0)
+		started++;
+	fs_sync_worker(&s);
+	for (size_t i = 0; i < started; i++)
+		pthread_join(th[i], NULL);
+	pthread_mutex_destroy(&s.mu);
+}
+
+static int
+fs_commit_all(struct ckpt_wfile **f, size_t n, struct ckpt_error *err)
+{
+	struct ckpt_store *st = f[0]->st;
+	struct ckpt_ctx *ctx = st->ctx;
+	struct fs_wfile **w;
+	int *fd, *e, rc = CKPT_FAILED, skip_dirs;
+	size_t i, nd = 0, done = 0;
+
+	w = calloc(n, sizeof(*w));
+	fd = calloc(n, sizeof(*fd));
+	e = calloc(n, sizeof(*e));
+	if (w == NULL || fd == NULL || e == NULL) {
+		for (i = 0; i < n; i++)
+			fs_abort(f[i]);
+		free(w);
+		free(fd);
+		free(e);
+		return ckpt_error_set(err, CKPT_E_NOMEM,
+		    "cannot commit %zu files: out of memory", n);
+	}
+	for (i = 0; i < n; i++) {
+		w[i] = f[i]->priv;
+		f[i]->priv = NULL;
+	}
+	for (i = 0; i < n; i++) {
+		if (fs_flush(st, w[i], err) != CKPT_OK)
+			goto out;
+		if (w[i]->crash_points)
+			ckpt_crash_point(ctx, "store.before_fsync");
+		fd[i] = w[i]->fd;
+	}
+	fs_fsync_all(ctx, fd, e, n);
+	for (i = 0; i < n; i++) {
+		int ce = close(w[i]->fd);
+
+		w[i]->fd = -1;
+		if (e[i] == 0 && ce != 0)
+			e[i] = errno;
+	}
+	for (i = 0; i < n; i++)
+		if (e[i] != 0) {
+			ckpt_error_set_errno(err, e[i], "cannot fsync '%s'",
+			    w[i]->full);
+			goto out;
+		}
+	/* rename (or link) each into place, in order */
+	for (done = 0; done < n; done++) {
+		struct fs_wfile *x = w[done];
+		int excl = (f[done]->flags & CKPT_WRITE_EXCL) != 0;
+
+		if (x->crash_points)
+			ckpt_crash_point(ctx, "store.before_rename");
+		if (excl) {
+			if (sys_link(ctx, x->dirfd, x->tmp, x->dirfd,
+			    x->base) != 0) {
+				if (errno == EEXIST)
+					ckpt_error_set(err, CKPT_E_EXISTS,
+					    "cannot create '%s': already "
+					    "exists", x->full);
+				else
+					ckpt_error_set_errno(err, errno,
+					    "cannot link '%s'", x->full);
+				goto out;
+			}
+			sys_unlink(ctx, x->dirfd, x->tmp, 0);
+		} else if (sys_rename(ctx, x->dirfd, x->tmp, x->dirfd,
+		    x->base) != 0) {
+			ckpt_error_set_errno(err, errno,
+			    "cannot rename into '%s'", x->full);
+			goto out;
+		}
+		x->tmp[0] = '\0';
+		if (x->crash_points)
+			ckpt_crash_point(ctx, "store.before_dir_fsync");
+	}
+	/* each distinct directory once (fd[] now holds directories) */
+	skip_dirs = ckpt_test_bug(ctx, CKPT_BUG_SKIP_ALL_DIR_FSYNC);
+	for (i = 0; i < n && !skip_dirs; i++) {
+		struct stat a, b;
+		size_t j;
+
+		if (!(f[i]->flags & CKPT_WRITE_EXCL) &&
+		    ckpt_test_bug(ctx, CKPT_BUG_SKIP_DIR_FSYNC))
+			continue;
+		if (fstat(w[i]->dirfd, &a) != 0) {
+			fd[nd] = w[i]->dirfd;
+			e[nd++] = (int)i;
+			continue;
+		}
+		for (j = 0; j < nd; j++)
+			if (fstat(fd[j], &b) == 0 && a.st_dev == b.st_dev &&
+			    a.st_ino == b.st_ino)
+				break;
+		if (j == nd) {
+			fd[nd] = w[i]->dirfd;
+			e[nd++] = (int)i;	/* which file, for messages */
+		}
+	}
+	{
+		int *de = calloc(nd ? nd : 1, sizeof(*de));
+
+		if (de == NULL) {
+			ckpt_error_set(err, CKPT_E_NOMEM,
+			    "cannot commit %zu files: out of memory", n);
+			goto out;
+		}
+		fs_fsync_all(ctx, fd, de, nd);
+		for (i = 0; i < nd; i++)
+			if (de[i] != 0) {
+				ckpt_error_set_errno(err, de[i], "cannot "
+				    "fsync the directory of '%s'",
+				    w[e[i]]->full);
+				free(de);
+				goto out;
+			}
+		free(de);
+	}
+	rc = CKPT_OK;
+out:
+	for (i = 0; i < n; i++) {
+		if (w[i] == NULL)
+			continue;
+		if (i < done || rc == CKPT_OK)
+			fs_wfile_free(w[i]);
+		else
+			fs_wfile_discard(st, w[i]);
+	}
+	free(w);
+	free(fd);
+	free(e);
+	return rc;
+}
+
 static int
 fs_create(struct ckpt_store *st, const char *path, struct ckpt_wfile *f,
     struct ckpt_error *err)
@@ -1367,6 +1569,7 @@ const struct ckpt_store_ops ckpt_store_file_ops = {
 	.write = fs_write,
 	.commit = fs_commit,
 	.abort = fs_abort,
+	.commit_all = fs_commit_all,
 	.remove = fs_remove,
 	.sync_dir = fs_sync_dir,
 	.lock = fs_lock,
