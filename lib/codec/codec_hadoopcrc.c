@@ -6,9 +6,11 @@
  * windows of sums, so memory stays at two fixed buffers whatever the
  * file size.  The CRC is zlib's crc32 (the polynomial Hadoop's local
  * file system always uses; nothing in the sidecar records the type).
- * A sidecar that is empty or lacks the "crc\0" magic is unverifiable
- * rather than wrong: Hadoop itself ignores such a file (section 10
- * item 3).  What a missing sidecar means is the caller's business.
+ * An empty sidecar is unverifiable rather than wrong: a crashed write
+ * never flushed its header and Hadoop ignores such a file (section 10
+ * item 3).  A non-empty one with a damaged header (short, bad magic,
+ * bad bytesPerChecksum) is damage, CKPT_HCRC_BAD_HEADER (section 6).
+ * What a missing sidecar means is the caller's business.
  */
 #include "codec_hadoopcrc.h"
 
@@ -63,23 +65,23 @@ check_header(ckpt_hcrc_read_fn rd, void *arg, uint64_t data_size,
 		return CKPT_OK;
 	}
 	if (crc_size < CKPT_HCRC_HEADER) {
-		verdict(res, CKPT_HCRC_UNVERIFIABLE, "checksum file shorter than its header");
+		verdict(res, CKPT_HCRC_BAD_HEADER, "checksum file shorter than its header");
 		return CKPT_OK;
 	}
 	rc = read_full(rd, arg, 1, 0, hdr, sizeof(hdr), &shortr, err);
 	if (rc != CKPT_OK)
 		return rc;
 	if (shortr) {
-		verdict(res, CKPT_HCRC_UNVERIFIABLE, "checksum file shorter than its header");
+		verdict(res, CKPT_HCRC_BAD_HEADER, "checksum file shorter than its header");
 		return CKPT_OK;
 	}
 	if (memcmp(hdr, CKPT_HCRC_MAGIC, 4) != 0) {
-		verdict(res, CKPT_HCRC_UNVERIFIABLE, "not a hadoop checksum file (bad magic)");
+		verdict(res, CKPT_HCRC_BAD_HEADER, "not a hadoop checksum file (bad magic)");
 		return CKPT_OK;
 	}
 	bpc = get_be32(hdr + 4);
 	if (bpc == 0 || bpc > CKPT_HCRC_MAX_BPC) {
-		verdict(res, CKPT_HCRC_UNVERIFIABLE, "bad bytes-per-checksum in checksum file header");
+		verdict(res, CKPT_HCRC_BAD_HEADER, "bad bytes-per-checksum in checksum file header");
 		return CKPT_OK;
 	}
 	res->bytes_per_checksum = (uint32_t)bpc;

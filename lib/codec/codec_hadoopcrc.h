@@ -27,7 +27,13 @@ enum ckpt_hcrc_status {
 	CKPT_HCRC_OK = 0,		/* every chunk matches */
 	CKPT_HCRC_MISMATCH = 1,		/* a chunk's CRC differs */
 	CKPT_HCRC_SIZE = 2,		/* chunk count != data size */
-	CKPT_HCRC_UNVERIFIABLE = 3	/* sidecar empty or not a .crc */
+	/*
+	 * An empty sidecar: a crashed write never flushed its header
+	 * (section 10 item 3); Hadoop ignores it.
+	 */
+	CKPT_HCRC_UNVERIFIABLE = 3,
+	/* A non-empty sidecar whose header is damaged (section 6). */
+	CKPT_HCRC_BAD_HEADER = 4
 };
 
 struct ckpt_hcrc_result {

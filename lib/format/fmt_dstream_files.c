@@ -805,6 +805,12 @@ vfy_crc(struct vfy *v, const struct ckpt_file *f, int needed)
 			side, res.why);
 		return problem(v, CKPT_PROBLEM_WARNING, CKPT_E_CHECKSUM,
 			f->path, -1, msg);
+	case CKPT_HCRC_BAD_HEADER:
+		/* non-empty, so damage, not a crash leftover (section 6) */
+		snprintf(msg, sizeof(msg), "damaged checksum file '%s': %s",
+			side, res.why);
+		return problem(v, needed ? CKPT_PROBLEM_ERROR :
+			CKPT_PROBLEM_WARNING, CKPT_E_CHECKSUM, side, 0, msg);
 	case CKPT_HCRC_MISMATCH:
 		v->stats->checksums++;
 		snprintf(msg, sizeof(msg),

@@ -745,6 +745,12 @@ check_sidecar(struct walk *w, const struct ckpt_file *f,
 	case CKPT_HCRC_UNVERIFIABLE:
 		return problem(w, CKPT_PROBLEM_WARNING, CKPT_E_CHECKSUM,
 			f->path, -1, "unverifiable sidecar: %s", res.why);
+	case CKPT_HCRC_BAD_HEADER:
+		/* non-empty, so not a crash leftover (section 6) */
+		return problem(w, temp ? CKPT_PROBLEM_WARNING :
+			CKPT_PROBLEM_ERROR, CKPT_E_CHECKSUM, f->path, 0,
+			"damaged checksum sidecar of '%s': %s", tpath,
+			res.why);
 	case CKPT_HCRC_MISMATCH:
 		return problem(w, temp ? CKPT_PROBLEM_WARNING :
 			CKPT_PROBLEM_ERROR, CKPT_E_CHECKSUM, tpath,

@@ -156,3 +156,19 @@ PY
 	[[ "$output$stderr" == *"it verifies 'sources/0/0'"* ]] ||
 		fail "no match for sources/0/..d9b06ff6-...tmp.crc"
 }
+
+@test "spark: a damaged non-empty sidecar is an error, an empty one a warning" {
+	copy_fixture "spookyTanya--pyspark-hw--checkpoint"
+	printf 'XXX' | dd of="$BATS_TEST_TMPDIR/ck/offsets/.0.crc" bs=1 \
+		conv=notrunc 2>/dev/null
+	run -3 --separate-stderr "$CKPT" verify "$BATS_TEST_TMPDIR/ck"
+	assert_output --partial 'error: offsets/.0.crc'
+	assert_output --partial 'bad magic'
+	# section 10 item 3: an empty sidecar is a crashed write's
+	cp "$FIX/spookyTanya--pyspark-hw--checkpoint/offsets/.0.crc" \
+		"$BATS_TEST_TMPDIR/ck/offsets/.0.crc"
+	: > "$BATS_TEST_TMPDIR/ck/commits/.0.crc"
+	run -0 --separate-stderr "$CKPT" verify "$BATS_TEST_TMPDIR/ck"
+	[[ "$output$stderr" == *"warning: commits/.0.crc: unverifiable"* ]] ||
+		fail "no warning for the empty sidecar: $output $stderr"
+}

@@ -77,19 +77,20 @@ DEFINE_TEST(test_hadoopcrc_verdicts)
 	CHECK_OK(ckpt_hcrc_check_mem(d, n, c, cn, &r, &err));
 	CHECK_EQ_INT(r.status, CKPT_HCRC_OK);
 	CHECK_EQ_INT(r.chunks, 8);
-	/* unverifiable sidecars (section 10 item 3) */
+	/* only an empty sidecar is unverifiable (section 10 item 3) */
 	CHECK_OK(ckpt_hcrc_check_mem(d, n, c, 0, &r, &err));
 	CHECK_EQ_INT(r.status, CKPT_HCRC_UNVERIFIABLE);
+	/* a damaged, non-empty header is damage (section 6) */
 	CHECK_OK(ckpt_hcrc_check_mem(d, n, c, 6, &r, &err));
-	CHECK_EQ_INT(r.status, CKPT_HCRC_UNVERIFIABLE);
+	CHECK_EQ_INT(r.status, CKPT_HCRC_BAD_HEADER);
 	c[0] = 'C';
 	CHECK_OK(ckpt_hcrc_check_mem(d, n, c, cn, &r, &err));
-	CHECK_EQ_INT(r.status, CKPT_HCRC_UNVERIFIABLE);
+	CHECK_EQ_INT(r.status, CKPT_HCRC_BAD_HEADER);
 	CHECK(strstr(r.why, "magic") != NULL);
 	c[0] = 'c';
 	memset(c + 4, 0, 4);
 	CHECK_OK(ckpt_hcrc_check_mem(d, n, c, cn, &r, &err));
-	CHECK_EQ_INT(r.status, CKPT_HCRC_UNVERIFIABLE);
+	CHECK_EQ_INT(r.status, CKPT_HCRC_BAD_HEADER);
 	/* an empty file has an 8-byte sidecar */
 	free(c);
 	c = make_crc(d, 0, 512, &cn);
