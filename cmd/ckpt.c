@@ -110,7 +110,7 @@ unknown_command(struct cli *cli, const char *name)
 {
 	cli->cmd = NULL;
 	cli_errorf(cli, CKPT_E_USAGE,
-		"'%s' is not a ckpt command. See 'ckpt --help'.", name);
+		"unknown command '%s': see 'ckpt --help'", name);
 	return cli_finish(cli, EXIT_USAGE);
 }
 

@@ -12,10 +12,13 @@
  *
  * It changes nothing and reads no state record (see inspect.c).
  */
+#include <errno.h>
 #include <inttypes.h>
+#include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <unistd.h>
 
 #include "cmd.h"
 
@@ -42,6 +45,23 @@ struct ls {
 	uint64_t nleft;
 	uint64_t ndfile, ndlog, ndrdd;	/* DStream sections shown */
 };
+
+/*
+ * A lock whose holder is a process of this host that no longer runs is
+ * stale: the next writer takes it over (the file store's rule).
+ */
+static int
+lock_stale(const struct ckpt_lock_info *lk)
+{
+	char host[sizeof(lk->host)];
+
+	if (gethostname(host, sizeof(host)) != 0)
+		return 0;
+	host[sizeof(host) - 1] = '\0';
+	if (strcmp(host, lk->host) != 0 || lk->pid <= 0)
+		return 0;
+	return kill((pid_t)lk->pid, 0) != 0 && errno == ESRCH;
+}
 
 static void
 text_header(struct ls *ls, const char *path)
@@ -70,8 +90,10 @@ text_header(struct ls *ls, const char *path)
 	printf("watermark:     %s\n", cli_fmt_time(a, in->watermark_ms));
 	if (ckpt_store_lock_holder(ckpt_get_store(ls->c), &lk, &err) ==
 	    CKPT_OK)
-		printf("locked by:     pid %ld on %s since %s (%s)\n", lk.pid,
-			lk.host, cli_fmt_time(a, lk.since_ms), lk.what);
+		printf("locked by:     pid %ld on %s since %s (%s)%s\n",
+			lk.pid, lk.host, cli_fmt_time(a, lk.since_ms), lk.what,
+			lock_stale(&lk) ? ", stale: the process is gone and "
+			"the next writer takes the lock over" : "");
 }
 
 static void
@@ -118,6 +140,8 @@ json_header(struct ls *ls, const char *path)
 		jw_int(w, lk.since_ms);
 		jw_key(w, "what");
 		jw_str(w, lk.what);
+		jw_key(w, "stale");
+		jw_bool(w, lock_stale(&lk));
 		jw_obj_end(w);
 	} else {
 		jw_null(w);
@@ -526,13 +550,30 @@ is_leftover(int role)
 		role == CKPT_F_ORPHAN || role == CKPT_F_FOREIGN;
 }
 
+/*
+ * The batch that wrote f.  A state file's batch field is its version;
+ * the version a restart loads (state_version) is the one written by the
+ * batch before next_batch, which gives the offset (Spark: version =
+ * batch + 1, native: version = batch).
+ */
+static int64_t
+file_batch(const struct ls *ls, const struct ckpt_file *f)
+{
+	const struct ckpt_info *in = &ls->info;
+
+	if (f->op < 0 || f->batch == CKPT_NONE ||
+	    in->state_version == CKPT_NONE || in->next_batch == CKPT_NONE)
+		return f->batch;
+	return f->batch - (in->state_version - (in->next_batch - 1));
+}
+
 /* Recovery re-runs every batch from the next batch on. */
 static int
 replayed(const struct ls *ls, const struct ckpt_file *f)
 {
 	return f->role == CKPT_F_UNCOMMITTED && f->batch != CKPT_NONE &&
 		ls->info.next_batch != CKPT_NONE &&
-		f->batch >= ls->info.next_batch;
+		file_batch(ls, f) >= ls->info.next_batch;
 }
 
 static void
@@ -545,6 +586,11 @@ reason(char *buf, size_t len, const struct ls *ls, const struct ckpt_file *f)
 	case CKPT_F_UNCOMMITTED:
 		if (f->batch == CKPT_NONE)
 			snprintf(buf, len, "written by an uncommitted batch");
+		else if (f->op >= 0)
+			snprintf(buf, len, "state version %" PRId64 " of "
+				"batch %" PRId64 ", which has no commit: "
+				"recovery %s it", f->batch, file_batch(ls, f),
+				replayed(ls, f) ? "replays" : "ignores");
 		else
 			snprintf(buf, len, "batch %" PRId64 " has no commit: "
 				"recovery %s it", f->batch,

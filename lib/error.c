@@ -17,17 +17,17 @@ static const char *const kind_names[] = {
 	[CKPT_E_IO] = "io",
 	[CKPT_E_FORMAT] = "format",
 	[CKPT_E_CHECKSUM] = "checksum",
-	[CKPT_E_NOTFOUND] = "notfound",
+	[CKPT_E_NOTFOUND] = "not_found",
 	[CKPT_E_LOCKED] = "locked",
 	[CKPT_E_UNSUPPORTED] = "unsupported",
 	[CKPT_E_BACKEND] = "backend",
-	[CKPT_E_NOMEM] = "nomem",
-	[CKPT_E_NOTCKPT] = "notckpt",
+	[CKPT_E_NOMEM] = "no_memory",
+	[CKPT_E_NOTCKPT] = "not_checkpoint",
 	[CKPT_E_USAGE] = "usage",
 	[CKPT_E_CONFIG] = "config",
 	[CKPT_E_INTERRUPTED] = "interrupted",
 	[CKPT_E_EXISTS] = "exists",
-	[CKPT_E_NOSPACE] = "nospace",
+	[CKPT_E_NOSPACE] = "no_space",
 };
 
 /* Removes trailing newlines and periods so messages stay one line. */

@@ -58,16 +58,16 @@ fold_commands() {
 	[ -z "$stderr" ]
 }
 
-@test "ckpt: unknown command exits 2 with git's message" {
+@test "ckpt: unknown command exits 2 with a lowercase message" {
 	run -2 --separate-stderr "$CKPT" foo
 	assert_output ""
-	[ "$stderr" = "ckpt: 'foo' is not a ckpt command. See 'ckpt --help'." ]
+	[ "$stderr" = "ckpt: unknown command 'foo': see 'ckpt --help'" ]
 }
 
 @test "ckpt: unknown command with --json is a JSON usage error" {
 	run -2 --separate-stderr "$CKPT" --json foo
 	[ "$(jq -r .error.code <<<"$output")" = usage ]
-	[ "$(jq -r .error.message <<<"$output")" = "'foo' is not a ckpt command. See 'ckpt --help'." ]
+	[ "$(jq -r .error.message <<<"$output")" = "unknown command 'foo': see 'ckpt --help'" ]
 }
 
 @test "ckpt: unknown global option exits 2" {
@@ -100,19 +100,19 @@ fold_commands() {
 
 @test "ckpt: help of an unknown command exits 2" {
 	run -2 --separate-stderr "$CKPT" help nope
-	[[ $stderr == *"'nope' is not a ckpt command"* ]]
+	[[ $stderr == *"unknown command 'nope'"* ]]
 }
 
 @test "ckpt: global options work after the command" {
 	run -0 --separate-stderr "$CKPT" ls --version
 	assert_output "ckpt 0.1.0"
 	run -10 --separate-stderr "$CKPT" ls "$BATS_TEST_TMPDIR/missing" --json
-	[ "$(jq -r .error.code <<<"$output")" = notfound ]
+	[ "$(jq -r .error.code <<<"$output")" = not_found ]
 }
 
 @test "ckpt: global options work before the command" {
 	run -10 --separate-stderr "$CKPT" --json ls "$BATS_TEST_TMPDIR/missing"
-	[ "$(jq -r .error.code <<<"$output")" = notfound ]
+	[ "$(jq -r .error.code <<<"$output")" = not_found ]
 	[ -z "$stderr" ]
 }
 

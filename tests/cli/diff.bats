@@ -112,7 +112,7 @@ setup() {
 	run -2 --separate-stderr "$CKPT" diff "$CK" --limit -1
 	run -10 --separate-stderr "$CKPT" diff "$CK" "$BATS_TEST_TMPDIR/missing"
 	run -10 --separate-stderr "$CKPT" diff --json "$CK" "$BATS_TEST_TMPDIR/missing"
-	[ "$(jq -r .error.code <<<"$output")" = notfound ]
+	[ "$(jq -r .error.code <<<"$output")" = not_found ]
 }
 
 @test "diff: Spark: Kafka progress per topic-partition and join state per key" {

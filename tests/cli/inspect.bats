@@ -93,7 +93,7 @@ setup() {
 	assert_output ""
 	[[ $stderr == "ckpt inspect: no operator 'nosuchop' in "* ]]
 	run -10 --separate-stderr "$CKPT" inspect --json --op 99 "$CK"
-	[ "$(jq -r .error.code <<<"$output")" = notfound ]
+	[ "$(jq -r .error.code <<<"$output")" = not_found ]
 }
 
 @test "inspect: an unknown partition exits 10 naming it" {

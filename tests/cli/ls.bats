@@ -101,9 +101,9 @@ setup() {
 	[[ $stderr == "ckpt ls: "*"nope"* ]]
 }
 
-@test "ls: a missing path with --json is a notfound error object" {
+@test "ls: a missing path with --json is a not_found error object" {
 	run -10 --separate-stderr "$CKPT" ls --json "$BATS_TEST_TMPDIR/nope"
-	[ "$(jq -r .error.code <<<"$output")" = notfound ]
+	[ "$(jq -r .error.code <<<"$output")" = not_found ]
 	[ -z "$stderr" ]
 }
 
@@ -113,7 +113,7 @@ setup() {
 	assert_output ""
 	[[ $stderr == "ckpt ls: "* ]]
 	run -10 --separate-stderr "$CKPT" ls --json "$BATS_TEST_TMPDIR/empty"
-	[ "$(jq -r .error.code <<<"$output")" = notckpt ]
+	[ "$(jq -r .error.code <<<"$output")" = not_checkpoint ]
 }
 
 @test "ls: a directory of random files is not a checkpoint (10)" {
@@ -220,4 +220,60 @@ setup() {
 	run -0 --separate-stderr "$CKPT" ls --json "$CK"
 	run -0 jq -r '.leftovers[].path' <<<"$output"
 	assert_output "$(printf 'evil\033[31mred')"
+}
+
+@test "ls: a held writer lock is shown with its holder" {
+	mkckpt "$CK" --batches 2 --keys 5 --partitions 1 --seed 12
+	run -0 --separate-stderr "$CKPT" ls "$CK"
+	refute_line --partial "locked by:"
+	run -0 --separate-stderr "$CKPT" ls --json "$CK"
+	[ "$(jq -c .lock <<<"$output")" = null ]
+	sleep 60 &
+	local pid=$!
+	printf '{"host":"%s","pid":%d,"since_ms":1700000000000,"what":"ckpt run wordcount"}\n' \
+		"$(hostname)" "$pid" > "$CK/lock"
+	run -0 --separate-stderr "$CKPT" ls "$CK"
+	kill "$pid"
+	assert_line "locked by:     pid $pid on $(hostname) since 2023-11-14T22:13:20.000Z (ckpt run wordcount)"
+}
+
+@test "ls: a held lock in --json names host, pid, since_ms, what" {
+	mkckpt "$CK" --batches 2 --keys 5 --partitions 1 --seed 12
+	sleep 60 &
+	local pid=$!
+	printf '{"host":"%s","pid":%d,"since_ms":1700000000000,"what":"ckpt prune"}\n' \
+		"$(hostname)" "$pid" > "$CK/lock"
+	run -0 --separate-stderr "$CKPT" ls --json "$CK"
+	kill "$pid"
+	run -0 jq -r '.lock | "\(.host) \(.pid) \(.since_ms) \(.what) \(.stale)"' <<<"$output"
+	assert_output "$(hostname) $pid 1700000000000 ckpt prune false"
+}
+
+@test "ls: a lock left by a dead process is shown as stale" {
+	mkckpt "$CK" --batches 2 --keys 5 --partitions 1 --seed 12
+	sleep 0 &
+	local pid=$!
+	wait "$pid"
+	printf '{"host":"%s","pid":%d,"since_ms":1700000000000,"what":"ckpt run wordcount"}\n' \
+		"$(hostname)" "$pid" > "$CK/lock"
+	run -0 --separate-stderr "$CKPT" ls "$CK"
+	assert_line --regexp "^locked by: +pid $pid .*, stale: the process is gone"
+	run -0 --separate-stderr "$CKPT" ls --json "$CK"
+	[ "$(jq -r .lock.stale <<<"$output")" = true ]
+}
+
+@test "ls: the lock of a running ckpt run is shown while it runs" {
+	printf 'a b\n' > "$BATS_TEST_TMPDIR/in.txt"
+	"$CKPT" run wordcount -c "$CK" -i "$BATS_TEST_TMPDIR/in.txt" --follow \
+		--metrics "$BATS_TEST_TMPDIR/m.jsonl" 3>&- &
+	local pid=$!
+	local i
+	for i in $(seq 200); do
+		[ -s "$BATS_TEST_TMPDIR/m.jsonl" ] && break
+		sleep 0.1
+	done
+	run -0 --separate-stderr "$CKPT" ls "$CK"
+	kill -TERM "$pid"
+	wait "$pid" || true
+	assert_line --regexp "^locked by: +pid $pid on $(hostname) since .* \(ckpt (run )?wordcount\)$"
 }

@@ -120,3 +120,46 @@ commands() {
 	done
 	[[ -z $bad ]] || fail "no option completion (opt_parse not called first?):$bad"
 }
+
+@test "meta: every command option is in its man page OPTIONS, and no more" {
+	local cmd o sect globals bad=""
+	globals=$("$CKPT" __complete -)
+	for cmd in $(commands); do
+		sect=$(man_text "$CKPT_TOP/man/ckpt-$cmd.1" |
+			awk '/^OPTIONS/ { on = 1; next } /^[A-Z]/ { on = 0 } on')
+		for o in $("$CKPT" __complete "$cmd" -); do
+			grep -qxF -- "$o" <<<"$globals" && continue
+			grep -qE -- "(^|[ ,])$o([ ,=]|\$)" <<<"$sect" ||
+				bad+=" $cmd($o not in man)"
+		done
+		for o in $(grep -oE -- '(^|[ ,])--[a-z][-a-z0-9]*' <<<"$sect" |
+		    tr -d ' ,' | sort -u); do
+			"$CKPT" __complete "$cmd" "$o" | grep -qxF -- "$o" ||
+				bad+=" $cmd($o in man, not in the option table)"
+		done
+	done
+	[[ -z $bad ]] || fail "mismatch:$bad"
+}
+
+@test "meta: ckpt(1) CRASH POINTS lists every crash point, no more" {
+	local sect want got
+	sect=$(man_text "$CKPT_TOP/man/ckpt.1" |
+		awk '/^CRASH POINTS/ { on = 1; next } /^[A-Z]/ { on = 0 } on')
+	want=$("$CKPT" restore-test --list-crash-points | awk '{ print $1 }' | sort)
+	got=$(grep -oE '^       [a-z]+\.[a-z_]+' <<<"$sect" | tr -d ' ' | sort)
+	[ -n "$want" ]
+	diff -u <(echo "$want") <(echo "$got") >&2 ||
+		fail "ckpt(1) CRASH POINTS differs from --list-crash-points"
+}
+
+@test "meta: ckpt(1) ERROR KINDS names every kind, in snake_case" {
+	local sect k bad=""
+	sect=$(man_text "$CKPT_TOP/man/ckpt.1" |
+		awk '/^ERROR KINDS/ { on = 1; next } /^[A-Z]/ { on = 0 } on')
+	for k in $(sed -n 's/^\t\[CKPT_E_[A-Z]*\] = "\([^"]*\)",$/\1/p' \
+	    "$CKPT_TOP/lib/error.c"); do
+		[[ $k =~ ^[a-z]+(_[a-z]+)*$ ]] || bad+=" $k(not snake_case)"
+		grep -qE "^       $k \(CKPT_E_" <<<"$sect" || bad+=" $k"
+	done
+	[[ -z $bad ]] || fail "ERROR KINDS:$bad"
+}

@@ -78,8 +78,8 @@ DEFINE_TEST(test_error_long_message_truncated)
 DEFINE_TEST(test_error_kind_names)
 {
 	CHECK_STR(ckpt_error_kind_name(CKPT_E_IO), "io");
-	CHECK_STR(ckpt_error_kind_name(CKPT_E_NOTFOUND), "notfound");
-	CHECK_STR(ckpt_error_kind_name(CKPT_E_NOSPACE), "nospace");
+	CHECK_STR(ckpt_error_kind_name(CKPT_E_NOTFOUND), "not_found");
+	CHECK_STR(ckpt_error_kind_name(CKPT_E_NOSPACE), "no_space");
 	CHECK_STR(ckpt_error_kind_name(CKPT_E_EXISTS), "exists");
 	CHECK_STR(ckpt_error_kind_name(-1), "unknown");
 	CHECK_STR(ckpt_error_kind_name(1000), "unknown");
