@@ -3,7 +3,9 @@
  * checksums, verify, and hex-dump regions.
  *
  * The walk gives each file a role (docs/spark-checkpoint-format.md
- * sections 1-6, 10): logs, sources, state deltas/snapshots (versions
+ * sections 1-6, 10): logs (offsets/<N> after the restart point are
+ * UNCOMMITTED: planned, never committed; verify still parses them, a
+ * restart re-runs the newest), sources, state deltas/snapshots (versions
  * above the restart state version are UNCOMMITTED: partial writes of
  * the batch a restart re-runs), schema and operator metadata, Hadoop
  * `.X.crc` sidecars and Spark 4.1 JSON `X.crc` checksum files (CHECKSUM,
@@ -55,6 +57,7 @@ struct fclass {
 	int snapshot;
 	int rocksdb;
 	int op_meta;
+	int log;		/* offsets/<N> or commits/<N> */
 };
 
 static int
@@ -271,6 +274,12 @@ classify(struct ckpt *c, const char *path, struct fclass *f)
 			f->role = comp[0][0] == 'o' ? CKPT_F_OFFSETS :
 				CKPT_F_COMMIT;
 			f->batch = id;
+			f->log = 1;
+			/* planned, never committed: re-run or ignored (1.5) */
+			if (f->role == CKPT_F_OFFSETS &&
+			    (sp->restart_point == CKPT_NONE ||
+			    id > sp->restart_point))
+				f->role = CKPT_F_UNCOMMITTED;
 		}
 		return;
 	}
@@ -625,7 +634,8 @@ check_small(struct walk *w, const struct ckpt_file *f,
 	rc = spark_read_small(w->c, f->path, &buf, &len, e);
 	if (rc != CKPT_OK)
 		return rc;
-	if (f->role == CKPT_F_OFFSETS) {
+	if (f->role == CKPT_F_OFFSETS || (f->role == CKPT_F_UNCOMMITTED &&
+	    fc->log)) {
 		rc = spark_offsets_json(w->c, f->path, buf, len, &json, e);
 		free(json);
 	} else if (f->role == CKPT_F_SOURCE) {
@@ -877,6 +887,13 @@ verify_fn(struct walk *w, const struct ckpt_file *f, const struct fclass *fc)
 		return 0;
 	default:
 		break;
+	}
+	if (f->role == CKPT_F_UNCOMMITTED && fc->log) {
+		/* a restart re-runs this batch from these offsets (1.5) */
+		if (check_small(w, f, fc, &e) != CKPT_OK)
+			return problem(w, CKPT_PROBLEM_ERROR, e.kind, f->path,
+				-1, "%s", e.msg);
+		return 0;
 	}
 	if (!fc->state || !selected(vs))
 		return 0;

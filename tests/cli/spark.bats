@@ -172,3 +172,27 @@ PY
 	[[ "$output$stderr" == *"warning: commits/.0.crc: unverifiable"* ]] ||
 		fail "no warning for the empty sidecar: $output $stderr"
 }
+
+@test "spark: ls lists the uncommitted newest offsets as replayed" {
+	run -0 --separate-stderr "$CKPT" ls "$FIX/$DOME"
+	assert_output --regexp 'uncommitted +offsets/20 .*batch 20 has no commit: recovery replays it'
+	run -0 --separate-stderr "$CKPT" --json ls "$FIX/$DOME"
+	run -0 jq -c '[.leftovers[] | select(.path == "offsets/20") |
+		.role, .batch, .replayed]' <<<"$output"
+	assert_output '["uncommitted",20,true]'
+}
+
+@test "spark: ls names the batch of an uncommitted state version" {
+	run -0 --separate-stderr "$CKPT" ls \
+		"$FIX/USTriett--Streamming-Processing-PySpark--checkpoint"
+	assert_output --partial 'state/0/0/4.delta'
+	assert_output --partial 'state version 4 of batch 3, which has no commit: recovery replays it'
+	refute_output --partial 'batch 4 has no commit'
+}
+
+@test "spark: a damaged uncommitted offsets file is still an error" {
+	copy_fixture "$DOME"
+	truncate -s 10 "$BATS_TEST_TMPDIR/ck/offsets/20"
+	run -3 --separate-stderr "$CKPT" verify "$BATS_TEST_TMPDIR/ck"
+	assert_output --partial 'offsets/20'
+}
