@@ -382,7 +382,11 @@ op_header(struct inspect *in, const struct ckpt_operator *op, int64_t v)
 {
 	struct jw *w = &in->jw;
 	char a[CLI_FMT_MAX];
+	int64_t shown = v;
 
+	/* The restart's version, named rather than left implicit. */
+	if (v == CKPT_NONE && !in->no_state && op->max_version != CKPT_NONE)
+		shown = in->info.state_version;
 	if (!in->cli->json) {
 		printf("\noperator %d: %s%s%s (%s), %d partition%s\n",
 			op->index, cli_color(in->cli, CLI_BOLD), op->name,
@@ -395,8 +399,11 @@ op_header(struct inspect *in, const struct ckpt_operator *op, int64_t v)
 			op->value_schema : "-");
 		if (in->no_state)
 			printf("  state at batch %" PRId64 ":\n", in->batch);
-		else if (v == CKPT_NONE)
+		else if (v == CKPT_NONE && shown == CKPT_NONE)
 			printf("  state (as a restart loads it):\n");
+		else if (v == CKPT_NONE)
+			printf("  state at version %s (as a restart loads it):"
+				"\n", cli_fmt_i64(a, shown));
 		else
 			printf("  state at version %s:\n", cli_fmt_i64(a, v));
 		return;
@@ -415,7 +422,7 @@ op_header(struct inspect *in, const struct ckpt_operator *op, int64_t v)
 	jw_key(w, "value_schema");
 	jw_json(w, op->value_schema);
 	jw_key(w, "version");
-	jw_i64(w, v);
+	jw_i64(w, shown);
 	jw_key(w, "records");
 	jw_arr_begin(w);
 }

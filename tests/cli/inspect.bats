@@ -199,8 +199,11 @@ setup() {
 	[ "$(jq .operators[0].version <<<"$output")" = 1 ]
 	local old=$output
 	run -0 --separate-stderr "$CKPT" inspect --json --op counts "$CK"
-	[ "$(jq .operators[0].version <<<"$output")" = null ]
+	[ "$(jq .operators[0].version <<<"$output")" = 4 ]
 	[ "$(jq -c .operators[0].records <<<"$old")" != "$(jq -c .operators[0].records <<<"$output")" ]
+	local restart=$output
+	run -0 --separate-stderr "$CKPT" inspect --json --op counts --version 4 "$CK"
+	[ "$(jq -c .operators[0].records <<<"$restart")" = "$(jq -c .operators[0].records <<<"$output")" ]
 	run -10 --separate-stderr "$CKPT" inspect --op counts --version 99 "$CK"
 	[ "$stderr" = "ckpt inspect: operator 'counts' has no state version 99 (it has 0..4)" ]
 }
