@@ -741,8 +741,8 @@ v_commits(struct vctx *v)
 				rc = CKPT_FAILED;
 				break;
 			}
-			ckpt_ctx_progress(v->c->ctx, "verify", pg->ids[i] + 1,
-			    0);
+			ckpt_ctx_progress(v->c->ctx, "verify: batch",
+			    pg->ids[i] + 1, 0);
 		}
 	} while (rc == CKPT_OK && pg->more && !v->stop);
 	free(pg);

@@ -853,7 +853,7 @@ verify_fn(struct walk *w, const struct ckpt_file *f, const struct fclass *fc)
 	vs->st->files++;
 	vs->st->bytes += f->size;
 	if (vs->st->files % 256 == 0)
-		ckpt_ctx_progress(w->c->ctx, "verify", vs->st->files, 0);
+		ckpt_ctx_progress(w->c->ctx, "verify: file", vs->st->files, 0);
 	switch (f->role) {
 	case CKPT_F_TEMP:
 		if (fc->sidecar)
