@@ -111,6 +111,29 @@ struct ckpt_prune_ops {
 /* The native format's plan (lib/ops/ops_prune_native.c). */
 extern const struct ckpt_prune_ops ckpt_prune_native_ops;
 
+/*
+ * Shared by the plans' kept() (lib/ops/ops_prune.c).  A unit is a
+ * batch, or a DStream generation passed as a batch (id = its time).
+ * why() writes why a kept unit is kept; gone() says whether a unit
+ * goes.  ops_prune_tally() counts one unit in st (removed when gone,
+ * else kept, the first kept one being the oldest) and reports a kept
+ * one to cb (if not NULL) as CKPT_PRUNE_KEPT; non-zero when cb asked
+ * to stop.  ops_prune_kept_walk() is a whole kept() over the batch
+ * iterator.
+ */
+typedef void (*ops_prune_why_fn)(const void *plan, const struct ckpt_batch *b,
+	char *buf, size_t cap);
+typedef int (*ops_prune_gone_fn)(const void *plan,
+	const struct ckpt_batch *b);
+int ops_prune_tally(const void *plan, const struct ckpt_batch *b, int gone,
+	ops_prune_why_fn why, ckpt_prune_fn cb, void *arg,
+	struct ckpt_prune_stats *st);
+int ops_prune_kept_walk(struct ckpt *c, const void *plan,
+	ops_prune_gone_fn gone, ops_prune_why_fn why, ckpt_prune_fn cb,
+	void *arg, struct ckpt_prune_stats *st, struct ckpt_error *err);
+/* The older of two batch ids, CKPT_NONE meaning no bound. */
+int64_t ops_prune_min(int64_t a, int64_t b);
+
 extern const struct ckpt_format_ops ckpt_fmt_native_ops;
 extern const struct ckpt_format_ops ckpt_fmt_spark_ops;
 extern const struct ckpt_format_ops ckpt_fmt_dstream_ops;

@@ -33,16 +33,6 @@ struct dplan {
 	char within_text[32];
 };
 
-static int64_t
-min_time(int64_t a, int64_t b)
-{
-	if (a == CKPT_NONE)
-		return b;
-	if (b == CKPT_NONE)
-		return a;
-	return a < b ? a : b;
-}
-
 /* Counts generations; *newest the time of the newest. */
 static int
 count_gens(struct ckpt_store *st, uint64_t *n, int64_t *newest,
@@ -147,8 +137,8 @@ ds_plan(struct ckpt *c, const struct ckpt_prune_opts *o, void **out,
 		}
 		if (pl->within_ms >= 0 && newest != CKPT_NONE)
 			pl->t_within = newest - pl->within_ms;
-		pl->k0 = min_time(pl->restart, min_time(pl->k_last,
-		    pl->t_within));
+		pl->k0 = ops_prune_min(pl->restart,
+		    ops_prune_min(pl->k_last, pl->t_within));
 	}
 	*out = pl;
 	return CKPT_OK;
@@ -183,9 +173,13 @@ ds_classify(void *plan, const struct ckpt_file *f, char *reason,
 	}
 }
 
+/* Why generation g (its id the time) is kept. */
 static void
-kept_reason(const struct dplan *pl, int64_t t, char *buf, size_t cap)
+kept_reason(const void *plan, const struct ckpt_batch *g, char *buf,
+	size_t cap)
 {
+	const struct dplan *pl = plan;
+	int64_t t = g->id;
 	size_t n;
 
 	buf[0] = '\0';
@@ -221,31 +215,18 @@ ds_kept(struct ckpt *c, void *plan, ckpt_prune_fn cb, void *arg,
 	struct ckpt_prune_stats *st, struct ckpt_error *err)
 {
 	const struct dplan *pl = plan;
-	struct ckpt_prune_item it;
+	struct ckpt_batch b;
 	struct dstream_gen g;
 	int64_t after = CKPT_NONE;
-	char reason[320];
 	int rc;
 
 	while ((rc = dstream_gen_next(c->st, after, &g, err)) == CKPT_OK) {
 		after = g.time_ms;
-		if (pl->k0 != CKPT_NONE && g.time_ms < pl->k0) {
-			st->batches_removed++;
-			continue;
-		}
-		st->batches_kept++;
-		if (st->oldest_kept == CKPT_NONE)
-			st->oldest_kept = g.time_ms;
-		if (cb == NULL)
-			continue;
-		kept_reason(pl, g.time_ms, reason, sizeof(reason));
-		memset(&it, 0, sizeof(it));
-		it.what = CKPT_PRUNE_KEPT;
-		it.batch = g.time_ms;
-		it.bytes = g.bytes;
-		it.role = -1;
-		it.reason = reason;
-		if (cb(arg, &it) != 0)
+		memset(&b, 0, sizeof(b));
+		b.id = b.time_ms = g.time_ms;
+		b.bytes = g.bytes;
+		if (ops_prune_tally(pl, &b, pl->k0 != CKPT_NONE &&
+		    g.time_ms < pl->k0, kept_reason, cb, arg, st) != 0)
 			return CKPT_OK;
 	}
 	return rc == CKPT_EOF ? CKPT_OK : rc;

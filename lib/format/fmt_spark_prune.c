@@ -103,16 +103,6 @@ rule_bounds(struct ckpt *c, struct splan *pl, int64_t within_ms,
 	return CKPT_OK;
 }
 
-static int64_t
-min64(int64_t a, int64_t b)
-{
-	if (a == CKPT_NONE)
-		return b;
-	if (b == CKPT_NONE)
-		return a;
-	return a < b ? a : b;
-}
-
 struct base_walk {
 	struct ckpt *c;
 	const struct spark_store *s;
@@ -217,7 +207,8 @@ spark_prune_plan(struct ckpt *c, const struct ckpt_prune_opts *o,
 		pl->k_last = CKPT_NONE;
 	if (pl->keep_last == 0 && pl->k_within == CKPT_NONE)
 		pl->k_last = pl->restart;
-	pl->k0 = min64(pl->restart, min64(pl->k_last, pl->k_within));
+	pl->k0 = ops_prune_min(pl->restart,
+		ops_prune_min(pl->k_last, pl->k_within));
 	if (pl->k0 == CKPT_NONE)
 		pl->k0 = pl->restart;
 	pl->target = pl->k0 + 1;
@@ -306,9 +297,10 @@ spark_prune_classify(void *plan, const struct ckpt_file *f, char *reason,
 }
 
 static void
-kept_reason(const struct splan *pl, const struct ckpt_batch *b, char *buf,
+kept_reason(const void *plan, const struct ckpt_batch *b, char *buf,
 	size_t cap)
 {
+	const struct splan *pl = plan;
 	size_t n;
 
 	buf[0] = 0;
@@ -330,50 +322,25 @@ kept_reason(const struct splan *pl, const struct ckpt_batch *b, char *buf,
 		snprintf(buf + n, cap - n, "newer than the oldest batch kept");
 }
 
+/* Whether batch b goes (kept() counts it as removed). */
+static int
+spark_prune_gone(const void *plan, const struct ckpt_batch *b)
+{
+	const struct splan *pl = plan;
+
+	if (pl->restart == CKPT_NONE)
+		return 0;
+	if (b->id < pl->k0)
+		return 1;
+	return b->id > pl->restart && pl->discard;
+}
+
 static int
 spark_prune_kept(struct ckpt *c, void *plan, ckpt_prune_fn cb, void *arg,
 	struct ckpt_prune_stats *st, struct ckpt_error *err)
 {
-	const struct splan *pl = plan;
-	struct ckpt_batch_iter *it = NULL;
-	struct ckpt_prune_item item;
-	struct ckpt_batch b;
-	char reason[256];
-	int rc, gone;
-
-	rc = ckpt_batch_iter_open(c, &it, err);
-	if (rc != CKPT_OK)
-		return rc;
-	while ((rc = ckpt_batch_iter_next(it, &b, err)) == CKPT_OK) {
-		if (pl->restart == CKPT_NONE)
-			gone = 0;
-		else if (b.id < pl->k0)
-			gone = 1;
-		else
-			gone = b.id > pl->restart && pl->discard;
-		if (gone) {
-			st->batches_removed++;
-			continue;
-		}
-		st->batches_kept++;
-		if (st->oldest_kept == CKPT_NONE)
-			st->oldest_kept = b.id;
-		if (!cb)
-			continue;
-		kept_reason(pl, &b, reason, sizeof(reason));
-		memset(&item, 0, sizeof(item));
-		item.what = CKPT_PRUNE_KEPT;
-		item.batch = b.id;
-		item.bytes = b.bytes;
-		item.reason = reason;
-		item.role = -1;
-		if (cb(arg, &item) != 0) {
-			rc = CKPT_EOF;
-			break;
-		}
-	}
-	ckpt_batch_iter_close(it);
-	return rc == CKPT_EOF ? CKPT_OK : rc;
+	return ops_prune_kept_walk(c, plan, spark_prune_gone, kept_reason,
+		cb, arg, st, err);
 }
 
 const struct ckpt_prune_ops spark_prune_ops = {

@@ -22,7 +22,8 @@
  * walks again until none is left.  A final walk re-checks that nothing
  * planned is left, and repeats a pass if something was.  Memory is a
  * chunk of paths and the plan, whatever the size of the directory.
- * This file does not know any format's layout.
+ * This file does not know any format's layout; it also holds the
+ * kept-batch walk the plans share (ops_prune_tally, declared in fmt.h).
  */
 #include <stdio.h>
 #include <stdlib.h>
@@ -309,6 +310,63 @@ prune_delete(struct prune_run *r)
 	    "cannot prune '%s': %llu planned file(s) still present after %d "
 	    "passes", ckpt_store_url(ckpt_get_store(r->c)),
 	    (unsigned long long)r->left, PRUNE_PASSES);
+}
+
+int64_t
+ops_prune_min(int64_t a, int64_t b)
+{
+	if (a == CKPT_NONE)
+		return b;
+	if (b == CKPT_NONE)
+		return a;
+	return a < b ? a : b;
+}
+
+int
+ops_prune_tally(const void *plan, const struct ckpt_batch *b, int gone,
+	ops_prune_why_fn why, ckpt_prune_fn cb, void *arg,
+	struct ckpt_prune_stats *st)
+{
+	struct ckpt_prune_item item;
+	char reason[512];
+
+	if (gone) {
+		st->batches_removed++;
+		return 0;
+	}
+	st->batches_kept++;
+	if (st->oldest_kept == CKPT_NONE)
+		st->oldest_kept = b->id;
+	if (cb == NULL)
+		return 0;
+	why(plan, b, reason, sizeof(reason));
+	memset(&item, 0, sizeof(item));
+	item.what = CKPT_PRUNE_KEPT;
+	item.batch = b->id;
+	item.bytes = b->bytes;
+	item.reason = reason;
+	item.role = -1;
+	return cb(arg, &item);
+}
+
+int
+ops_prune_kept_walk(struct ckpt *c, const void *plan,
+	ops_prune_gone_fn gone, ops_prune_why_fn why, ckpt_prune_fn cb,
+	void *arg, struct ckpt_prune_stats *st, struct ckpt_error *err)
+{
+	struct ckpt_batch_iter *it = NULL;
+	struct ckpt_batch b;
+	int rc;
+
+	rc = ckpt_batch_iter_open(c, &it, err);
+	if (rc != CKPT_OK)
+		return rc;
+	while ((rc = ckpt_batch_iter_next(it, &b, err)) == CKPT_OK)
+		if (ops_prune_tally(plan, &b, gone(plan, &b), why, cb, arg,
+		    st) != 0)
+			break;
+	ckpt_batch_iter_close(it);
+	return rc == CKPT_EOF ? CKPT_OK : rc;
 }
 
 int

@@ -216,16 +216,6 @@ rule_bounds(struct ckpt *c, struct nplan *pl, int64_t ncommitted,
 	return rc == CKPT_EOF ? CKPT_OK : rc;
 }
 
-static int64_t
-min64(int64_t a, int64_t b)
-{
-	if (a == CKPT_NONE)
-		return b;
-	if (b == CKPT_NONE)
-		return a;
-	return a < b ? a : b;
-}
-
 static int
 nat_plan(struct ckpt *c, const struct ckpt_prune_opts *o, void **out,
 	struct ckpt_prune_stats *st, struct ckpt_error *err)
@@ -270,7 +260,8 @@ nat_plan(struct ckpt *c, const struct ckpt_prune_opts *o, void **out,
 	if (pl->keep_last < 0 && pl->within_ms < 0)
 		pl->k0 = pl->first_committed;
 	else
-		pl->k0 = min64(pl->restart, min64(pl->k_last, k_within));
+		pl->k0 = ops_prune_min(pl->restart,
+		    ops_prune_min(pl->k_last, k_within));
 	rc = ckpt_native_state_base(c, pl->k0, &pl->s0, err);
 	if (rc != CKPT_OK)
 		goto fail;
@@ -359,9 +350,10 @@ add_reason(char *buf, size_t cap, const char *what)
 }
 
 static void
-kept_reason(const struct nplan *pl, const struct ckpt_batch *b, char *buf,
+kept_reason(const void *plan, const struct ckpt_batch *b, char *buf,
 	size_t cap)
 {
+	const struct nplan *pl = plan;
 	char tmp[160];
 
 	buf[0] = '\0';
@@ -403,52 +395,27 @@ kept_reason(const struct nplan *pl, const struct ckpt_batch *b, char *buf,
 	add_reason(buf, cap, tmp);
 }
 
+/* Whether batch b goes (kept() counts it as removed). */
+static int
+nat_gone(const void *plan, const struct ckpt_batch *b)
+{
+	const struct nplan *pl = plan;
+
+	if (pl->restart == CKPT_NONE)
+		return pl->discard;
+	if (pl->lo != CKPT_NONE && b->id < pl->lo)
+		return 1;
+	if (b->id > pl->restart)
+		return pl->discard;
+	return !b->committed;
+}
+
 static int
 nat_kept(struct ckpt *c, void *plan, ckpt_prune_fn cb, void *arg,
 	struct ckpt_prune_stats *st, struct ckpt_error *err)
 {
-	const struct nplan *pl = plan;
-	struct ckpt_batch_iter *it = NULL;
-	struct ckpt_prune_item item;
-	struct ckpt_batch b;
-	char reason[512];
-	int rc, gone;
-
-	rc = ckpt_batch_iter_open(c, &it, err);
-	if (rc != CKPT_OK)
-		return rc;
-	while ((rc = ckpt_batch_iter_next(it, &b, err)) == CKPT_OK) {
-		if (pl->restart == CKPT_NONE)
-			gone = pl->discard;
-		else if (pl->lo != CKPT_NONE && b.id < pl->lo)
-			gone = 1;
-		else if (b.id > pl->restart)
-			gone = pl->discard;
-		else
-			gone = !b.committed;
-		if (gone) {
-			st->batches_removed++;
-			continue;
-		}
-		st->batches_kept++;
-		if (st->oldest_kept == CKPT_NONE)
-			st->oldest_kept = b.id;
-		if (cb == NULL)
-			continue;
-		kept_reason(pl, &b, reason, sizeof(reason));
-		memset(&item, 0, sizeof(item));
-		item.what = CKPT_PRUNE_KEPT;
-		item.batch = b.id;
-		item.bytes = b.bytes;
-		item.reason = reason;
-		item.role = -1;
-		if (cb(arg, &item) != 0) {
-			rc = CKPT_EOF;
-			break;
-		}
-	}
-	ckpt_batch_iter_close(it);
-	return rc == CKPT_EOF ? CKPT_OK : rc;
+	return ops_prune_kept_walk(c, plan, nat_gone, kept_reason, cb, arg,
+	    st, err);
 }
 
 static void
