@@ -75,6 +75,21 @@ int ckpt_zstd_decompress(void *dst, size_t expected, const void *src,
 int ckpt_zstd_decompress_why(void *dst, size_t expected, const void *src,
     size_t n, size_t *out, char *why, size_t whylen);
 
+/*
+ * Reusable contexts: one per writer or reader, so that each block does
+ * not build (and zero) a zstd context of its own.  The two calls below
+ * behave exactly as the ones above (same bytes out, same checks); z may
+ * be NULL (a context per call).  new returns NULL when out of memory;
+ * the contexts themselves are made on first use.
+ */
+struct ckpt_zstd;
+struct ckpt_zstd *ckpt_zstd_new(void);
+void ckpt_zstd_free(struct ckpt_zstd *z);
+int ckpt_zstd_compress_z(struct ckpt_zstd *z, void *dst, size_t cap,
+    const void *src, size_t n, int level, size_t *out);
+int ckpt_zstd_decompress_z(struct ckpt_zstd *z, void *dst, size_t expected,
+    const void *src, size_t n, size_t *out, char *why, size_t whylen);
+
 /* ---- LEB128 varints (codec_varint.c) ---- */
 
 #define CKPT_VARINT_MAX 10	/* bytes of the longest u64 varint */

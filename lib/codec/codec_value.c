@@ -914,6 +914,134 @@ fail:
 	return CKPT_FAILED;
 }
 
+/* A varint for vfast: 1 and *pp advanced, or 0 (let jvalue say why). */
+static inline int
+vuv(const uint8_t **pp, const uint8_t *end, uint64_t *v)
+{
+	size_t used;
+
+	if (*pp < end && **pp < 0x80) {
+		*v = *(*pp)++;
+		return 1;
+	}
+	if (ckpt_varint_get(*pp, (size_t)(end - *pp), v, &used) != 0)
+		return 0;
+	*pp += used;
+	return 1;
+}
+
+/*
+ * The fast path of ckpt_value_check: 1 when the value at *pp is well
+ * formed by exactly the rules jvalue applies (and *pp is past it), 0
+ * when it is not or when unsure.  No error text: on 0 the caller runs
+ * jvalue, which finds and words the problem.
+ */
+static int
+vfast(const struct ckpt_schema *s, const uint8_t **pp, const uint8_t *end,
+    int depth)
+{
+	const uint8_t *p = *pp;
+	uint64_t n;
+
+	if (depth > SCHEMA_DEPTH_MAX || p >= end)
+		return 0;
+	if (*p == CKPT_T_NULL) {
+		*pp = p + 1;
+		return 1;
+	}
+	if (*p != s->type)
+		return 0;
+	p++;
+	switch (s->type) {
+	case CKPT_T_BOOL:
+		if (p >= end || *p > 1)
+			return 0;
+		p++;
+		break;
+	case CKPT_T_INT64:
+	case CKPT_T_TIMESTAMP:
+		if (!vuv(&p, end, &n))
+			return 0;
+		break;
+	case CKPT_T_DOUBLE:
+		if (end - p < 8)
+			return 0;
+		p += 8;
+		break;
+	case CKPT_T_STRING:
+	case CKPT_T_BYTES: {
+		const uint8_t *q;
+
+		if (!vuv(&p, end, &n) || n > (uint64_t)(end - p))
+			return 0;
+		q = p;
+		p += n;
+		if (s->type == CKPT_T_BYTES)
+			break;
+		while (q < p) {
+			uint64_t w;
+
+			if (p - q >= 8) {
+				memcpy(&w, q, 8);
+				if ((w & 0x8080808080808080ULL) == 0) {
+					q += 8;
+					continue;
+				}
+			}
+			if (*q < 0x80) {
+				q++;
+				continue;
+			}
+			if ((n = utf8_len(q, (size_t)(p - q))) == 0)
+				return 0;
+			q += n;
+		}
+		break;
+	}
+	case CKPT_T_LIST:
+		if (!vuv(&p, end, &n) || n > (uint64_t)(end - p))
+			return 0;
+		for (uint64_t i = 0; i < n; i++) {
+			uint64_t w, k;
+
+			/* short ASCII strings inline (the common element) */
+			if (s->elem->type == CKPT_T_STRING && end - p >= 2 &&
+			    p[0] == CKPT_T_STRING && p[1] < 0x80 &&
+			    p[1] <= end - p - 2) {
+				const uint8_t *q = p + 2;
+				uint64_t acc = 0;
+
+				k = p[1];
+				for (; k >= 8; k -= 8, q += 8) {
+					memcpy(&w, q, 8);
+					acc |= w;
+				}
+				while (k-- > 0)
+					acc |= *q++;
+				if ((acc & 0x8080808080808080ULL) == 0) {
+					p = q;
+					continue;
+				}
+			}
+			if (!vfast(s->elem, &p, end, depth + 1))
+				return 0;
+		}
+		break;
+	case CKPT_T_STRUCT:
+		if (!vuv(&p, end, &n) || n > SCHEMA_FIELDS_MAX ||
+		    n > (uint64_t)(end - p) || n > s->nfields)
+			return 0;
+		for (uint64_t i = 0; i < n; i++)
+			if (!vfast(s->fields[i], &p, end, depth + 1))
+				return 0;
+		break;
+	default:
+		return 0;
+	}
+	*pp = p;
+	return 1;
+}
+
 /*
  * Checks that data[0..len) is exactly one well-formed value of schema s
  * (the checks of ckpt_value_to_json, without rendering).
@@ -924,12 +1052,16 @@ ckpt_value_check(const struct ckpt_schema *s, const uint8_t *data,
 {
 	struct ckpt_dec d;
 	struct jout o = { NULL, NULL, NULL, err, 1 };
+	const uint8_t *p;
 
 	if (s == NULL || (data == NULL && len > 0))
 		return ckpt_error_set(err, CKPT_E_USAGE,
 		    "cannot check value: no schema");
 	if (data == NULL)
 		data = (const uint8_t *)"";
+	p = data;
+	if (vfast(s, &p, data + len, 0) && p == data + len)
+		return CKPT_OK;
 	d = (struct ckpt_dec){ data, data + len, data };
 	if (jvalue(&o, s, &d, 0) != CKPT_OK)
 		return CKPT_FAILED;

@@ -245,6 +245,10 @@ reduce_end_batch(struct eng *e, int64_t batch, struct ckpt_buf *out,
 	for (size_t i = 0; i < e->ntouched; i++) {
 		struct eng_entry *en = e->touched[i];
 
+#if defined(__GNUC__)
+		if (i + 16 < e->ntouched)
+			__builtin_prefetch(e->touched[i + 16]);
+#endif
 		en->flags &= ~ENG_E_TOUCHED;
 		if (ckpt_buf_reserve(out, en->klen + 24) != 0)
 			return nomem(err);

@@ -254,8 +254,8 @@ blk_checksum(const uint8_t *hdr, const uint8_t *stored, size_t n)
  */
 static int
 blk_decode(const uint8_t *hdr, const struct blk_hdr *b, const uint8_t *stored,
-    uint8_t **rbuf, size_t *rcap, const uint8_t **raw, char *why,
-    size_t whylen, int *fail_kind)
+    uint8_t **rbuf, size_t *rcap, const uint8_t **raw, struct ckpt_zstd *z,
+    char *why, size_t whylen, int *fail_kind)
 {
 	uint64_t got = blk_checksum(hdr, stored, b->stored_len);
 	size_t n;
@@ -283,8 +283,8 @@ blk_decode(const uint8_t *hdr, const struct blk_hdr *b, const uint8_t *stored,
 		*rbuf = nb;
 		*rcap = nc;
 	}
-	if (ckpt_zstd_decompress(*rbuf, b->raw_len, stored, b->stored_len,
-	    &n) != 0 || n != b->raw_len) {
+	if (ckpt_zstd_decompress_z(z, *rbuf, b->raw_len, stored,
+	    b->stored_len, &n, NULL, 0) != 0 || n != b->raw_len) {
 		why_set(why, whylen, "zstd data does not decompress to %"
 		    PRIu32 " bytes", b->raw_len);
 		return -1;
@@ -306,6 +306,7 @@ struct nat_fwriter {
 	uint64_t blocks;
 	int codec;
 	struct ckpt_xxh3 *hash;		/* bytes before the footer */
+	struct ckpt_zstd *z;		/* one zstd context for all blocks */
 	char path[NAT_PATH_MAX];
 };
 
@@ -374,8 +375,10 @@ fw_flush(struct nat_fwriter *fw, struct ckpt_error *err)
 	if (fw->codec == NAT_C_ZSTD && fw->blk.len > 0) {
 		size_t n;
 
-		if (ckpt_zstd_compress(h + NAT_BLOCK_HEADER_SIZE, bound,
-		    fw->blk.data, fw->blk.len, 3, &n) == 0 &&
+		if (fw->z == NULL)
+			fw->z = ckpt_zstd_new();	/* NULL: one per block */
+		if (ckpt_zstd_compress_z(fw->z, h + NAT_BLOCK_HEADER_SIZE,
+		    bound, fw->blk.data, fw->blk.len, 3, &n) == 0 &&
 		    n < fw->blk.len) {
 			codec = NAT_C_ZSTD;
 			stored = n;
@@ -453,6 +456,7 @@ nat_fw_abort(struct nat_fwriter *fw)
 	ckpt_buf_release(&fw->blk);
 	ckpt_buf_release(&fw->out);
 	ckpt_xxh3_free(fw->hash);
+	ckpt_zstd_free(fw->z);
 	free(fw);
 }
 
@@ -567,7 +571,7 @@ nat_decode_small(const uint8_t *p, size_t n, int kind, char **text,
 		blk_hdr_parse(p + off, &b);
 		if (blk_hdr_check(&b, end - off, why, whylen) != 0 ||
 		    blk_decode(p + off, &b, p + off + NAT_BLOCK_HEADER_SIZE,
-		    &rbuf, &rcap, &raw, why, whylen, &fk) != 0) {
+		    &rbuf, &rcap, &raw, NULL, why, whylen, &fk) != 0) {
 			char inner[CKPT_ERROR_MSG_MAX];
 
 			snprintf(inner, sizeof(inner), "%s", why);
@@ -821,6 +825,8 @@ nat_fr_close(struct nat_freader *fr)
 	free(fr->sbuf);
 	free(fr->rbuf);
 	fr->sbuf = fr->rbuf = NULL;
+	ckpt_zstd_free(fr->z);
+	fr->z = NULL;
 	fr->scap = fr->rcap = 0;
 	ckpt_xxh3_free(fr->hash);
 	ckpt_xxh3_free(fr->whole);
@@ -897,8 +903,10 @@ nat_fr_next_block(struct nat_freader *fr, struct ckpt_error *err)
 	}
 	if (fr_read(fr, fr->sbuf, b.stored_len, 1, err) != CKPT_OK)
 		return CKPT_FAILED;
-	if (blk_decode(hb, &b, fr->sbuf, &fr->rbuf, &fr->rcap, &fr->raw, w,
-	    sizeof(w), &fk) != 0)
+	if (b.codec == NAT_C_ZSTD && fr->z == NULL)
+		fr->z = ckpt_zstd_new();	/* NULL: one per block */
+	if (blk_decode(hb, &b, fr->sbuf, &fr->rbuf, &fr->rcap, &fr->raw,
+	    fr->z, w, sizeof(w), &fk) != 0)
 		return fr_fail(fr, (int64_t)fr->blk_off, fk, err,
 		    "block %" PRIu64 " at offset %" PRIu64 ": %s", fr->blocks,
 		    fr->blk_off, w);

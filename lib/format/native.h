@@ -83,6 +83,7 @@ int nat_is_temp_name(const char *name);
 /* ---- framed file writer (fmt_native_io.c) ---- */
 
 struct nat_fwriter;
+struct ckpt_zstd;
 
 /*
  * Creates a framed file of the given kind through ckpt_store_create
@@ -173,6 +174,7 @@ struct nat_freader {
 	uint64_t records;	/* records declared by blocks read */
 	int done;		/* footer read and checked */
 	struct nat_footer foot;
+	struct ckpt_zstd *z;	/* zstd context of the file's blocks */
 	void *hash;		/* streaming XXH3 of bytes before the footer */
 	void *whole;		/* streaming XXH3 of the whole file */
 	uint64_t whole_xxh3;	/* valid once done */
