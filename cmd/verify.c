@@ -106,6 +106,8 @@ print_problem(struct verify *v, int severity, int kind, const char *path,
 		jw_obj_end(w);
 		return;
 	}
+	if (!err && cli->quiet)
+		return;		/* -q: errors only */
 	cli_progress_done(cli);
 	printf("%s%s%s: %s: ", cli_color(cli, err ? CLI_RED : CLI_YELLOW),
 		err ? "error" : "warning", cli_color(cli, CLI_RESET),

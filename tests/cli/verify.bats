@@ -44,6 +44,20 @@ setup() {
 	assert_output ""
 }
 
+@test "verify: -q prints errors only, no warnings and no summary" {
+	local ck=$BATS_TEST_TMPDIR/uc f
+	mkckpt "$ck" --batches 4 --keys 20 --partitions 2 --seed 4 --uncommitted
+	run -0 --separate-stderr "$CKPT" verify "$ck"
+	assert_line --regexp '^warning: '
+	run -0 --separate-stderr "$CKPT" verify -q "$ck"
+	assert_output ""
+	f=$(cd "$ck" && find state -name '*.snapshot' | sort | head -1)
+	flip_byte "$ck/$f" 40
+	run -3 --separate-stderr "$CKPT" verify -q --read-state "$ck"
+	assert_output --regexp "^error: $f: "
+	refute_line --regexp '^(warning|verified) '
+}
+
 @test "verify: a flipped byte in a state file is found by --read-state (3)" {
 	local f size
 	f=$(cd "$CK" && find state -type f | sort | tail -1)
