@@ -35,6 +35,16 @@
 
 #define MAX_OPS 256
 #define MAX_STORES_PER_OP 16
+/*
+ * Key counts at the restart point (ls) rebuild each partition's key
+ * set: bounded by the state file bytes read, per partition and per
+ * operator; past either the count is unknown (-1, "?" in ls).
+ */
+#define KEYS_PART_MAX ((uint64_t)4 << 20)
+#define KEYS_OP_MAX ((uint64_t)16 << 20)
+
+static int64_t part_keys(struct ckpt *c, struct spark_store *s, int part,
+	uint64_t budget, uint64_t *used);
 
 static struct spark *
 SP(struct ckpt *c)
@@ -609,6 +619,59 @@ spark_store_stats(struct ckpt *c, struct spark_store *s,
 	return CKPT_OK;
 }
 
+struct keys_walk {
+	struct ckpt *c;
+	struct spark_store *s;
+	uint64_t used;
+	int64_t keys;
+};
+
+static int
+keys_part(void *arg, int p)
+{
+	struct keys_walk *kw = arg;
+	int64_t n;
+
+	if (kw->used >= KEYS_OP_MAX) {
+		kw->keys = -1;
+		return 1;
+	}
+	n = part_keys(kw->c, kw->s, p, KEYS_OP_MAX - kw->used < KEYS_PART_MAX ?
+		KEYS_OP_MAX - kw->used : KEYS_PART_MAX, &kw->used);
+	if (n < 0) {
+		kw->keys = -1;
+		return 1;
+	}
+	kw->keys += n;
+	return 0;
+}
+
+/* Live keys of a store at the restart state version, cached; -1 unknown. */
+static int64_t
+store_keys(struct ckpt *c, struct spark_store *s)
+{
+	struct spark *sp = SP(c);
+	struct keys_walk kw = { c, s, 0, 0 };
+	struct ckpt_error e = { 0 };
+
+	if (s->keys_done)
+		return s->keys;
+	s->keys_done = 1;
+	s->keys = -1;
+	if (s->rocksdb)
+		return -1;
+	if (sp->state_version <= 0) {
+		s->keys = 0;	/* version 0 is the empty state */
+		return 0;
+	}
+	if (s->part_dirs < s->parts)
+		return -1;	/* a partition cannot be rebuilt */
+	if (spark_parts_each(c, s, keys_part, &kw, &e) != CKPT_OK)
+		return -1;
+	s->keys = kw.keys;
+	return s->keys;
+}
+
 int
 spark_operator_count(struct ckpt *c)
 {
@@ -640,7 +703,7 @@ spark_operator_get(struct ckpt *c, int index, struct ckpt_operator *out,
 	out->max_version = s->max_version;
 	out->snapshots = s->snapshots;
 	out->deltas = s->deltas;
-	out->keys = -1;
+	out->keys = store_keys(c, s);
 	out->bytes = s->bytes;
 	if (s->key_json && !(out->key_schema = strdup(s->key_json)))
 		return ckpt_error_set(err, CKPT_E_NOMEM, "out of memory");
@@ -679,6 +742,13 @@ spark_partition_get(struct ckpt *c, int op, int partition,
 	out->deltas = ps.deltas;
 	out->bytes = ps.bytes;
 	out->keys = -1;
+	if (ps.exists && !ps.rocksdb) {
+		uint64_t used = 0;
+
+		out->keys = sp->state_version <= 0 ? 0 :
+			part_keys(c, &sp->stores[op], partition,
+			KEYS_PART_MAX, &used);
+	}
 	return CKPT_OK;
 }
 
@@ -846,8 +916,9 @@ kvmap_find(struct kvmap *m, const uint8_t *k, size_t kl, uint32_t h,
 	return NULL;
 }
 
+/* Applies a put or delete; keep_val 0 keeps keys only (counting). */
 static int
-kvmap_apply(struct kvmap *m, const struct spark_rec *r)
+kvmap_apply(struct kvmap *m, const struct spark_rec *r, int keep_val)
 {
 	uint32_t h = fnv(r->key, r->key_len);
 	struct kv *e;
@@ -865,14 +936,15 @@ kvmap_apply(struct kvmap *m, const struct spark_rec *r)
 		}
 		return 0;
 	}
-	nv = malloc(r->value_len ? r->value_len : 1);
+	nv = malloc(r->value_len && keep_val ? r->value_len : 1);
 	if (!nv)
 		return -1;
-	memcpy(nv, r->value, r->value_len);
+	if (keep_val)
+		memcpy(nv, r->value, r->value_len);
 	if (e) {
 		free(e->val);
 		e->val = nv;
-		e->vlen = (uint32_t)r->value_len;
+		e->vlen = keep_val ? (uint32_t)r->value_len : 0;
 		e->live = 1;
 		return 0;
 	}
@@ -895,7 +967,7 @@ kvmap_apply(struct kvmap *m, const struct spark_rec *r)
 	memcpy(e->key, r->key, r->key_len);
 	e->klen = (uint32_t)r->key_len;
 	e->val = nv;
-	e->vlen = (uint32_t)r->value_len;
+	e->vlen = keep_val ? (uint32_t)r->value_len : 0;
 	e->hash = h;
 	e->live = 1;
 	m->slot[slot] = (uint32_t)(++m->n);
@@ -936,6 +1008,9 @@ struct state_iter {
 	size_t pos;
 	struct ckpt_buf kb, vb;
 	char path[SPARK_PATH_MAX];
+	/* key counting: keys only, at most budget state bytes read */
+	int count_only;
+	uint64_t budget, used;
 };
 
 static int
@@ -986,7 +1061,7 @@ apply_file(struct state_iter *it, const char *path, int snap,
 			r.key += 4;
 			r.key_len -= 4;
 		}
-		if (kvmap_apply(&it->map, &r) != 0) {
+		if (kvmap_apply(&it->map, &r, !it->count_only) != 0) {
 			rc = ckpt_error_set(err, CKPT_E_NOMEM,
 				"out of memory rebuilding '%s'", path);
 			break;
@@ -1015,6 +1090,26 @@ sort_live(struct state_iter *it, struct ckpt_error *err)
 			it->order[it->norder++] = &it->map.e[i];
 	qsort(it->order, it->norder, sizeof(*it->order), kv_cmp);
 	return CKPT_OK;
+}
+
+/* Adds path's size to what a budgeted rebuild read; 1 when over. */
+static int
+over_budget(struct ckpt *c, struct state_iter *it, const char *path,
+	struct ckpt_error *err)
+{
+	struct ckpt_error e2 = { 0 };
+	struct ckpt_stat sb;
+
+	if (!it->budget)
+		return 0;
+	if (ckpt_store_stat(c->st, path, &sb, &e2) != CKPT_OK)
+		return 0;	/* the read that follows reports it */
+	it->used += sb.size;
+	if (it->used <= it->budget)
+		return 0;
+	ckpt_error_set(err, CKPT_E_UNSUPPORTED, "'%s': over the state bytes "
+		"budget", path);
+	return 1;
 }
 
 /* Rebuilds version V of the current partition (section 2.4). */
@@ -1048,6 +1143,8 @@ load_merged(struct ckpt *c, struct state_iter *it, struct ckpt_error *err)
 	if (base > 0) {
 		snprintf(path, sizeof(path), "%s/%lld.snapshot", dir,
 			(long long)base);
+		if (over_budget(c, it, path, err))
+			return CKPT_FAILED;
 		rc = apply_file(it, path, 1, err);
 		if (rc != CKPT_OK)
 			return rc;
@@ -1065,11 +1162,47 @@ load_merged(struct ckpt *c, struct state_iter *it, struct ckpt_error *err)
 				"'%s' is missing", (long long)it->version, dir,
 				path);
 		}
+		it->used += sb.size;
+		if (it->budget && it->used > it->budget)
+			return ckpt_error_set(err, CKPT_E_UNSUPPORTED,
+				"'%s': over the state bytes budget", dir);
 		rc = apply_file(it, path, 0, err);
 		if (rc != CKPT_OK)
 			return rc;
 	}
-	return sort_live(it, err);
+	return it->count_only ? CKPT_OK : sort_live(it, err);
+}
+
+/*
+ * Live keys of one partition at the restart state version (section
+ * 2.4), from its rebuilt key set (no values kept); -1 when unknown: a
+ * chain that does not rebuild, or more than budget bytes of state files
+ * to read.  *used adds the bytes read.
+ */
+static int64_t
+part_keys(struct ckpt *c, struct spark_store *s, int part, uint64_t budget,
+	uint64_t *used)
+{
+	struct state_iter it;
+	struct ckpt_error e = { 0 };
+	int64_t n = -1;
+	size_t i;
+
+	memset(&it, 0, sizeof(it));
+	it.sp = SP(c);
+	it.s = s;
+	it.part = part;
+	it.part_end = part + 1;
+	it.version = it.sp->state_version;
+	it.count_only = 1;
+	it.budget = budget;
+	if (load_merged(c, &it, &e) == CKPT_OK)
+		for (n = 0, i = 0; i < it.map.n; i++)
+			n += it.map.e[i].live;
+	*used += it.used;
+	close_state_file(&it);
+	kvmap_clear(&it.map);
+	return n;
 }
 
 /* Raw mode: V.delta, else V.snapshot; *none 1 when neither exists. */

@@ -40,6 +40,8 @@ struct spark_store {
 	/* lazily computed totals over every partition */
 	int stats_done;
 	int rocksdb;		/* RocksDB state store (section 5) */
+	int keys_done;		/* keys computed (ls), -1 unknown */
+	int64_t keys;
 	int64_t min_version, max_version;
 	uint64_t snapshots, deltas, bytes;
 };

@@ -46,6 +46,14 @@ if want:
     hi = hi or lo
     check("offsets", list(range(int(lo), int(hi) + 1)), ids)
 check("operators", exp["stores"], len(got.get("operators", [])))
+# live keys at the restart state version, per operator store
+full = json.load(open(sys.argv[1]))[sys.argv[2]]
+state = (full.get("structured") or {}).get("state") or {}
+for op, o in state.items():
+    for sn, st in o["stores"].items():
+        name = op if sn == "default" else op + "/" + sn
+        have = [x["keys"] for x in got["operators"] if x["name"] == name]
+        check("keys of " + name, [st["at_target"]["live_keys"]], have)
 if bad:
     print("\n".join(bad), file=sys.stderr)
     sys.exit(1)
@@ -195,4 +203,25 @@ PY
 	truncate -s 10 "$BATS_TEST_TMPDIR/ck/offsets/20"
 	run -3 --separate-stderr "$CKPT" verify "$BATS_TEST_TMPDIR/ck"
 	assert_output --partial 'offsets/20'
+}
+
+@test "spark: ls -l counts keys per partition, '?' past the read budget" {
+	run -0 --separate-stderr "$CKPT" --json ls -l "$FIX/$DOME"
+	run -0 jq -c '[.operators[0].keys, [.operators[0].partitions[].keys]]' \
+		<<<"$output"
+	assert_output '[3,[0,1,1,1]]'
+	# a partition with more than 4 MiB of state files is not read
+	local mk=${MKSPARK:-$(dirname "$CKPT")/tools/mkspark}
+	[[ -x $mk ]] || fail "mkspark not built: $mk (run make)"
+	"$mk" "$BATS_TEST_TMPDIR/big" --batches 3 --partitions 2 \
+		--keys-per-batch 200000 --key-space 1000000 >/dev/null
+	run -0 --separate-stderr "$CKPT" --json ls -l "$BATS_TEST_TMPDIR/big"
+	run -0 jq -c '[.operators[0].keys, [.operators[0].partitions[].keys]]' \
+		<<<"$output"
+	assert_output '[null,[null,null]]'
+	"$mk" "$BATS_TEST_TMPDIR/small" --batches 3 --partitions 2 \
+		--keys-per-batch 20 --key-space 20 >/dev/null
+	run -0 --separate-stderr "$CKPT" --json ls -l "$BATS_TEST_TMPDIR/small"
+	run -0 jq -c '.operators[0].keys' <<<"$output"
+	assert_output '20'
 }
