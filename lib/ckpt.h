@@ -412,6 +412,12 @@ struct ckpt_record {
 };
 struct ckpt_state_iter;
 #define CKPT_STATE_RAW_DELTAS 0x1u /* one file, no merge, with tombstones */
+/*
+ * Bytes only: key_json and value_json are left NULL (native state; other
+ * drivers may still render them), for callers that decode the bytes
+ * themselves (engine restore, diff, migrate).
+ */
+#define CKPT_STATE_NO_JSON 0x2u
 CKPT_API int ckpt_state_open(struct ckpt *c, int op, int partition,
 	int64_t version, unsigned flags, struct ckpt_state_iter **out,
 	struct ckpt_error *err);

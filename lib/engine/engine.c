@@ -570,7 +570,8 @@ restore_partition(struct run *r, int p, int64_t sb, struct ckpt_error *err)
 	struct ckpt_record rec;
 	int rc;
 
-	if (ckpt_state_open(r->rd, 0, p, sb, 0, &it, err) != CKPT_OK)
+	if (ckpt_state_open(r->rd, 0, p, sb, CKPT_STATE_NO_JSON, &it,
+	    err) != CKPT_OK)
 		return CKPT_FAILED;
 	while ((rc = ckpt_state_next(it, &rec, err)) == CKPT_OK) {
 		struct ckpt_dec d = { rec.key, rec.key + rec.key_len,

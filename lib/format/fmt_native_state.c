@@ -151,6 +151,7 @@ nat_state_open(struct ckpt *c, int op, int partition, int64_t version,
 	it->op = op;
 	it->partition = partition;
 	it->raw = (flags & CKPT_STATE_RAW_DELTAS) != 0;
+	it->norender = (flags & CKPT_STATE_NO_JSON) != 0;
 	if (version == CKPT_NONE)
 		version = p->restart_state;
 	if (version == CKPT_NONE) {	/* no state checkpoint yet */
