@@ -950,14 +950,33 @@ nat_batch_json(struct ckpt *c, int64_t batch, char **json,
 	src = cJSON_CreateArray();
 	if (offs != NULL) {
 		cJSON *inner = cJSON_DetachItemFromObject(offs, "offsets"), *m;
+		cJSON *kind = cJSON_GetObjectItem(inner, "source");
+		cJSON *start = cJSON_GetObjectItem(inner, "start");
 
-		cJSON_ArrayForEach(m, inner) {
+		/*
+		 * The engine's offsets (ckpt-format(5)) are one source: its
+		 * kind and its position; other writers' members each are one.
+		 */
+		if (cJSON_IsString(kind) && start != NULL) {
 			cJSON *s = cJSON_CreateObject();
 
-			cJSON_AddStringToObject(s, "name", m->string);
+			cJSON_AddStringToObject(s, "name", kind->valuestring);
 			cJSON_AddItemToObject(s, "offset",
-			    cJSON_Duplicate(m, 1));
+			    cJSON_Duplicate(start, 1));
+			m = cJSON_GetObjectItem(inner, "end");
+			if (m != NULL)
+				cJSON_AddItemToObject(s, "end",
+				    cJSON_Duplicate(m, 1));
 			cJSON_AddItemToArray(src, s);
+		} else {
+			cJSON_ArrayForEach(m, inner) {
+				cJSON *s = cJSON_CreateObject();
+
+				cJSON_AddStringToObject(s, "name", m->string);
+				cJSON_AddItemToObject(s, "offset",
+				    cJSON_Duplicate(m, 1));
+				cJSON_AddItemToArray(src, s);
+			}
 		}
 		cJSON_AddItemToObject(root, "offsets",
 		    inner ? inner : cJSON_CreateObject());
