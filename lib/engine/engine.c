@@ -497,6 +497,11 @@ write_partition(struct run *r, int p, int delta, struct ckpt_error *err)
 			struct eng_entry *en = t->dirty[i];
 			int del = (en->flags & ENG_E_DELETED) != 0;
 
+#if defined(__GNUC__)	/* dirty entries are scattered: ask ahead */
+			if (i + 16 < t->ndirty)
+				__builtin_prefetch(t->dirty[i + 16]);
+#endif
+
 			if (del && !(en->flags & ENG_E_PERSISTED))
 				continue;
 			if (add_item(r, &v[n++], en, del) != 0)
@@ -506,6 +511,10 @@ write_partition(struct run *r, int p, int delta, struct ckpt_error *err)
 		for (size_t i = 0; i < t->cap; i++) {
 			struct eng_entry *en = t->slots[i].e;
 
+#if defined(__GNUC__)
+			if (i + 16 < t->cap && t->slots[i + 16].e != NULL)
+				__builtin_prefetch(t->slots[i + 16].e);
+#endif
 			if (en == NULL || (en->flags & ENG_E_DELETED))
 				continue;
 			if (add_item(r, &v[n++], en, 0) != 0)

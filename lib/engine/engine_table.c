@@ -221,6 +221,11 @@ eng_table_checkpointed(struct eng_table *t, void (*free_ext)(void *))
 	for (size_t d = 0; d < t->ndirty; d++) {
 		struct eng_entry *e = t->dirty[d];
 
+#if defined(__GNUC__)
+		if (d + 16 < t->ndirty)
+			__builtin_prefetch(t->dirty[d + 16]);
+#endif
+
 		if (e->flags & ENG_E_DELETED) {
 			size_t i = find_slot(t, e->key, e->klen, e->hash);
 
