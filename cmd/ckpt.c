@@ -77,8 +77,8 @@ main_usage(void)
 		usage[n++] = lines[i];
 	}
 	usage[n++] = "";
-	usage[n++] = "Paths are directories, file:// or s3:// URLs, or "
-		".tar.zst/.zip archives.";
+	usage[n++] = "Paths are directories or file:// URLs (s3:// and "
+		"archives: not yet).";
 	usage[n++] = "See 'ckpt help <command>' or man ckpt(1).";
 	usage[n] = NULL;
 	return usage;

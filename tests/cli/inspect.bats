@@ -229,3 +229,11 @@ setup() {
 	run -0 --separate-stderr "$CKPT" inspect --json --hex "$f" "$CK"
 	assert_golden inspect hex-json
 }
+
+@test "inspect: a native job's batch has one source, named by its kind" {
+	printf 'a b\nb c\n' > "$BATS_TEST_TMPDIR/in.txt"
+	run -0 "$CKPT" run wordcount -c "$CK.run" -i "$BATS_TEST_TMPDIR/in.txt"
+	run -0 --separate-stderr "$CKPT" inspect --json "$CK.run"
+	run -0 jq -c '[.batch.sources[] | .name, (.offset | has("off"))]' <<<"$output"
+	assert_output '["file",true]'
+}

@@ -277,3 +277,12 @@ setup() {
 	wait "$pid" || true
 	assert_line --regexp "^locked by: +pid $pid on $(hostname) since .* \(ckpt (run )?wordcount\)$"
 }
+
+@test "ls: s3:// and archive paths are refused as not built yet (1)" {
+	run -1 --separate-stderr "$CKPT" ls s3://bucket/app
+	[[ $stderr == "ckpt ls: cannot open 's3://bucket/app': "*"not built yet" ]]
+	mkckpt "$CK" --batches 1 --keys 2 --partitions 1
+	tar -C "$BATS_TEST_TMPDIR" -cf "$BATS_TEST_TMPDIR/ck.tar" ck
+	run -1 --separate-stderr "$CKPT" ls "$BATS_TEST_TMPDIR/ck.tar"
+	[[ $stderr == "ckpt ls: "*"not built yet" ]]
+}
