@@ -372,15 +372,6 @@ out:
 	return rc;
 }
 
-/* XXH3 of the job's operator graph, as 16 hex digits. */
-static void
-fingerprint(const struct job_def *j, char out[17])
-{
-	uint64_t h = eng_hash(j->graph, strlen(j->graph));
-
-	snprintf(out, 17, "%016" PRIx64, h);
-}
-
 /* ------------------------------------------------------------------ */
 /* Directory size (metrics)                                             */
 /* ------------------------------------------------------------------ */
@@ -1236,7 +1227,7 @@ build_desc(struct run *r, struct ckpt_job_desc *d, const char *id,
     char fp[17], struct ckpt_buf *cfg, struct ckpt_error *err)
 {
 	memset(d, 0, sizeof(*d));
-	fingerprint(r->e.job, fp);
+	job_fingerprint(r->e.job, fp);
 	cfg->len = 0;
 	if (eng_config_json(cfg, &r->e.p, r->e.job->uses) != 0 ||
 	    ckpt_buf_append(cfg, "", 1) != 0)

@@ -52,4 +52,12 @@ const struct job_def *job_find(const char *name);
 /* NULL-terminated list of every job, in --list order. */
 const struct job_def *const *job_all(void);
 
+/* 16 hex digits and a NUL. */
+#define JOB_FINGERPRINT_LEN	17
+/*
+ * The fingerprint of j (jobs_fingerprint.c): XXH3 of its operator graph
+ * (eng_hash) as 16 lowercase hex digits.
+ */
+void job_fingerprint(const struct job_def *j, char out[JOB_FINGERPRINT_LEN]);
+
 #endif /* CKPT_JOB_H */

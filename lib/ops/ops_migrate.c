@@ -1208,21 +1208,20 @@ ops_key_partition(const uint8_t *key, size_t len, int n)
 }
 
 /*
- * The fingerprint the engine gives the job of d: XXH3 of its operator
- * graph as 16 hex digits (lib/engine/engine.c, fingerprint()).  Jobs
- * the engine does not know keep the fingerprint they have.
+ * The fingerprint the engine gives the job of d (job_fingerprint(),
+ * lib/jobs/jobs_fingerprint.c).  Jobs the engine does not know keep
+ * the fingerprint they have.
  */
 static int
 ops_fingerprint(const struct ckpt_job_desc *d, char **fp,
 	struct ckpt_error *err)
 {
 	const struct job_def *j = d->job ? job_find(d->job) : NULL;
-	char buf[17];
+	char buf[JOB_FINGERPRINT_LEN];
 
 	if (j == NULL)
 		return CKPT_OK;
-	snprintf(buf, sizeof(buf), "%016llx",
-	    (unsigned long long)eng_hash(j->graph, strlen(j->graph)));
+	job_fingerprint(j, buf);
 	free(*fp);
 	*fp = strdup(buf);
 	if (*fp == NULL)
