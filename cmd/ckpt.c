@@ -183,6 +183,11 @@ main(int argc, char **argv)
 	n = opt_parse(&cli, argc, argv, no_opts, usage,
 		OPT_STOP_AT_NON_OPTION);
 	if (n == 0) {
+		if (cli.json) {
+			cli_errorf(&cli, CKPT_E_USAGE,
+				"missing command: see 'ckpt --help'");
+			return cli_finish(&cli, EXIT_USAGE);
+		}
 		opt_help(&cli, usage, no_opts, stderr);
 		return cli_finish(&cli, EXIT_USAGE);
 	}

@@ -330,7 +330,17 @@ finish_special(struct cli *cli, const char *const *usage,
 		cli_exit(cli, EXIT_OK);
 	}
 	if (want_version) {
-		printf("ckpt %s\n", CKPT_VERSION_STRING);
+		if (cli->json) {
+			struct jw w;
+
+			jw_init(&w, stdout, 0);
+			jw_obj_begin(&w);
+			jw_key(&w, "version");
+			jw_str(&w, CKPT_VERSION_STRING);
+			jw_finish(&w);
+		} else {
+			printf("ckpt %s\n", CKPT_VERSION_STRING);
+		}
 		cli_exit(cli, EXIT_OK);
 	}
 }

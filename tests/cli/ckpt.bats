@@ -58,6 +58,21 @@ fold_commands() {
 	[ -z "$stderr" ]
 }
 
+@test "ckpt: --version --json is a JSON document, before or after a command" {
+	run -0 --separate-stderr "$CKPT" --version --json
+	[ "$(jq -r .version <<<"$output")" = 0.1.0 ]
+	run -0 --separate-stderr "$CKPT" ls --json --version
+	[ "$(jq -r .version <<<"$output")" = 0.1.0 ]
+	[ -z "$stderr" ]
+}
+
+@test "ckpt: no command with --json is a JSON usage error (2)" {
+	run -2 --separate-stderr "$CKPT" --json
+	[ "$(jq -r .error.code <<<"$output")" = usage ]
+	[ "$(jq -r .error.message <<<"$output")" = "missing command: see 'ckpt --help'" ]
+	[ -z "$stderr" ]
+}
+
 @test "ckpt: unknown command exits 2 with a lowercase message" {
 	run -2 --separate-stderr "$CKPT" foo
 	assert_output ""
