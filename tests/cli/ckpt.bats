@@ -187,3 +187,34 @@ fold_commands() {
 	run -2 --separate-stderr "$CKPT" restore-test --format bogus
 	[[ $stderr == "ckpt restore-test: option '--format' does not accept 'bogus' (one of: "*")"* ]]
 }
+
+@test "ckpt: every command that takes the writer lock exits 11 when it is held" {
+	local ck=$BATS_TEST_TMPDIR/ck
+	printf 'a b\n' > "$BATS_TEST_TMPDIR/in.txt"
+	run -0 "$CKPT" run wordcount -c "$ck" -i "$BATS_TEST_TMPDIR/in.txt"
+	sleep 60 &
+	local pid=$!
+	printf '{"host":"%s","pid":%d,"since_ms":1,"what":"ckpt run wordcount"}\n' \
+		"$(hostname)" "$pid" > "$ck/lock"
+	local -a cmds=(
+		"run wordcount -c $ck -i $BATS_TEST_TMPDIR/in.txt"
+		"prune $ck --keep-last 1"
+		"migrate $ck repartition --partitions 2 --execute"
+	)
+	local c bad=""
+	for c in "${cmds[@]}"; do
+		run --separate-stderr $CKPT $c
+		[[ $status == 11 && $stderr == *"locked by pid $pid"* ]] ||
+			bad+=" [$c: $status $stderr]"
+		run --separate-stderr $CKPT --json $c
+		[[ $status == 11 && $(jq -r .error.code <<<"$output") == locked ]] ||
+			bad+=" [--json $c: $status $output]"
+	done
+	# readers do not take the lock
+	for c in ls inspect verify; do
+		run --separate-stderr $CKPT $c "$ck"
+		[[ $status == 0 ]] || bad+=" [$c: $status]"
+	done
+	kill "$pid"
+	[[ -z $bad ]] || fail "$bad"
+}
