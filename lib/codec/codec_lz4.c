@@ -305,6 +305,13 @@ rbad(struct spark_rec_reader *r, struct ckpt_error *err, uint64_t off,
 		r->z.path, (unsigned long long)off, why);
 }
 
+static int32_t
+be32s(const uint8_t *b)
+{
+	return (int32_t)((uint32_t)b[0] << 24 | (uint32_t)b[1] << 16 |
+		(uint32_t)b[2] << 8 | b[3]);
+}
+
 static int
 read_i32(struct spark_rec_reader *r, int32_t *v, size_t *got,
 	struct ckpt_error *err)
@@ -312,6 +319,13 @@ read_i32(struct spark_rec_reader *r, int32_t *v, size_t *got,
 	uint8_t b[4];
 	int rc;
 
+	if (r->z.olen - r->z.opos >= 4) {
+		*v = be32s(r->z.obuf + r->z.opos);
+		r->z.opos += 4;
+		r->z.out_total += 4;
+		*got = 4;
+		return CKPT_OK;
+	}
 	rc = spark_lz4_read(&r->z, b, 4, got, err);
 	if (rc != CKPT_OK)
 		return rc;
@@ -349,6 +363,47 @@ nomem:
 		"cannot decode '%s': out of memory", r->z.path);
 }
 
+/*
+ * The common case: the rest of a record whose key length (klen >= 0)
+ * was just read lies inside the current decoded block.  Points the
+ * record into the block instead of copying it; returns 0, consuming
+ * nothing, when it does not fit or is not a well-formed put/delete (the
+ * copying path then reads it and names what is wrong).
+ */
+static int
+rec_in_block(struct spark_rec_reader *r, int allow_delete, int32_t klen,
+	uint64_t off, struct spark_rec *out)
+{
+	struct spark_lz4 *z = &r->z;
+	size_t avail = z->olen - z->opos, need = (size_t)klen + 4;
+	const uint8_t *p = z->obuf + z->opos;
+	int32_t vlen;
+
+	if (avail < need)
+		return 0;
+	vlen = be32s(p + klen);
+	if (vlen == -1 && !allow_delete)
+		return 0;
+	if (vlen < -1 || (vlen >= 0 && ((uint32_t)vlen > SPARK_REC_MAX ||
+	    avail - need < (size_t)vlen)))
+		return 0;
+	out->offset = off;
+	out->key = p;
+	out->key_len = (size_t)klen;
+	if (vlen == -1) {
+		out->kind = SPARK_REC_DELETE;
+	} else {
+		out->kind = SPARK_REC_PUT;
+		out->value = p + need;
+		out->value_len = (size_t)vlen;
+		need += (size_t)vlen;
+	}
+	z->opos += need;
+	z->out_total += need;
+	r->records++;
+	return 1;
+}
+
 int
 spark_rec_next(struct spark_rec_reader *r, int allow_delete,
 	struct spark_rec *out, struct ckpt_error *err)
@@ -379,6 +434,8 @@ spark_rec_next(struct spark_rec_reader *r, int allow_delete,
 	}
 	if (klen < 0 || (uint32_t)klen > SPARK_REC_MAX)
 		return rbad(r, err, off, "bad key length");
+	if (rec_in_block(r, allow_delete, klen, off, out))
+		return CKPT_OK;
 	rc = read_blob(r, &r->key, &r->kcap, (size_t)klen, off, err);
 	if (rc != CKPT_OK)
 		return rc;
