@@ -5,7 +5,7 @@
 # options.  When the program cannot be run, the static list of commands
 # below is offered.  An empty answer means "complete file names".
 #
-# Commands: ls inspect verify diff prune migrate run restore-test shell
+# Commands: ls inspect verify diff prune migrate run restore-test
 
 _ckpt()
 {
@@ -27,7 +27,7 @@ _ckpt()
 	if type -P -- "$bin" >/dev/null 2>&1 || [[ -x $bin ]]; then
 		out=$("$bin" __complete "${words[@]}" 2>/dev/null)
 	elif ((COMP_CWORD == 1)); then
-		out=$'ls\ninspect\nverify\ndiff\nprune\nmigrate\nrun\nrestore-test\nshell\nhelp'
+		out=$'ls\ninspect\nverify\ndiff\nprune\nmigrate\nrun\nrestore-test\nhelp'
 	fi
 	[[ -n $out ]] || return 0
 	# Offer only what replaces bash's current word (after the '=').

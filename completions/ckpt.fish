@@ -5,7 +5,7 @@
 # static list of commands below is offered.  An empty answer lets fish
 # complete file names.
 #
-# Commands: ls inspect verify diff prune migrate run restore-test shell
+# Commands: ls inspect verify diff prune migrate run restore-test
 
 function __ckpt_complete
 	set -l tokens (commandline -opc)
@@ -14,7 +14,7 @@ function __ckpt_complete
 	if command -sq -- $bin; or test -x "$bin"
 		$bin __complete $tokens[2..-1] "$cur" 2>/dev/null
 	else if test (count $tokens) -eq 1
-		printf '%s\n' ls inspect verify diff prune migrate run restore-test shell help
+		printf '%s\n' ls inspect verify diff prune migrate run restore-test help
 	end
 end
 

@@ -88,7 +88,7 @@ zsh_complete() {	# words... ; prints what compadd got, or FILES
 	command -v zsh >/dev/null || skip "zsh is not installed"
 	PATH=/usr/bin:/bin run -0 zsh_complete ckpt ""
 	assert_line restore-test
-	assert_line shell
+	refute_line shell
 }
 
 @test "completion: fish completes verify from 've'" {
@@ -122,4 +122,24 @@ zsh_complete() {	# words... ; prints what compadd got, or FILES
 	assert_line "=tap"
 	run -0 bash_complete ckpt restore-test --format j
 	assert_output $'junit\njson'
+}
+
+@test "completion: the static fallback lists are exactly the program's commands" {
+	local want f got
+	want=$("$CKPT" __complete "" | sort | tr '\n' ' ')
+	got=$(sed -n "s/^.*out=\\\$'\\(.*\\)'\$/\\1/p" "$COMP/ckpt.bash" |
+		sed 's/\\n/ /g' | tr ' ' '\n' | sort | tr '\n' ' ')
+	[ "$got" = "$want" ] || fail "ckpt.bash: '$got' != '$want'"
+	got=$(sed -n 's/^.*cands=(\(ls .*\))$/\1/p' "$COMP/_ckpt" |
+		tr ' ' '\n' | sort | tr '\n' ' ')
+	[ "$got" = "$want" ] || fail "_ckpt: '$got' != '$want'"
+	got=$(sed -n "s/^.*printf '%s\\\\n' \\(ls .*\\)\$/\\1/p" "$COMP/ckpt.fish" |
+		tr ' ' '\n' | sort | tr '\n' ' ')
+	[ "$got" = "$want" ] || fail "ckpt.fish: '$got' != '$want'"
+	for f in ckpt.bash _ckpt ckpt.fish; do
+		got=$(sed -n 's/^# Commands: //p' "$COMP/$f" | tr ' ' '\n' |
+			sort | tr '\n' ' ')
+		[ "$got" = "$(grep -vx help <<<"$("$CKPT" __complete "")" |
+			sort | tr '\n' ' ')" ] || fail "$f header: '$got'"
+	done
 }
