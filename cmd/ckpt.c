@@ -192,7 +192,7 @@ main(int argc, char **argv)
 		return cli_finish(&cli, EXIT_USAGE);
 	}
 	if (strcmp(argv[0], "help") == 0) {
-		if (n == 1) {
+		if (n == 1 || strcmp(argv[1], "help") == 0) {
 			opt_help(&cli, usage, no_opts, stdout);
 			return cli_finish(&cli, EXIT_OK);
 		}

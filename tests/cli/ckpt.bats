@@ -113,6 +113,13 @@ fold_commands() {
 	[ "$a" = "$output" ]
 }
 
+@test "ckpt: help help is the program's help" {
+	run -0 --separate-stderr "$CKPT" help help
+	local h=$output
+	run -0 --separate-stderr "$CKPT" --help
+	[ "$h" = "$output" ]
+}
+
 @test "ckpt: help of an unknown command exits 2" {
 	run -2 --separate-stderr "$CKPT" help nope
 	[[ $stderr == *"unknown command 'nope'"* ]]
