@@ -118,6 +118,8 @@ json_header(struct ls *ls, const char *path)
 	jw_str(w, in->name[0] ? in->name : NULL);
 	jw_key(w, "version_estimate");
 	jw_str(w, in->version_estimate[0] ? in->version_estimate : NULL);
+	jw_key(w, "version_reason");
+	jw_str(w, in->version_reason[0] ? in->version_reason : NULL);
 	jw_key(w, "restart_point");
 	jw_i64(w, in->restart_point);
 	jw_key(w, "restart_rule");

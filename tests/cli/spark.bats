@@ -46,8 +46,15 @@ if want:
     hi = hi or lo
     check("offsets", list(range(int(lo), int(hi) + 1)), ids)
 check("operators", exp["stores"], len(got.get("operators", [])))
-# live keys at the restart state version, per operator store
 full = json.load(open(sys.argv[1]))[sys.argv[2]]
+# the version estimate, with its reason; "4.1+" where EXPECTED says 4.x
+# but itself lists the 4.1 checksum files as evidence
+ver = full["spark_version"]
+if not (got["version_estimate"] == "4.1+" and ver["estimate"] == "4.x" and
+        any("4.1" in x for x in ver.get("other_evidence", []))):
+    check("version_estimate", ver["estimate"], got["version_estimate"])
+check("version_reason given", True, bool(got.get("version_reason")))
+# live keys at the restart state version, per operator store
 state = (full.get("structured") or {}).get("state") or {}
 for op, o in state.items():
     for sn, st in o["stores"].items():
