@@ -225,3 +225,24 @@ fold_commands() {
 	kill "$pid"
 	[[ -z $bad ]] || fail "$bad"
 }
+
+@test "ckpt: a bad CKPT_CRASH_POINT or CKPT_FAULT is a usage error (2), as ckpt(1) says" {
+	local ck=$BATS_TEST_TMPDIR/ck
+	mkckpt "$ck" --batches 1 --keys 2 --partitions 1
+	CKPT_CRASH_POINT=nope run -2 --separate-stderr "$CKPT" ls "$ck"
+	[ "$stderr" = "ckpt ls: bad CKPT_CRASH_POINT 'nope': unknown crash point" ]
+	CKPT_CRASH_POINT=commit.after_entry:0 run -2 --separate-stderr "$CKPT" ls "$ck"
+	CKPT_FAULT=write:EPERM run -2 --separate-stderr "$CKPT" ls "$ck"
+	[[ $stderr == "ckpt ls: bad CKPT_FAULT 'write:EPERM'"* ]]
+	CKPT_FAULT=write:EIO run -0 --separate-stderr "$CKPT" ls "$ck"
+}
+
+@test "ckpt: CKPT_CRASH_POINT kills at the named point; the checkpoint still verifies" {
+	local ck=$BATS_TEST_TMPDIR/ck
+	printf 'a b\nc d\n' > "$BATS_TEST_TMPDIR/in.txt"
+	CKPT_CRASH_POINT=commit.before_entry run -137 "$CKPT" run wordcount \
+		-c "$ck" -i "$BATS_TEST_TMPDIR/in.txt"
+	[ ! -e "$ck/commits/00000000000000000000" ]
+	run -0 --separate-stderr "$CKPT" run wordcount -c "$ck" -i "$BATS_TEST_TMPDIR/in.txt"
+	run -0 --separate-stderr "$CKPT" verify --read-state "$ck"
+}
