@@ -186,12 +186,17 @@ report_end(struct verify *v, const struct ckpt_verify_stats *s)
 
 /*
  * Damage is a finding, also when it stops the walk or even the opening
- * of the checkpoint (its metadata does not parse): exit 3, not 1.
+ * of the checkpoint (its metadata does not parse, a file stands where a
+ * directory belongs): exit 3, not 1.
  */
 static int
-damaged(int kind)
+damaged(const struct ckpt_error *e)
 {
-	return kind == CKPT_E_FORMAT || kind == CKPT_E_CHECKSUM;
+	/* A file where a directory belongs, or the reverse, is damage. */
+	if (e->kind == CKPT_E_IO && (e->sys_errno == ENOTDIR ||
+	    e->sys_errno == EISDIR))
+		return 1;
+	return e->kind == CKPT_E_FORMAT || e->kind == CKPT_E_CHECKSUM;
 }
 
 int
@@ -237,7 +242,7 @@ cmd_verify(struct cli *cli, int argc, char **argv)
 	if (status != EXIT_OK)
 		return status;
 	rc = ckpt_open(ctx, argv[0], &c, &err);
-	if (rc != CKPT_OK && damaged(err.kind)) {
+	if (rc != CKPT_OK && damaged(&err)) {
 		report_start(&v, &o, subset);
 		print_problem(&v, CKPT_PROBLEM_ERROR, err.kind, "", -1,
 			err.msg);
@@ -253,7 +258,7 @@ cmd_verify(struct cli *cli, int argc, char **argv)
 	report_start(&v, &o, subset);
 	rc = ckpt_verify(c, &o, on_problem, &v, &stats, &err);
 	cli_progress_done(cli);
-	if (rc != CKPT_OK && damaged(err.kind)) {
+	if (rc != CKPT_OK && damaged(&err)) {
 		/* Damage that stopped the walk is still a finding. */
 		print_problem(&v, CKPT_PROBLEM_ERROR, err.kind, "", -1,
 			err.msg);

@@ -174,3 +174,14 @@ setup() {
 	flip_byte "$CK/$f" 40
 	"$CKPT" verify --read-state --json "$CK" | json_keys | assert_keys_documented verify
 }
+
+@test "verify: a file where a partition directory belongs is damage (3)" {
+	local ck=$BATS_TEST_TMPDIR/nd
+	mkckpt "$ck" --batches 3 --keys 10 --partitions 2 --seed 6
+	rm -rf "$ck/state/0/1"
+	echo x > "$ck/state/0/1"
+	run -3 --separate-stderr "$CKPT" verify "$ck"
+	assert_line --regexp "^error: .*'$ck/state/0/1': Not a directory$"
+	run -3 --separate-stderr "$CKPT" verify --json "$ck"
+	[ "$(jq -r '.ok, .stats.errors' <<<"$output" | tr '\n' ' ')" = "false 1 " ]
+}
