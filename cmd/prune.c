@@ -47,50 +47,37 @@ json_section(struct prune_out *p, int sec)
 	}
 }
 
+/*
+ * Renders one item of ckpt_prune(): a kept batch (kept_cb) or a file
+ * removed or to remove (file_cb).
+ */
 static int
-on_kept(void *arg, const struct ckpt_prune_item *it)
+on_item(void *arg, const struct ckpt_prune_item *it)
 {
 	struct prune_out *p = arg;
 	struct jw *w = p->cli->jw;
+	int kept = it->what == CKPT_PRUNE_KEPT;
 	char sz[CLI_FMT_MAX];
 
 	if (!p->cli->json) {
-		printf("keep batch %lld (%s): %s\n", (long long)it->batch,
-		    cli_fmt_size(sz, it->bytes), it->reason);
-		return 0;
-	}
-	json_section(p, 1);
-	jw_obj_begin(w);
-	jw_key(w, "batch");
-	jw_i64(w, it->batch);
-	jw_key(w, "bytes");
-	jw_uint(w, it->bytes);
-	jw_key(w, "reason");
-	jw_str(w, it->reason);
-	jw_obj_end(w);
-	return 0;
-}
-
-static int
-on_file(void *arg, const struct ckpt_prune_item *it)
-{
-	struct prune_out *p = arg;
-	struct jw *w = p->cli->jw;
-	char sz[CLI_FMT_MAX];
-
-	if (!p->cli->json) {
-		if (p->dry_run || p->cli->verbose)
+		if (kept)
+			printf("keep batch %lld (%s): %s\n",
+			    (long long)it->batch, cli_fmt_size(sz, it->bytes),
+			    it->reason);
+		else if (p->dry_run || p->cli->verbose)
 			printf("%s %s (%s): %s\n", p->dry_run ?
 			    "would remove" : "removed", it->path,
 			    cli_fmt_size(sz, it->bytes), it->reason);
 		return 0;
 	}
-	json_section(p, 2);
+	json_section(p, kept ? 1 : 2);
 	jw_obj_begin(w);
-	jw_key(w, "path");
-	jw_str(w, it->path);
-	jw_key(w, "role");
-	jw_str(w, ckpt_file_role_name(it->role));
+	if (!kept) {
+		jw_key(w, "path");
+		jw_str(w, it->path);
+		jw_key(w, "role");
+		jw_str(w, ckpt_file_role_name(it->role));
+	}
 	jw_key(w, "batch");
 	jw_i64(w, it->batch);
 	jw_key(w, "bytes");
@@ -203,7 +190,7 @@ cmd_prune(struct cli *cli, int argc, char **argv)
 		jw_key(&w, "dry_run");
 		jw_bool(&w, dry_run);
 	}
-	rc = ckpt_prune(ctx, argv[0], &o, on_file, list_kept ? on_kept :
+	rc = ckpt_prune(ctx, argv[0], &o, on_item, list_kept ? on_item :
 	    NULL, &p, &s, &err);
 	cli_progress_done(cli);
 	if (rc != CKPT_OK) {
