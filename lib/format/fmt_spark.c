@@ -926,6 +926,26 @@ fail:
 
 /* ---- info ---- */
 
+/*
+ * Appends the nested checkpoints (fixtures 5, 30) to kind: by name when
+ * they fit ("+ nested: a, b"), else by number.
+ */
+static void
+nested_kind(const struct spark *sp, char *kind, size_t cap)
+{
+	size_t len = strlen(kind), n;
+	int i;
+
+	n = (size_t)snprintf(kind + len, cap - len, " + nested: ");
+	for (i = 0; i < sp->nnested && len + n < cap; i++)
+		n += (size_t)snprintf(kind + len + n, cap - len - n, "%s%s",
+			i ? ", " : "", sp->nested[i]);
+	if (len + n < cap)
+		return;
+	snprintf(kind + len, cap - len, " + %d nested checkpoint%s",
+		sp->nnested, sp->nnested > 1 ? "s" : "");
+}
+
 static int
 spark_info(struct ckpt *c, struct ckpt_info *out, struct ckpt_error *err)
 {
@@ -938,9 +958,7 @@ spark_info(struct ckpt *c, struct ckpt_info *out, struct ckpt_error *err)
 	snprintf(out->kind, sizeof(out->kind), "%s", sp->dstream ?
 		"structured streaming + dstream" : "structured streaming");
 	if (sp->nnested)
-		snprintf(out->kind + strlen(out->kind), sizeof(out->kind) -
-			strlen(out->kind), " + %d nested checkpoint%s",
-			sp->nnested, sp->nnested > 1 ? "s" : "");
+		nested_kind(sp, out->kind, sizeof(out->kind));
 	out->format_version = sp->offsets_v2 ? 2 : 1;	/* offsets log */
 	snprintf(out->id, sizeof(out->id), "%s", sp->id);
 	snprintf(out->version_estimate, sizeof(out->version_estimate), "%s",

@@ -105,6 +105,12 @@ PY
 		"$FIX/Mrblue00--BD_Scala_Kafka_Spark_project--checkpoint"
 	assert_output --partial 'QueryQueue2'
 	assert_output --partial 'nested checkpoint'
+	run -0 --separate-stderr "$CKPT" ls \
+		"$FIX/Mrblue00--BD_Scala_Kafka_Spark_project--checkpoint"
+	assert_output --partial 'format:        structured streaming + nested: QueryQueue2, QueryQueue3'
+	run -0 --separate-stderr "$CKPT" ls \
+		"$FIX/Mrblue00--BD_Scala_Kafka_Spark_project--checkpoint/QueryQueue2"
+	assert_output --partial 'restart point: batch 8'
 }
 
 @test "spark: a flipped byte in a .delta is exit 3 naming the file" {
