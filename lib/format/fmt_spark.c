@@ -955,8 +955,9 @@ spark_info(struct ckpt *c, struct ckpt_info *out, struct ckpt_error *err)
 
 	(void)err;
 	snprintf(out->format, sizeof(out->format), "spark");
-	snprintf(out->kind, sizeof(out->kind), "%s", sp->dstream ?
-		"structured streaming + dstream" : "structured streaming");
+	snprintf(out->kind, sizeof(out->kind), "%s%s", sp->dstream ?
+		"structured streaming + dstream" : "structured streaming",
+		sp->meta_empty ? " (continuous: batches are epochs)" : "");
 	if (sp->nnested)
 		nested_kind(sp, out->kind, sizeof(out->kind));
 	out->format_version = sp->offsets_v2 ? 2 : 1;	/* offsets log */

@@ -238,3 +238,18 @@ PY
 	run -0 jq -c '.operators[0].keys' <<<"$output"
 	assert_output '20'
 }
+
+@test "spark: continuous processing: epochs, Kafka offsets per partition" {
+	local f="$FIX/alexsni--khols-spark-job--checkpoint"
+	run -0 --separate-stderr "$CKPT" ls -a "$f"
+	assert_line 'format:        structured streaming (continuous: batches are epochs)'
+	assert_line --partial 'restart point: batch 276004 (C == L'
+	assert_output --regexp '275905 +yes'
+	run -0 --separate-stderr "$CKPT" --json ls "$f"
+	run -0 jq -c '[(.batches | length), .batches[0].id, .batches[-1].id]' \
+		<<<"$output"
+	assert_output '[100,275905,276004]'
+	run -0 --separate-stderr "$CKPT" --json inspect --batch 276004 "$f"
+	assert_output --partial '"khols_source_topic": {'
+	assert_output --partial '"0": 97288'
+}

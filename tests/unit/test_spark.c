@@ -721,6 +721,7 @@ DEFINE_TEST(test_spark_rocksdb_listing)
 	CHECK_EQ_INT(op.deltas, 1);
 	CHECK_EQ_INT(op.min_version, 1);
 	CHECK_EQ_INT(op.max_version, 2);
+	CHECK_EQ_INT(op.keys, -1);	/* SST files are not read */
 	ckpt_operator_release(&op);
 	CHECK_FAILS(ckpt_state_open(c, 0, 0, CKPT_NONE, 0, &it, &err),
 		CKPT_E_UNSUPPORTED);
