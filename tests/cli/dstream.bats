@@ -174,3 +174,13 @@ setup() {
 	assert_line 'M checkpoint_time_ms 1621164550000 -> 1621164555000'
 	refute_line --partial 'zero_time_ms'
 }
+
+@test "dstream: a damaged non-empty sidecar is an error, an empty one a warning" {
+	local side="$DS/.checkpoint-1621164555000.crc"
+	printf 'XXX' | dd of="$side" bs=1 conv=notrunc 2>/dev/null
+	run -3 --separate-stderr "$CKPT" verify "$DS"
+	assert_line --regexp "^error: \.checkpoint-1621164555000\.crc: .*bad magic"
+	: > "$side"
+	run -0 --separate-stderr "$CKPT" verify "$DS"
+	assert_line --regexp "^warning: checkpoint-1621164555000: .*empty checksum file"
+}
