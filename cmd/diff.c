@@ -75,22 +75,35 @@ set_partition(struct diff_out *d, const struct ckpt_diff_item *it)
 	d->cur_part = it->partition;
 }
 
+/*
+ * One change as a JSON object: {"change", "field" (META, OFFSETS) or
+ * "key" (STATE), "old", "new"}.
+ */
 static void
-json_field(struct diff_out *d, const struct ckpt_diff_item *it)
+json_change(struct jw *w, const struct ckpt_diff_item *it)
 {
-	struct jw *w = d->cli->jw;
-
-	json_section(d, it->kind == CKPT_DIFF_META ? SEC_META : SEC_OFFSETS);
 	jw_obj_begin(w);
 	jw_key(w, "change");
 	jw_strn(w, &it->change, 1);
-	jw_key(w, "field");
-	jw_str(w, it->field);
+	if (it->kind == CKPT_DIFF_STATE) {
+		jw_key(w, "key");
+		jw_json(w, it->key_json);
+	} else {
+		jw_key(w, "field");
+		jw_str(w, it->field);
+	}
 	jw_key(w, "old");
 	jw_json(w, it->old_json);
 	jw_key(w, "new");
 	jw_json(w, it->new_json);
 	jw_obj_end(w);
+}
+
+static void
+json_field(struct diff_out *d, const struct ckpt_diff_item *it)
+{
+	json_section(d, it->kind == CKPT_DIFF_META ? SEC_META : SEC_OFFSETS);
+	json_change(d->cli->jw, it);
 }
 
 static void
@@ -140,16 +153,7 @@ json_state(struct diff_out *d, const struct ckpt_diff_item *it)
 		return;
 	if (!d->part_open)
 		json_part_open(d, it);
-	jw_obj_begin(w);
-	jw_key(w, "change");
-	jw_strn(w, &it->change, 1);
-	jw_key(w, "key");
-	jw_json(w, it->key_json);
-	jw_key(w, "old");
-	jw_json(w, it->old_json);
-	jw_key(w, "new");
-	jw_json(w, it->new_json);
-	jw_obj_end(w);
+	json_change(w, it);
 }
 
 static const char *
@@ -167,18 +171,18 @@ text_item(struct diff_out *d, const struct ckpt_diff_item *it)
 	const char *rst = cli_color(cli, CLI_RESET);
 	int sec = it->kind == CKPT_DIFF_META ? SEC_META :
 	    it->kind == CKPT_DIFF_OFFSETS ? SEC_OFFSETS : SEC_STATE;
+	const char *what;
 
 	if (it->kind == CKPT_DIFF_PARTITION) {
-		if (d->stat && it->partition < 0)
-			printf("%s: +%llu -%llu M%llu\n", it->op,
+		if (d->stat) {
+			printf("%s", it->op);
+			if (it->partition >= 0)
+				printf("/%d", it->partition);
+			printf(": +%llu -%llu M%llu\n",
 			    (unsigned long long)it->added,
 			    (unsigned long long)it->removed,
 			    (unsigned long long)it->modified);
-		else if (d->stat)
-			printf("%s/%d: +%llu -%llu M%llu\n", it->op,
-			    it->partition, (unsigned long long)it->added,
-			    (unsigned long long)it->removed,
-			    (unsigned long long)it->modified);
+		}
 		d->cur_op = NULL;
 		return;
 	}
@@ -200,23 +204,15 @@ text_item(struct diff_out *d, const struct ckpt_diff_item *it)
 			    cli_color(cli, CLI_BOLD), it->op, it->partition,
 			    rst);
 	}
-	if (sec != SEC_STATE) {
-		if (it->change == 'M')
-			printf("%sM %s %s -> %s%s\n", col, it->field,
-			    or_null(it->old_json), or_null(it->new_json), rst);
-		else
-			printf("%s%c %s %s%s\n", col, it->change, it->field,
-			    or_null(it->change == '+' ? it->new_json :
-			    it->old_json), rst);
-		return;
-	}
+	/* a field, or a key of the partition under its heading */
+	what = sec == SEC_STATE ? or_null(it->key_json) : it->field;
 	if (it->change == 'M')
-		printf("%sM %s %s -> %s%s\n", col, or_null(it->key_json),
+		printf("%sM %s %s -> %s%s\n", col, what,
 		    or_null(it->old_json), or_null(it->new_json), rst);
 	else
-		printf("%s%c %s %s%s\n", col, it->change,
-		    or_null(it->key_json), or_null(it->change == '+' ?
-		    it->new_json : it->old_json), rst);
+		printf("%s%c %s %s%s\n", col, it->change, what,
+		    or_null(it->change == '+' ? it->new_json :
+		    it->old_json), rst);
 }
 
 static int
