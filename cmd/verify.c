@@ -253,8 +253,10 @@ cmd_verify(struct cli *cli, int argc, char **argv)
 	if (rc != CKPT_OK)
 		goto out_err;
 	v.path = ckpt_store_url(ckpt_get_store(c));
-	cli_verbose(cli, 1, "verifying '%s' (%s backend)", v.path,
-		ckpt_store_backend(ckpt_get_store(c)));
+	cli_verbose(cli, 1, "verifying '%s' (%s backend): %s%s", v.path,
+		ckpt_store_backend(ckpt_get_store(c)),
+		subset ? "read-subset " : o.level == CKPT_VERIFY_READ_STATE ?
+		"read-state" : "structure", subset ? subset : "");
 	report_start(&v, &o, subset);
 	rc = ckpt_verify(c, &o, on_problem, &v, &stats, &err);
 	cli_progress_done(cli);
@@ -266,6 +268,8 @@ cmd_verify(struct cli *cli, int argc, char **argv)
 	}
 	if (rc != CKPT_OK)
 		goto out_err;
+	cli_verbose(cli, 1, "read %" PRIu64 " blocks, decoded %" PRIu64
+		" records", stats.blocks, stats.records);
 	report_end(&v, &stats);
 	status = v.errors > 0 ? EXIT_PROBLEM : EXIT_OK;
 	goto out_close;

@@ -185,3 +185,12 @@ setup() {
 	run -3 --separate-stderr "$CKPT" verify --json "$ck"
 	[ "$(jq -r '.ok, .stats.errors' <<<"$output" | tr '\n' ' ')" = "false 1 " ]
 }
+
+@test "verify: -v names the tier and counts blocks and records on stderr" {
+	run -0 --separate-stderr "$CKPT" verify -v --read-state "$CK"
+	assert_line --regexp '^verified '
+	[[ $stderr == *"ckpt verify: verifying '$CK' (file backend): read-state"* ]]
+	[[ $stderr =~ "ckpt verify: read "[1-9][0-9]*" blocks, decoded "[1-9][0-9]*" records" ]]
+	run -0 --separate-stderr "$CKPT" verify -v --read-subset 1/2 "$CK"
+	[[ $stderr == *": read-subset 1/2"* ]]
+}
