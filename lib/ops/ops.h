@@ -70,4 +70,18 @@ int ops_merge_next(struct ops_merge *m, struct ckpt_record *out,
 	struct ckpt_error *err);
 void ops_merge_close(struct ops_merge *m);
 
+/*
+ * Walks the streams a and b in key order, calling fn once per key on
+ * either side: change '-' (only in a), '+' (only in b), 'M' (in both,
+ * values differ) or '=' (in both, same value).  ra and rb are the
+ * current record of each side, NULL once that side has ended: the key
+ * is ra's for '-', rb's for '+', both's for 'M' and '='.  fn returns
+ * CKPT_OK to go on, CKPT_EOF to stop after this key (the walk then
+ * returns CKPT_OK), or an error, which the walk returns at once.
+ */
+typedef int (*ops_zip_fn)(void *arg, char change,
+	const struct ckpt_record *ra, const struct ckpt_record *rb);
+int ops_merge_zip(struct ops_merge *a, struct ops_merge *b, ops_zip_fn fn,
+	void *arg, struct ckpt_error *err);
+
 #endif /* CKPT_OPS_H */

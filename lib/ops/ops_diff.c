@@ -206,25 +206,47 @@ emit_state(struct diff_run *r, const char *opname, int partition,
 	return 0;
 }
 
-/* Next record of m into *rec; *have 0 at the end. */
-static int
-advance(struct ops_merge *m, struct ckpt_record *rec, int *have,
-	struct ckpt_error *err)
-{
-	int rc = ops_merge_next(m, rec, err);
-
-	if (rc < 0)
-		return rc;
-	*have = (rc == CKPT_OK);
-	return CKPT_OK;
-}
-
 /* Counts a record toward keys_a/keys_b if it passes the key filter. */
 static void
 count_key(struct diff_run *r, const struct ckpt_record *rec, uint64_t *n)
 {
 	if (r->o->key == NULL || key_matches(r->o->key, rec))
 		(*n)++;
+}
+
+/* One partition being compared (diff_key). */
+struct diff_zip {
+	struct diff_run *r;
+	const char *opname;
+	int p;
+	struct part_counts pc;
+	int stop;		/* the caller's callback asked to stop */
+};
+
+/* Counts and reports one key of the partition (ops_merge_zip). */
+static int
+diff_key(void *arg, char change, const struct ckpt_record *ra,
+	const struct ckpt_record *rb)
+{
+	struct diff_zip *z = arg;
+	struct diff_run *r = z->r;
+	int rc;
+
+	if ((++r->ticks & 4095) == 0) {
+		rc = ckpt_ctx_check_interrupt(r->a->ctx, "cannot diff",
+		    r->err);
+		if (rc != CKPT_OK)
+			return rc;
+	}
+	if (change != '+')
+		count_key(r, ra, &r->st->keys_a);
+	if (change != '-')
+		count_key(r, rb, &r->st->keys_b);
+	if (change == '=')
+		return CKPT_OK;
+	z->stop = emit_state(r, z->opname, z->p, change,
+	    change == '+' ? NULL : ra, change == '-' ? NULL : rb, &z->pc);
+	return z->stop ? CKPT_EOF : CKPT_OK;
 }
 
 /*
@@ -237,9 +259,8 @@ diff_partition(struct diff_run *r, const char *opname, int ia, int pa_n,
 	int ib, int pb_n, int p, int64_t va, int64_t vb)
 {
 	struct ops_merge *ma = NULL, *mb = NULL;
-	struct ckpt_record ra, rb;
-	struct part_counts pc = { 0, 0, 0 };
-	int rc, ha = 0, hb = 0, cmp, stop = 0;
+	struct diff_zip z;
+	int rc;
 
 	if (p < 0) {
 		/* --ignore-partitions: every partition, merged by key */
@@ -259,44 +280,14 @@ diff_partition(struct diff_run *r, const char *opname, int ia, int pa_n,
 		goto out;
 	r->st->partitions++;
 	ckpt_ctx_progress(r->a->ctx, "diff", r->st->partitions, 0);
-	rc = advance(ma, &ra, &ha, r->err);
-	if (rc == CKPT_OK)
-		rc = advance(mb, &rb, &hb, r->err);
-	while (rc == CKPT_OK && (ha || hb) && !stop) {
-		if ((++r->ticks & 4095) == 0) {
-			rc = ckpt_ctx_check_interrupt(r->a->ctx, "cannot diff",
-			    r->err);
-			if (rc != CKPT_OK)
-				break;
-		}
-		if (ha && hb)
-			cmp = ops_key_cmp(ra.key, ra.key_len, rb.key,
-			    rb.key_len);
-		else
-			cmp = ha ? -1 : 1;
-		if (cmp < 0) {
-			count_key(r, &ra, &r->st->keys_a);
-			stop = emit_state(r, opname, p, '-', &ra, NULL, &pc);
-			rc = advance(ma, &ra, &ha, r->err);
-		} else if (cmp > 0) {
-			count_key(r, &rb, &r->st->keys_b);
-			stop = emit_state(r, opname, p, '+', NULL, &rb, &pc);
-			rc = advance(mb, &rb, &hb, r->err);
-		} else {
-			count_key(r, &ra, &r->st->keys_a);
-			count_key(r, &rb, &r->st->keys_b);
-			if (ra.value_len != rb.value_len || (ra.value_len &&
-			    memcmp(ra.value, rb.value, ra.value_len) != 0))
-				stop = emit_state(r, opname, p, 'M', &ra, &rb,
-				    &pc);
-			rc = advance(ma, &ra, &ha, r->err);
-			if (rc == CKPT_OK)
-				rc = advance(mb, &rb, &hb, r->err);
-		}
-	}
+	memset(&z, 0, sizeof(z));
+	z.r = r;
+	z.opname = opname;
+	z.p = p;
+	rc = ops_merge_zip(ma, mb, diff_key, &z, r->err);
 	if (rc != CKPT_OK)
 		goto out;
-	if (!stop && (pc.added || pc.removed || pc.modified)) {
+	if (!z.stop && (z.pc.added || z.pc.removed || z.pc.modified)) {
 		struct ckpt_diff_item it;
 
 		r->st->partitions_differ++;
@@ -304,13 +295,13 @@ diff_partition(struct diff_run *r, const char *opname, int ia, int pa_n,
 		it.kind = CKPT_DIFF_PARTITION;
 		it.op = opname;
 		it.partition = p;
-		it.added = pc.added;
-		it.removed = pc.removed;
-		it.modified = pc.modified;
+		it.added = z.pc.added;
+		it.removed = z.pc.removed;
+		it.modified = z.pc.modified;
 		if (r->cb != NULL && r->cb(r->arg, &it) != 0)
-			stop = 1;
+			z.stop = 1;
 	}
-	if (stop)
+	if (z.stop)
 		r->stopped = 1;
 out:
 	ops_merge_close(ma);

@@ -13,7 +13,9 @@
  * partition rebuilt and sorted by its driver); a source that does not
  * is reported, never silently mis-compared.  This file does not decode
  * values and holds no more than one block per source plus one copy of
- * the last key (for the order check).
+ * the last key (for the order check).  ops_merge_zip() walks two
+ * streams side by side for diff (what changed), migrate (the delta to
+ * write) and migrate's check of a copy (nothing changed).
  */
 #include <stdlib.h>
 #include <string.h>
@@ -199,6 +201,53 @@ ops_merge_next(struct ops_merge *m, struct ckpt_record *out,
 		if (rc != CKPT_OK)
 			return rc;
 	}
+}
+
+/* Next record of m into *rec; *have 0 at the end. */
+static int
+merge_step(struct ops_merge *m, struct ckpt_record *rec, int *have,
+	struct ckpt_error *err)
+{
+	int rc = ops_merge_next(m, rec, err);
+
+	if (rc < 0)
+		return rc;
+	*have = rc == CKPT_OK;
+	return CKPT_OK;
+}
+
+int
+ops_merge_zip(struct ops_merge *a, struct ops_merge *b, ops_zip_fn fn,
+	void *arg, struct ckpt_error *err)
+{
+	struct ckpt_record ra, rb;
+	int rc, ha = 0, hb = 0, cmp, stop = 0;
+	char change;
+
+	rc = merge_step(a, &ra, &ha, err);
+	if (rc == CKPT_OK)
+		rc = merge_step(b, &rb, &hb, err);
+	while (rc == CKPT_OK && (ha || hb) && !stop) {
+		cmp = ha && hb ? ops_key_cmp(ra.key, ra.key_len, rb.key,
+		    rb.key_len) : ha ? -1 : 1;
+		if (cmp != 0)
+			change = cmp < 0 ? '-' : '+';
+		else if (ra.value_len != rb.value_len || (ra.value_len &&
+		    memcmp(ra.value, rb.value, ra.value_len) != 0))
+			change = 'M';
+		else
+			change = '=';
+		rc = fn(arg, change, ha ? &ra : NULL, hb ? &rb : NULL);
+		if (rc == CKPT_EOF) {
+			stop = 1;
+			rc = CKPT_OK;
+		}
+		if (rc == CKPT_OK && cmp <= 0)
+			rc = merge_step(a, &ra, &ha, err);
+		if (rc == CKPT_OK && cmp >= 0)
+			rc = merge_step(b, &rb, &hb, err);
+	}
+	return rc;
 }
 
 void

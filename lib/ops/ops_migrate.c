@@ -419,18 +419,6 @@ open_target(struct mig *m, int op, int q, int64_t v, struct part_filter *pf,
 	    keep_partition, pf, out, m->err);
 }
 
-static int
-next_rec(struct ops_merge *mg, struct ckpt_record *r, int *have,
-	struct ckpt_error *err)
-{
-	int rc = ops_merge_next(mg, r, err);
-
-	if (rc < 0)
-		return rc;
-	*have = rc == CKPT_OK;
-	return CKPT_OK;
-}
-
 /* Writes the full state of (op, q) at version v. */
 static int
 write_snapshot(struct mig *m, struct ckpt_swriter *sw, int op, int q,
@@ -439,19 +427,40 @@ write_snapshot(struct mig *m, struct ckpt_swriter *sw, int op, int q,
 	struct ops_merge *mg = NULL;
 	struct part_filter pf;
 	struct ckpt_record r;
-	int rc, have = 0;
+	int rc;
 
 	rc = open_target(m, op, q, v, &pf, &mg);
-	if (rc == CKPT_OK)
-		rc = next_rec(mg, &r, &have, m->err);
-	while (rc == CKPT_OK && have) {
+	while (rc == CKPT_OK &&
+	    (rc = ops_merge_next(mg, &r, m->err)) == CKPT_OK) {
 		rc = ckpt_swriter_put(sw, r.key, r.key_len, r.value,
 		    r.value_len, m->err);
 		m->res->records++;
-		if (rc == CKPT_OK)
-			rc = next_rec(mg, &r, &have, m->err);
 	}
 	ops_merge_close(mg);
+	return rc == CKPT_EOF ? CKPT_OK : rc;
+}
+
+struct delta_zip {
+	struct mig *m;
+	struct ckpt_swriter *sw;
+};
+
+/* Writes one change between two versions as a put or a tombstone. */
+static int
+delta_key(void *arg, char change, const struct ckpt_record *ra,
+	const struct ckpt_record *rb)
+{
+	struct delta_zip *z = arg;
+	int rc;
+
+	if (change == '=')
+		return CKPT_OK;
+	if (change == '-')
+		return ckpt_swriter_del(z->sw, ra->key, ra->key_len,
+		    z->m->err);
+	rc = ckpt_swriter_put(z->sw, rb->key, rb->key_len, rb->value,
+	    rb->value_len, z->m->err);
+	z->m->res->records++;
 	return rc;
 }
 
@@ -462,37 +471,14 @@ write_delta(struct mig *m, struct ckpt_swriter *sw, int op, int q,
 {
 	struct ops_merge *ma = NULL, *mb = NULL;
 	struct part_filter pa, pb;
-	struct ckpt_record ra, rb;
-	int rc, ha = 0, hb = 0, cmp;
+	struct delta_zip z = { m, sw };
+	int rc;
 
 	rc = open_target(m, op, q, prev, &pa, &ma);
 	if (rc == CKPT_OK)
 		rc = open_target(m, op, q, v, &pb, &mb);
 	if (rc == CKPT_OK)
-		rc = next_rec(ma, &ra, &ha, m->err);
-	if (rc == CKPT_OK)
-		rc = next_rec(mb, &rb, &hb, m->err);
-	while (rc == CKPT_OK && (ha || hb)) {
-		cmp = ha && hb ? ops_key_cmp(ra.key, ra.key_len, rb.key,
-		    rb.key_len) : ha ? -1 : 1;
-		if (cmp < 0) {
-			rc = ckpt_swriter_del(sw, ra.key, ra.key_len, m->err);
-			if (rc == CKPT_OK)
-				rc = next_rec(ma, &ra, &ha, m->err);
-			continue;
-		}
-		if (cmp > 0 || ra.value_len != rb.value_len ||
-		    (rb.value_len && memcmp(ra.value, rb.value,
-		    rb.value_len) != 0)) {
-			rc = ckpt_swriter_put(sw, rb.key, rb.key_len,
-			    rb.value, rb.value_len, m->err);
-			m->res->records++;
-		}
-		if (rc == CKPT_OK && cmp == 0)
-			rc = next_rec(ma, &ra, &ha, m->err);
-		if (rc == CKPT_OK)
-			rc = next_rec(mb, &rb, &hb, m->err);
-	}
+		rc = ops_merge_zip(ma, mb, delta_key, &z, m->err);
 	ops_merge_close(ma);
 	ops_merge_close(mb);
 	return rc;
@@ -821,6 +807,27 @@ on_problem(void *arg, const struct ckpt_problem *p)
 	return 0;
 }
 
+struct same_zip {
+	struct mig *m;
+	int opb;
+};
+
+/* Fails on the first key of the copy that differs from the original. */
+static int
+same_key(void *arg, char change, const struct ckpt_record *ra,
+	const struct ckpt_record *rb)
+{
+	const struct same_zip *z = arg;
+	const struct ckpt_record *k = ra != NULL ? ra : rb;
+
+	if (change == '=')
+		return CKPT_OK;
+	return ckpt_error_set(z->m->err, CKPT_E_FORMAT,
+	    "cannot migrate: the state of operator '%s' in the copy differs "
+	    "from the original (key %s)", z->m->dst.ops[z->opb].name,
+	    k->key_json ? k->key_json : "?");
+}
+
 /*
  * Compares operator op of the source at version va with operator opb
  * of the copy at version vb, all partitions merged into key order.
@@ -830,8 +837,8 @@ same_state(struct mig *m, struct ckpt *copy, int op, int64_t va, int opb,
 	int pb, int64_t vb)
 {
 	struct ops_merge *ma = NULL, *mb = NULL;
-	struct ckpt_record ra, rb;
-	int rc, ha = 0, hb = 0;
+	struct same_zip z = { m, opb };
+	int rc;
 
 	rc = ops_merge_open(m->c, op, 0, m->src_parts[op], va, NULL, NULL,
 	    &ma, m->err);
@@ -839,26 +846,7 @@ same_state(struct mig *m, struct ckpt *copy, int op, int64_t va, int opb,
 		rc = ops_merge_open(copy, opb, 0, pb, vb, NULL, NULL, &mb,
 		    m->err);
 	if (rc == CKPT_OK)
-		rc = next_rec(ma, &ra, &ha, m->err);
-	if (rc == CKPT_OK)
-		rc = next_rec(mb, &rb, &hb, m->err);
-	while (rc == CKPT_OK && (ha || hb)) {
-		if (!ha || !hb || ops_key_cmp(ra.key, ra.key_len, rb.key,
-		    rb.key_len) != 0 || ra.value_len != rb.value_len ||
-		    (ra.value_len && memcmp(ra.value, rb.value,
-		    ra.value_len) != 0)) {
-			rc = ckpt_error_set(m->err, CKPT_E_FORMAT,
-			    "cannot migrate: the state of operator '%s' in the "
-			    "copy differs from the original (key %s)",
-			    m->dst.ops[opb].name, ha ? (ra.key_json ?
-			    ra.key_json : "?") : (rb.key_json ? rb.key_json :
-			    "?"));
-			break;
-		}
-		rc = next_rec(ma, &ra, &ha, m->err);
-		if (rc == CKPT_OK)
-			rc = next_rec(mb, &rb, &hb, m->err);
-	}
+		rc = ops_merge_zip(ma, mb, same_key, &z, m->err);
 	ops_merge_close(ma);
 	ops_merge_close(mb);
 	return rc;
