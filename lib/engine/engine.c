@@ -444,6 +444,68 @@ skey_cmp(const void *a, const void *b)
 }
 
 /*
+ * Sorts v by skey_cmp: an LSD radix sort on the 8-byte prefixes (bytes
+ * that are the same in every key are skipped), then runs of equal
+ * prefixes by skey_cmp.  Falls back to qsort when out of memory.
+ */
+static void
+skey_sort(struct skey *v, size_t n)
+{
+	struct skey *tmp, *a = v, *b;
+	size_t cnt[8][256];
+	uint64_t all_or = 0, all_and = ~(uint64_t)0;
+
+	if (n < 64 || (tmp = malloc(n * sizeof(*tmp))) == NULL) {
+		if (n > 1)
+			qsort(v, n, sizeof(*v), skey_cmp);
+		return;
+	}
+	b = tmp;
+	memset(cnt, 0, sizeof(cnt));
+	for (size_t i = 0; i < n; i++) {
+		uint64_t x = v[i].pfx;
+
+		all_or |= x;
+		all_and &= x;
+		for (int d = 0; d < 8; d++)
+			cnt[d][(x >> (8 * d)) & 0xff]++;
+	}
+	for (int d = 0; d < 8; d++) {
+		size_t sum = 0;
+
+		if ((((all_or ^ all_and) >> (8 * d)) & 0xff) == 0)
+			continue;	/* one value in every key */
+		for (int k = 0; k < 256; k++) {
+			size_t c = cnt[d][k];
+
+			cnt[d][k] = sum;
+			sum += c;
+		}
+		for (size_t i = 0; i < n; i++)
+			b[cnt[d][(a[i].pfx >> (8 * d)) & 0xff]++] = a[i];
+		{
+			struct skey *t = a;
+
+			a = b;
+			b = t;
+		}
+	}
+	if (a != v)
+		memcpy(v, a, n * sizeof(*v));
+	free(tmp);
+	/* equal prefixes: the rest of the key decides */
+	for (size_t i = 0; i < n;) {
+		size_t j = i + 1;
+
+		while (j < n && v[j].pfx == v[i].pfx)
+			j++;
+		if (j - i > 1)
+			qsort(v + i, j - i, sizeof(*v), skey_cmp);
+		i = j;
+	}
+}
+
+/*
  * Encodes en's key and (unless it is a tombstone) its value into the
  * arena r->kbuf, so the sorted pass reads only the arena, not entries.
  */
@@ -490,7 +552,7 @@ write_partition(struct run *r, int p, int delta, struct ckpt_error *err)
 
 #if defined(__GNUC__)	/* dirty entries are scattered: ask ahead */
 			if (i + 16 < t->ndirty)
-				__builtin_prefetch(t->dirty[i + 16]);
+				eng_entry_prefetch(t->dirty[i + 16]);
 #endif
 
 			if (del && !(en->flags & ENG_E_PERSISTED))
@@ -504,7 +566,7 @@ write_partition(struct run *r, int p, int delta, struct ckpt_error *err)
 
 #if defined(__GNUC__)
 			if (i + 16 < t->cap && t->slots[i + 16].e != NULL)
-				__builtin_prefetch(t->slots[i + 16].e);
+				eng_entry_prefetch(t->slots[i + 16].e);
 #endif
 			if (en == NULL || (en->flags & ENG_E_DELETED))
 				continue;
@@ -519,8 +581,7 @@ write_partition(struct run *r, int p, int delta, struct ckpt_error *err)
 			v[i].pfx = (v[i].pfx << 8) |
 			    (j < v[i].klen ? v[i].k[j] : 0);
 	}
-	if (n > 1)
-		qsort(v, n, sizeof(*v), skey_cmp);
+	skey_sort(v, n);
 	if (ckpt_nwriter_state_open(r->w, 0, p, delta ? CKPT_STATE_DELTA :
 	    CKPT_STATE_SNAPSHOT, &sw, err) != CKPT_OK)
 		goto out;

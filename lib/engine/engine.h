@@ -194,6 +194,21 @@ eng_home_slot(uint64_t hash, size_t cap)
 	return (size_t)(hash >> 24) & (cap - 1);
 }
 
+/*
+ * Hints the CPU to load entry en (both cache lines its header and a
+ * short key may span: malloc aligns to 16 bytes, not to a line).
+ */
+static inline void
+eng_entry_prefetch(const struct eng_entry *en)
+{
+#if defined(__GNUC__)
+	__builtin_prefetch(en);
+	__builtin_prefetch((const char *)en + sizeof(*en) + 7);
+#else
+	(void)en;
+#endif
+}
+
 /* Hints the CPU to load the home slot of hash (a lookup comes soon). */
 static inline void
 eng_table_prefetch(const struct eng_table *t, uint64_t hash)
@@ -354,7 +369,10 @@ struct eng {
 static inline struct eng_table *
 eng_part(struct eng *e, uint64_t hash)
 {
-	return &e->parts[hash % (uint64_t)e->p.partitions];
+	uint64_t n = (uint64_t)e->p.partitions;
+
+	/* usually a power of two: the same partition, without a division */
+	return &e->parts[(n & (n - 1)) == 0 ? hash & (n - 1) : hash % n];
 }
 
 /* Records e as updated in this batch (once). Returns -1 on ENOMEM. */

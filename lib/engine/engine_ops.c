@@ -247,7 +247,7 @@ reduce_end_batch(struct eng *e, int64_t batch, struct ckpt_buf *out,
 
 #if defined(__GNUC__)
 		if (i + 16 < e->ntouched)
-			__builtin_prefetch(e->touched[i + 16]);
+			eng_entry_prefetch(e->touched[i + 16]);
 #endif
 		en->flags &= ~ENG_E_TOUCHED;
 		if (ckpt_buf_reserve(out, en->klen + 24) != 0)

@@ -79,6 +79,36 @@ grow(struct eng_table *t)
 	return 0;
 }
 
+/* key bytes equal?  Short keys (most words) without a call. */
+static inline int
+key_eq(const char *a, const char *b, size_t n)
+{
+	uint64_t x, y, u, v;
+	uint32_t p, q, r, s;
+
+	if (n >= 8 && n <= 16) {	/* two overlapping words */
+		memcpy(&x, a, 8);
+		memcpy(&y, b, 8);
+		memcpy(&u, a + n - 8, 8);
+		memcpy(&v, b + n - 8, 8);
+		return x == y && u == v;
+	}
+	if (n >= 4 && n < 8) {
+		memcpy(&p, a, 4);
+		memcpy(&q, b, 4);
+		memcpy(&r, a + n - 4, 4);
+		memcpy(&s, b + n - 4, 4);
+		return p == q && r == s;
+	}
+	if (n < 4) {
+		for (size_t i = 0; i < n; i++)
+			if (a[i] != b[i])
+				return 0;
+		return 1;
+	}
+	return memcmp(a, b, n) == 0;
+}
+
 /* Slot index of key, or the empty slot where it would go. */
 static size_t
 find_slot(const struct eng_table *t, const char *key, size_t klen,
@@ -92,7 +122,7 @@ find_slot(const struct eng_table *t, const char *key, size_t klen,
 		if (sl->e == NULL)
 			return i;
 		if (sl->hash == hash && sl->e->klen == klen &&
-		    memcmp(sl->e->key, key, klen) == 0)
+		    key_eq(sl->e->key, key, klen))
 			return i;
 		i = (i + 1) & (t->cap - 1);
 	}
@@ -223,7 +253,7 @@ eng_table_checkpointed(struct eng_table *t, void (*free_ext)(void *))
 
 #if defined(__GNUC__)
 		if (d + 16 < t->ndirty)
-			__builtin_prefetch(t->dirty[d + 16]);
+			eng_entry_prefetch(t->dirty[d + 16]);
 #endif
 
 		if (e->flags & ENG_E_DELETED) {

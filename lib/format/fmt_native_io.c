@@ -305,6 +305,7 @@ struct nat_fwriter {
 	uint64_t records;
 	uint64_t blocks;
 	int codec;
+	int level;			/* zstd level: 1 for blobs, else 3 */
 	struct ckpt_xxh3 *hash;		/* bytes before the footer */
 	struct ckpt_zstd *z;		/* one zstd context for all blocks */
 	char path[NAT_PATH_MAX];
@@ -340,6 +341,11 @@ nat_fw_open(struct ckpt_store *st, const char *path, unsigned flags,
 		    "cannot write '%s': out of memory", path);
 	}
 	fw->codec = codec;
+	/*
+	 * Batch files (output) are written every batch and read rarely:
+	 * the fastest level.  State files keep level 3 (smaller restores).
+	 */
+	fw->level = kind == NAT_K_BLOB ? 1 : 3;
 	snprintf(fw->path, sizeof(fw->path), "%s", path);
 	if (ckpt_store_create(st, path, flags, &fw->wf, err) != CKPT_OK) {
 		ckpt_xxh3_free(fw->hash);
@@ -378,7 +384,7 @@ fw_flush(struct nat_fwriter *fw, struct ckpt_error *err)
 		if (fw->z == NULL)
 			fw->z = ckpt_zstd_new();	/* NULL: one per block */
 		if (ckpt_zstd_compress_z(fw->z, h + NAT_BLOCK_HEADER_SIZE,
-		    bound, fw->blk.data, fw->blk.len, 3, &n) == 0 &&
+		    bound, fw->blk.data, fw->blk.len, fw->level, &n) == 0 &&
 		    n < fw->blk.len) {
 			codec = NAT_C_ZSTD;
 			stored = n;
