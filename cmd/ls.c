@@ -8,7 +8,8 @@
  * files of uncommitted batches and whether recovery replays them,
  * orphans, foreign files) and totals.  Batches and files are streamed
  * from the library iterators: nothing grows with the checkpoint except
- * a fixed ring of the newest batches.
+ * a fixed ring of the newest batches.  The sources and their offsets
+ * come from the batch a restart starts from (ckpt_batch_json).
  *
  * It changes nothing and reads no state record (see inspect.c).
  */
@@ -19,6 +20,8 @@
 #include <stdlib.h>
 #include <string.h>
 #include <unistd.h>
+
+#include <cjson/cJSON.h>
 
 #include "cmd.h"
 
@@ -355,6 +358,107 @@ json_operator(struct ls *ls, const struct ckpt_operator *op,
 		jw_arr_end(w);
 	}
 	jw_obj_end(w);
+	return CKPT_OK;
+}
+
+/* ---- sources at the restart point ---- */
+
+/*
+ * The offsets a restart starts from: the restart point's, else (nothing
+ * committed, or its offsets purged as in Spark 2.0's fixture 1) the
+ * newest batch's.  *json is NULL when neither has any.
+ */
+static int64_t
+sources_json(const struct ls *ls, char **json)
+{
+	struct ckpt_error e2 = { 0 };
+	int64_t b = ls->info.restart_point;
+
+	*json = NULL;
+	if (b != CKPT_NONE && ckpt_batch_json(ls->c, b, json, &e2) ==
+	    CKPT_OK)
+		return b;
+	b = ls->info.last_batch;
+	if (b != CKPT_NONE && ckpt_batch_json(ls->c, b, json, &e2) ==
+	    CKPT_OK)
+		return b;
+	return CKPT_NONE;
+}
+
+/* One source's offsets in words: Kafka topic-partitions, a value, raw. */
+static void
+text_source(const cJSON *src)
+{
+	const cJSON *parts = cJSON_GetObjectItemCaseSensitive(src, "partitions");
+	const cJSON *v = cJSON_GetObjectItemCaseSensitive(src, "value");
+	const cJSON *raw = cJSON_GetObjectItemCaseSensitive(src, "raw");
+	const cJSON *off = cJSON_GetObjectItemCaseSensitive(src, "offset");
+	const cJSON *t, *p;
+	char safe[CLI_SAFE_MAX], *txt;
+
+	if (cJSON_IsObject(parts)) {
+		cJSON_ArrayForEach(t, parts) {
+			printf(" %s:", cli_safe(safe, sizeof(safe), t->string));
+			cJSON_ArrayForEach(p, t)
+				printf(" %s=%.0f", cli_safe(safe, sizeof(safe),
+					p->string), p->valuedouble);
+		}
+	} else if (cJSON_IsNumber(v)) {
+		t = cJSON_GetObjectItemCaseSensitive(src, "type");
+		printf(" %s%.0f", cJSON_IsString(t) && strcmp(t->valuestring,
+			"file") == 0 ? "logOffset " : "", v->valuedouble);
+	} else if (cJSON_IsString(raw)) {
+		printf(" %s", cli_safe(safe, sizeof(safe), raw->valuestring));
+	} else if (off && (txt = cJSON_PrintUnformatted(off)) != NULL) {
+		printf(" %s", cli_safe(safe, sizeof(safe), txt));
+		cJSON_free(txt);
+	}
+	printf("\n");
+}
+
+/*
+ * Sources and their offsets at the batch a restart starts from (text:
+ * one line each; JSON: the driver's source objects as they are).
+ */
+static int
+list_sources(struct ls *ls, struct ckpt_error *err)
+{
+	const cJSON *arr, *src, *name;
+	char *json = NULL, safe[CLI_SAFE_MAX];
+	int64_t b = sources_json(ls, &json);
+	cJSON *doc = json ? cJSON_Parse(json) : NULL;
+	int i = 0;
+
+	(void)err;
+	arr = cJSON_GetObjectItemCaseSensitive(doc, "sources");
+	if (!cJSON_IsArray(arr))
+		arr = cJSON_GetObjectItemCaseSensitive(
+			cJSON_GetObjectItemCaseSensitive(doc, "offsets"),
+			"sources");
+	if (ls->cli->json) {
+		jw_key(&ls->jw, "sources");
+		if (cJSON_IsArray(arr)) {
+			char *txt = cJSON_PrintUnformatted(arr);
+			jw_json(&ls->jw, txt);
+			cJSON_free(txt);
+		} else {
+			jw_null(&ls->jw);
+		}
+	} else if (cJSON_IsArray(arr) && cJSON_GetArraySize(arr) > 0) {
+		printf("\nSOURCES at batch %" PRId64 "\n", b);
+		cJSON_ArrayForEach(src, arr) {
+			name = cJSON_GetObjectItemCaseSensitive(src, "type");
+			if (!cJSON_IsString(name))
+				name = cJSON_GetObjectItemCaseSensitive(src,
+					"name");
+			printf("  %-3d %-10s", i++, cJSON_IsString(name) ?
+				cli_safe(safe, sizeof(safe), name->valuestring) :
+				"-");
+			text_source(src);
+		}
+	}
+	cJSON_Delete(doc);
+	free(json);
 	return CKPT_OK;
 }
 
@@ -721,6 +825,8 @@ cmd_ls(struct cli *cli, int argc, char **argv)
 		text_header(&ls, shown);
 	}
 	rc = list_batches(&ls, &err);
+	if (rc == CKPT_OK)
+		rc = list_sources(&ls, &err);
 	if (rc == CKPT_OK)
 		rc = list_operators(&ls, &err);
 	if (rc == CKPT_OK)

@@ -54,6 +54,12 @@ if not (got["version_estimate"] == "4.1+" and ver["estimate"] == "4.x" and
         any("4.1" in x for x in ver.get("other_evidence", []))):
     check("version_estimate", ver["estimate"], got["version_estimate"])
 check("version_reason given", True, bool(got.get("version_reason")))
+# sources and their offsets at the restart point (else the newest batch)
+src = (full.get("structured") or {}).get("sources") or {}
+want = src.get("at_restart_point") or src.get("at_latest_offsets") or []
+def offs(lst):
+    return [(x["type"], x.get("value", x.get("partitions"))) for x in lst]
+check("sources", offs(want), offs(got.get("sources") or []))
 # live keys at the restart state version, per operator store
 state = (full.get("structured") or {}).get("state") or {}
 for op, o in state.items():
@@ -252,4 +258,17 @@ PY
 	run -0 --separate-stderr "$CKPT" --json inspect --batch 276004 "$f"
 	assert_output --partial '"khols_source_topic": {'
 	assert_output --partial '"0": 97288'
+}
+
+@test "spark: ls shows the sources' offsets at the restart point" {
+	run -0 --separate-stderr "$CKPT" ls \
+		"$FIX/MLSaj--BlogSimilaritySpark--checkpoint"
+	assert_line 'SOURCES at batch 15'
+	assert_line --regexp '^  0 +kafka +eventTopic: 1=3 0=4$'
+	run -0 --separate-stderr "$CKPT" ls \
+		"$FIX/Macrometacorp--macrometa-connector-databricks--checkpoint"
+	assert_line --regexp '^  0 +pulsar +\{"ledgerId":1482,"entryId":631,"partitionIndex":-1\}$'
+	run -0 --separate-stderr "$CKPT" ls "$FIX/Peter-32--HelloSpark--checkpoint"
+	assert_line 'SOURCES at batch 3'
+	assert_line --regexp '^  0 +file +logOffset 3$'
 }
