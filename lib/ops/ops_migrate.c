@@ -967,13 +967,15 @@ pos_read(const cJSON *o, struct mpos *p)
 }
 
 /*
- * Scans the input file for the position of line number `line` (0 =
- * start; past the end = the end), or with time_ms != CKPT_NONE for the
- * first line whose leading event time is >= time_ms.  Only complete
- * lines count.  Fills p->off and p->rec.
+ * Scans the input file for the start of a line: line number `line` (0 =
+ * start; past the end = the end), or with time_ms != CKPT_NONE the
+ * first line whose leading event time is >= time_ms; in either case no
+ * later than the line holding byte `byte` (byte itself when it starts
+ * a line).  Only complete lines count.  Fills p->off and p->rec.
  */
 static int
-scan_input(struct mig *m, int64_t line, int64_t time_ms, struct mpos *p)
+scan_input(struct mig *m, int64_t line, int64_t time_ms, int64_t byte,
+	struct mpos *p)
 {
 	FILE *f = fopen(m->o->input, "rb");
 	int64_t off = 0, rec = 0, t = 0, last_off = 0, last_rec = 0;
@@ -982,7 +984,7 @@ scan_input(struct mig *m, int64_t line, int64_t time_ms, struct mpos *p)
 	if (f == NULL)
 		return ckpt_error_set_errno(m->err, errno,
 		    "cannot open the input '%s'", m->o->input);
-	while (time_ms == CKPT_NONE ? rec < line : 1) {
+	while ((time_ms == CKPT_NONE ? rec < line : 1) && off < byte) {
 		c = getc(f);
 		if (c == EOF)
 			break;
@@ -1013,32 +1015,6 @@ scan_input(struct mig *m, int64_t line, int64_t time_ms, struct mpos *p)
 	 * line when the input ended. */
 	p->off = last_off;
 	p->rec = last_rec;
-	p->seg = 0;
-	return CKPT_OK;
-}
-
-/* The start of the line holding byte `off` of the input (or off itself
- * when it starts a line): fills p->off and p->rec. */
-static int
-scan_line_at(struct mig *m, int64_t off, struct mpos *p)
-{
-	FILE *f = fopen(m->o->input, "rb");
-	int64_t pos = 0, rec = 0, line_off = 0;
-	int c;
-
-	if (f == NULL)
-		return ckpt_error_set_errno(m->err, errno,
-		    "cannot open the input '%s'", m->o->input);
-	while (pos < off && (c = getc(f)) != EOF) {
-		pos++;
-		if (c == '\n') {
-			rec++;
-			line_off = pos;
-		}
-	}
-	fclose(f);
-	p->off = line_off;
-	p->rec = rec;
 	p->seg = 0;
 	return CKPT_OK;
 }
@@ -1124,19 +1100,22 @@ plan_offsets(struct mig *m)
 			/* untimed input: line i has time start + i/rate */
 			rc = scan_input(m, o->value <= start_ms ? 0 :
 			    ((o->value - start_ms) * rate + 999) / 1000,
-			    CKPT_NONE, &np);
+			    CKPT_NONE, INT64_MAX, &np);
 		else if (o->reset == CKPT_RESET_TO_TIME)
-			rc = scan_input(m, INT64_MAX, o->value, &np);
+			rc = scan_input(m, INT64_MAX, o->value, INT64_MAX,
+			    &np);
 		else if (o->reset == CKPT_RESET_LATEST)
-			rc = scan_input(m, INT64_MAX, CKPT_NONE, &np);
+			rc = scan_input(m, INT64_MAX, CKPT_NONE, INT64_MAX,
+			    &np);
 		else if (o->reset == CKPT_RESET_SHIFT_BY)
 			rc = scan_input(m, cur.rec + o->value < 0 ? 0 :
-			    cur.rec + o->value, CKPT_NONE, &np);
+			    cur.rec + o->value, CKPT_NONE, INT64_MAX, &np);
 		else {
 			/* to an offset: the line boundary at or before it */
 			struct mpos all;
 
-			rc = scan_input(m, INT64_MAX, CKPT_NONE, &all);
+			rc = scan_input(m, INT64_MAX, CKPT_NONE, INT64_MAX,
+			    &all);
 			if (rc == CKPT_OK && (o->value < 0 ||
 			    o->value > all.off))
 				rc = ckpt_error_set(m->err, CKPT_E_USAGE,
@@ -1144,7 +1123,8 @@ plan_offsets(struct mig *m)
 				    "%lld bytes of complete lines",
 				    (long long)o->value, (long long)all.off);
 			if (rc == CKPT_OK)
-				rc = scan_line_at(m, o->value, &np);
+				rc = scan_input(m, INT64_MAX, CKPT_NONE,
+				    o->value, &np);
 		}
 		break;
 	default:
