@@ -511,6 +511,7 @@ show_head(struct inspect *in, const char *batch_json)
 	const struct ckpt_info *i = &in->info;
 	struct jw *w = &in->jw;
 	char title[96];
+	int uncommitted;
 
 	if (in->cli->json) {
 		jw_key(w, "path");
@@ -544,8 +545,17 @@ show_head(struct inspect *in, const char *batch_json)
 		printf("\nbatch: none\n");
 		return CKPT_OK;
 	}
+	{
+		/* The native driver says whether the batch committed. */
+		cJSON *b = cJSON_Parse(batch_json);
+
+		uncommitted = cJSON_IsFalse(cJSON_GetObjectItem(b,
+			"committed"));
+		cJSON_Delete(b);
+	}
 	snprintf(title, sizeof(title), "batch %" PRId64 "%s", in->batch,
-		in->batch == i->restart_point ? " (restart point)" : "");
+		in->batch == i->restart_point ? " (restart point)" :
+		uncommitted ? " (uncommitted)" : "");
 	text_json_block(title, batch_json);
 	return CKPT_OK;
 }

@@ -237,3 +237,14 @@ setup() {
 	run -0 jq -c '[.batch.sources[] | .name, (.offset | has("off"))]' <<<"$output"
 	assert_output '["file",true]'
 }
+
+@test "inspect: an uncommitted batch is labelled so" {
+	local ck=$BATS_TEST_TMPDIR/uc
+	mkckpt "$ck" --batches 3 --keys 5 --partitions 1 --seed 2 --uncommitted
+	run -0 --separate-stderr "$CKPT" inspect --batch 3 "$ck"
+	assert_line "batch 3 (uncommitted):"
+	run -0 --separate-stderr "$CKPT" inspect --batch 1 "$ck"
+	assert_line "batch 1:"
+	run -0 --separate-stderr "$CKPT" inspect --json --batch 3 "$ck"
+	[ "$(jq .batch.committed <<<"$output")" = false ]
+}
