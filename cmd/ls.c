@@ -66,6 +66,44 @@ lock_stale(const struct ckpt_lock_info *lk)
 	return kill((pid_t)lk->pid, 0) != 0 && errno == ESRCH;
 }
 
+/*
+ * The retention window a driver describes in its metadata ("retention":
+ * Spark's minBatchesToRetain), as a new cJSON object, or NULL.
+ */
+static cJSON *
+retention(const struct ls *ls)
+{
+	cJSON *doc = ls->info.metadata_json ?
+		cJSON_Parse(ls->info.metadata_json) : NULL;
+	cJSON *r = cJSON_DetachItemFromObjectCaseSensitive(doc, "retention");
+
+	cJSON_Delete(doc);
+	if (r && !cJSON_IsObject(r)) {
+		cJSON_Delete(r);
+		r = NULL;
+	}
+	return r;
+}
+
+static void
+text_retention(const struct ls *ls)
+{
+	cJSON *r = retention(ls);
+	const cJSON *m = cJSON_GetObjectItemCaseSensitive(r,
+		"min_batches_to_retain");
+	const cJSON *f = cJSON_GetObjectItemCaseSensitive(r, "from");
+	const cJSON *w = cJSON_GetObjectItemCaseSensitive(r, "window_first");
+	const cJSON *o = cJSON_GetObjectItemCaseSensitive(r, "oldest_batch");
+
+	if (cJSON_IsNumber(m) && cJSON_IsNumber(w) && cJSON_IsNumber(o))
+		printf("retention:     %.0f batches (minBatchesToRetain, %s): "
+			"Spark keeps batch %.0f on, oldest present %.0f\n",
+			m->valuedouble, cJSON_IsString(f) &&
+			strcmp(f->valuestring, "conf") == 0 ? "from the conf" :
+			"Spark's default", w->valuedouble, o->valuedouble);
+	cJSON_Delete(r);
+}
+
 static void
 text_header(struct ls *ls, const char *path)
 {
@@ -91,6 +129,7 @@ text_header(struct ls *ls, const char *path)
 	printf("next batch:    %s\n", cli_fmt_i64(a, in->next_batch));
 	printf("state version: %s\n", cli_fmt_i64(a, in->state_version));
 	printf("watermark:     %s\n", cli_fmt_time(a, in->watermark_ms));
+	text_retention(ls);
 	if (ckpt_store_lock_holder(ckpt_get_store(ls->c), &lk, &err) ==
 	    CKPT_OK)
 		printf("locked by:     pid %ld on %s since %s (%s)%s\n",
@@ -133,6 +172,15 @@ json_header(struct ls *ls, const char *path)
 	jw_i64(w, in->state_version);
 	jw_key(w, "watermark_ms");
 	jw_i64(w, in->watermark_ms);
+	jw_key(w, "retention");
+	{
+		cJSON *r = retention(ls);
+		char *txt = r ? cJSON_PrintUnformatted(r) : NULL;
+
+		jw_json(w, txt);
+		cJSON_free(txt);
+		cJSON_Delete(r);
+	}
 	jw_key(w, "lock");
 	if (ckpt_store_lock_holder(ckpt_get_store(ls->c), &lk, &err) ==
 	    CKPT_OK) {
@@ -389,7 +437,8 @@ sources_json(const struct ls *ls, char **json)
 static void
 text_source(const cJSON *src)
 {
-	const cJSON *parts = cJSON_GetObjectItemCaseSensitive(src, "partitions");
+	const cJSON *parts = cJSON_GetObjectItemCaseSensitive(src,
+		"partitions");
 	const cJSON *v = cJSON_GetObjectItemCaseSensitive(src, "value");
 	const cJSON *raw = cJSON_GetObjectItemCaseSensitive(src, "raw");
 	const cJSON *off = cJSON_GetObjectItemCaseSensitive(src, "offset");
@@ -451,9 +500,9 @@ list_sources(struct ls *ls, struct ckpt_error *err)
 			if (!cJSON_IsString(name))
 				name = cJSON_GetObjectItemCaseSensitive(src,
 					"name");
-			printf("  %-3d %-10s", i++, cJSON_IsString(name) ?
-				cli_safe(safe, sizeof(safe), name->valuestring) :
-				"-");
+			printf("  %-3d %-10s", i++, !cJSON_IsString(name) ?
+				"-" : cli_safe(safe, sizeof(safe),
+				name->valuestring));
 			text_source(src);
 		}
 	}
@@ -585,8 +634,9 @@ on_cpfile(void *arg, const struct ckpt_dstream_file *f)
 
 	if (!ls->cli->json) {
 		if (ls->ndfile++ == 0)
-			printf("\nCheckpoint files:\n  %-30s  %10s  %-24s  %s\n",
-				"FILE", "BYTES", "CHECKPOINT TIME", "PENDING");
+			printf("\nCheckpoint files:\n"
+				"  %-30s  %10s  %-24s  %s\n", "FILE", "BYTES",
+				"CHECKPOINT TIME", "PENDING");
 		printf("  %-30s  %10s  ", f->name, cli_fmt_size(sz, f->bytes));
 		if (!f->decodes) {
 			printf("does not decode: %s\n", f->error);
