@@ -133,6 +133,16 @@ int ops_prune_kept_walk(struct ckpt *c, const void *plan,
 	void *arg, struct ckpt_prune_stats *st, struct ckpt_error *err);
 /* The older of two batch ids, CKPT_NONE meaning no bound. */
 int64_t ops_prune_min(int64_t a, int64_t b);
+/*
+ * The oldest committed batch each keep rule keeps, over the batch
+ * iterator: *k_last the first of the newest keep_last committed
+ * batches (ncommitted of them in all; CKPT_NONE when keep_last <= 0),
+ * *k_within the first committed batch whose time is at or after
+ * t_within (CKPT_NONE: no such batch, or t_within is CKPT_NONE).
+ */
+int ops_prune_rule_bounds(struct ckpt *c, int64_t ncommitted,
+	int64_t keep_last, int64_t t_within, int64_t *k_last,
+	int64_t *k_within, struct ckpt_error *err);
 
 extern const struct ckpt_format_ops ckpt_fmt_native_ops;
 extern const struct ckpt_format_ops ckpt_fmt_spark_ops;

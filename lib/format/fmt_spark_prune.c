@@ -67,40 +67,27 @@ rule_bounds(struct ckpt *c, struct splan *pl, int64_t within_ms,
 {
 	struct ckpt_batch_iter *it = NULL;
 	struct ckpt_batch b;
-	int64_t ncommitted = 0, tmax = CKPT_NONE, idx = 0;
-	int rc, pass;
+	int64_t ncommitted = 0, tmax = CKPT_NONE;
+	int rc;
 
-	pl->k_last = pl->k_within = CKPT_NONE;
-	for (pass = 0; pass < 2; pass++) {
-		rc = ckpt_batch_iter_open(c, &it, err);
-		if (rc != CKPT_OK)
-			return rc;
-		while ((rc = ckpt_batch_iter_next(it, &b, err)) == CKPT_OK) {
-			if (!b.committed)
-				continue;
-			if (pass == 0) {
-				ncommitted++;
-				if (b.time_ms != CKPT_NONE && (tmax == CKPT_NONE
-				    || b.time_ms > tmax))
-					tmax = b.time_ms;
-				continue;
-			}
-			if (pl->k_last == CKPT_NONE &&
-			    idx >= ncommitted - pl->keep_last)
-				pl->k_last = b.id;
-			if (pl->t_within != CKPT_NONE &&
-			    pl->k_within == CKPT_NONE &&
-			    b.time_ms != CKPT_NONE && b.time_ms >= pl->t_within)
-				pl->k_within = b.id;
-			idx++;
-		}
-		ckpt_batch_iter_close(it);
-		if (rc != CKPT_EOF)
-			return rc;
-		if (pass == 0 && within_ms >= 0 && tmax != CKPT_NONE)
-			pl->t_within = tmax - within_ms;
+	rc = ckpt_batch_iter_open(c, &it, err);
+	if (rc != CKPT_OK)
+		return rc;
+	while ((rc = ckpt_batch_iter_next(it, &b, err)) == CKPT_OK) {
+		if (!b.committed)
+			continue;
+		ncommitted++;
+		if (b.time_ms != CKPT_NONE && (tmax == CKPT_NONE ||
+		    b.time_ms > tmax))
+			tmax = b.time_ms;
 	}
-	return CKPT_OK;
+	ckpt_batch_iter_close(it);
+	if (rc != CKPT_EOF)
+		return rc;
+	if (within_ms >= 0 && tmax != CKPT_NONE)
+		pl->t_within = tmax - within_ms;
+	return ops_prune_rule_bounds(c, ncommitted, pl->keep_last,
+		pl->t_within, &pl->k_last, &pl->k_within, err);
 }
 
 struct base_walk {

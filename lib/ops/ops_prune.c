@@ -22,8 +22,9 @@
  * walks again until none is left.  A final walk re-checks that nothing
  * planned is left, and repeats a pass if something was.  Memory is a
  * chunk of paths and the plan, whatever the size of the directory.
- * This file does not know any format's layout; it also holds the
- * kept-batch walk the plans share (ops_prune_tally, declared in fmt.h).
+ * This file does not know any format's layout; it also holds what the
+ * plans share (declared in fmt.h): the kept-batch walk and the batches
+ * the keep rules start at.
  */
 #include <stdio.h>
 #include <stdlib.h>
@@ -320,6 +321,34 @@ ops_prune_min(int64_t a, int64_t b)
 	if (b == CKPT_NONE)
 		return a;
 	return a < b ? a : b;
+}
+
+int
+ops_prune_rule_bounds(struct ckpt *c, int64_t ncommitted, int64_t keep_last,
+	int64_t t_within, int64_t *k_last, int64_t *k_within,
+	struct ckpt_error *err)
+{
+	struct ckpt_batch_iter *it = NULL;
+	struct ckpt_batch b;
+	int64_t idx = 0, want = ncommitted - keep_last;
+	int rc;
+
+	*k_last = *k_within = CKPT_NONE;
+	rc = ckpt_batch_iter_open(c, &it, err);
+	if (rc != CKPT_OK)
+		return rc;
+	while ((rc = ckpt_batch_iter_next(it, &b, err)) == CKPT_OK) {
+		if (!b.committed)
+			continue;
+		if (keep_last > 0 && *k_last == CKPT_NONE && idx >= want)
+			*k_last = b.id;
+		if (t_within != CKPT_NONE && *k_within == CKPT_NONE &&
+		    b.time_ms != CKPT_NONE && b.time_ms >= t_within)
+			*k_within = b.id;
+		idx++;
+	}
+	ckpt_batch_iter_close(it);
+	return rc == CKPT_EOF ? CKPT_OK : rc;
 }
 
 int

@@ -187,35 +187,6 @@ scan_batches(struct ckpt *c, struct nplan *pl, int64_t *ncommitted,
 	return rc == CKPT_EOF ? CKPT_OK : rc;
 }
 
-/* Pass 2: the oldest committed batch each rule keeps. */
-static int
-rule_bounds(struct ckpt *c, struct nplan *pl, int64_t ncommitted,
-	int64_t *k_within, struct ckpt_error *err)
-{
-	struct ckpt_batch_iter *it = NULL;
-	struct ckpt_batch b;
-	int64_t idx = 0, want = ncommitted - pl->keep_last;
-	int rc;
-
-	pl->k_last = *k_within = CKPT_NONE;
-	rc = ckpt_batch_iter_open(c, &it, err);
-	if (rc != CKPT_OK)
-		return rc;
-	while ((rc = ckpt_batch_iter_next(it, &b, err)) == CKPT_OK) {
-		if (!b.committed)
-			continue;
-		if (pl->keep_last > 0 && pl->k_last == CKPT_NONE &&
-		    idx >= want)
-			pl->k_last = b.id;
-		if (pl->t_within != CKPT_NONE && *k_within == CKPT_NONE &&
-		    b.time_ms != CKPT_NONE && b.time_ms >= pl->t_within)
-			*k_within = b.id;
-		idx++;
-	}
-	ckpt_batch_iter_close(it);
-	return rc == CKPT_EOF ? CKPT_OK : rc;
-}
-
 static int
 nat_plan(struct ckpt *c, const struct ckpt_prune_opts *o, void **out,
 	struct ckpt_prune_stats *st, struct ckpt_error *err)
@@ -254,7 +225,9 @@ nat_plan(struct ckpt *c, const struct ckpt_prune_opts *o, void **out,
 	}
 	if (pl->within_ms >= 0 && tmax != CKPT_NONE)
 		pl->t_within = tmax - pl->within_ms;
-	rc = rule_bounds(c, pl, ncommitted, &k_within, err);
+	/* Pass 2: the oldest committed batch each rule keeps. */
+	rc = ops_prune_rule_bounds(c, ncommitted, pl->keep_last, pl->t_within,
+	    &pl->k_last, &k_within, err);
 	if (rc != CKPT_OK)
 		goto fail;
 	if (pl->keep_last < 0 && pl->within_ms < 0)
