@@ -1019,6 +1019,7 @@ struct part_arg {
 	struct ckpt_partition *out;
 	int64_t snap_at;	/* newest snapshot <= state */
 	int64_t delta_after;	/* newest delta <= state */
+	uint64_t need;		/* bytes a restart reads: snap_at + deltas */
 };
 
 static int
@@ -1040,10 +1041,15 @@ part_cb(void *arg, const struct ckpt_stat *ent)
 		a->out->deltas++;
 	a->out->bytes += ent->size;
 	if (a->state != CKPT_NONE && v <= a->state) {
-		if (kind == NAT_K_SNAPSHOT && v > a->snap_at)
+		/* Names come sorted: V.delta, then V.snapshot, then V+1. */
+		if (kind == NAT_K_SNAPSHOT && v > a->snap_at) {
 			a->snap_at = v;
+			a->need = ent->size;
+		}
 		if (kind == NAT_K_DELTA && v > a->delta_after)
 			a->delta_after = v;
+		if (kind == NAT_K_DELTA && v > a->snap_at)
+			a->need += ent->size;
 	}
 	return 0;
 }
@@ -1073,6 +1079,7 @@ nat_partition_get(struct ckpt *c, int op, int partition,
 	a.state = p->restart_state;
 	a.out = out;
 	a.snap_at = a.delta_after = -1;
+	a.need = 0;
 	snprintf(dir, sizeof(dir), "state/%d/%d", op, partition);
 	if (nat_list(c->st, dir, part_cb, &a, err) != CKPT_OK)
 		return CKPT_FAILED;
@@ -1088,8 +1095,8 @@ nat_partition_get(struct ckpt *c, int op, int partition,
 		    sizeof(why), &off, err) == 0)
 			out->keys = (int64_t)f.records;
 		ckpt_error_clear(err);
-	} else if (out->bytes <= NAT_COUNT_BUDGET) {
-		/* deltas: small enough to merge and count */
+	} else if (a.need <= NAT_COUNT_BUDGET) {
+		/* the files a restart reads are small enough to merge */
 		int64_t n = 0;
 
 		if (nat_state_count(c, op, partition, a.state, &n, err) ==

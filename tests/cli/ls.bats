@@ -286,3 +286,21 @@ setup() {
 	run -1 --separate-stderr "$CKPT" ls "$BATS_TEST_TMPDIR/ck.tar"
 	[[ $stderr == "ckpt ls: "*"not built yet" ]]
 }
+
+@test "ls: keys at the restart point are counted from the files a restart reads" {
+	# The sessions operator's history is over the 1 MiB counting budget,
+	# the snapshot and deltas a restart reads are not: keys are known.
+	mkckpt "$CK" --batches 11 --keys 1000 --partitions 1 --value-bytes 300 \
+		--snapshot-every 4 --compress none --format-version 2 --seed 5
+	run -0 --separate-stderr "$CKPT" ls --json "$CK"
+	local doc=$output op want
+	[ "$(jq '.operators[1].bytes' <<<"$doc")" -gt 1048576 ]
+	for op in 0 1; do
+		run -0 --separate-stderr "$CKPT" inspect --json --op "$op" --limit 0 "$CK"
+		want=$(jq '.operators[0].records | length' <<<"$output")
+		[ "$want" -gt 0 ]
+		[ "$(jq ".operators[$op].keys" <<<"$doc")" = "$want" ]
+	done
+	run -0 --separate-stderr "$CKPT" ls "$CK"
+	assert_line --regexp '^sessions .* 922 +1\.7 MiB$'
+}
