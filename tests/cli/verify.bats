@@ -238,3 +238,31 @@ PY
 	assert_line --regexp '^[0-9]+ runs over [0-9]+ files$'
 	[ "$status" -eq 0 ] || fail "$output"
 }
+
+@test "verify: --read-subset parts 1/T..T/T together read the state once; damage is in exactly one" {
+	local ck=$BATS_TEST_TMPDIR/sub n s full sum=0 f hits=0
+	mkckpt "$ck" --batches 8 --keys 200 --partitions 3 --seed 9
+	# state records decoded (output blobs, read by every part, hold none)
+	records() { "$CKPT" verify --json "$@" "$ck" | jq '.stats.records'; }
+	s=$(records)
+	full=$(records --read-state)
+	[ "$s" -eq 0 ] && [ "$full" -gt 0 ]
+	for n in 1 2 3; do
+		local part=$(records --read-subset $n/3)
+		[ "$part" -gt 0 ] || fail "part $n/3 decoded no state record"
+		sum=$((sum + part))
+	done
+	[ "$sum" -eq "$full" ] || fail "parts decoded $sum records, --read-state $full"
+	[ "$(records --read-subset 100%)" -eq "$full" ]
+	f=$(cd "$ck" && find state -name '*.snapshot' | sort | sed -n 5p)
+	flip_byte "$ck/$f" 40
+	for n in 1 2 3; do
+		run --separate-stderr "$CKPT" verify --read-subset $n/3 "$ck"
+		case $status in
+		3) hits=$((hits + 1)); assert_line --regexp "^error: $f: " ;;
+		0) ;;
+		*) fail "--read-subset $n/3 exited $status" ;;
+		esac
+	done
+	[ "$hits" -eq 1 ]
+}
