@@ -927,6 +927,42 @@ fail:
 /* ---- info ---- */
 
 /*
+ * The retention window (section 1.6): planning batch b, Spark deletes
+ * the offsets and commits of batches below b - minBatchesToRetain (from
+ * the offsets conf when recorded, else Spark's default 100), so the
+ * window is [next - M, next); "oldest_batch" is what is left.
+ */
+static void
+add_retention(const struct spark *sp, cJSON *m)
+{
+	cJSON *r, *conf = NULL;
+	const cJSON *v;
+	int64_t mb = 100, lo;
+	int from_conf = 0;
+
+	if (!sp->off_count)
+		return;
+	if (sp->conf_json)
+		conf = cJSON_Parse(sp->conf_json);
+	v = cJSON_GetObjectItemCaseSensitive(conf,
+		"spark.sql.streaming.minBatchesToRetain");
+	if (cJSON_IsString(v) && spark_parse_id(v->valuestring, &lo) &&
+	    lo > 0) {
+		mb = lo;
+		from_conf = 1;
+	}
+	cJSON_Delete(conf);
+	r = cJSON_AddObjectToObject(m, "retention");
+	if (!r)
+		return;
+	lo = sp->next_batch - mb > 0 ? sp->next_batch - mb : 0;
+	cJSON_AddNumberToObject(r, "min_batches_to_retain", (double)mb);
+	cJSON_AddStringToObject(r, "from", from_conf ? "conf" : "default");
+	cJSON_AddNumberToObject(r, "window_first", (double)lo);
+	cJSON_AddNumberToObject(r, "oldest_batch", (double)sp->off_first);
+}
+
+/*
  * Appends the nested checkpoints (fixtures 5, 30) to kind: by name when
  * they fit ("+ nested: a, b"), else by number.
  */
@@ -989,6 +1025,7 @@ spark_info(struct ckpt *c, struct ckpt_info *out, struct ckpt_error *err)
 	/* retention (section 1.6): older batches purged by Spark */
 	cJSON_AddBoolToObject(m, "older_batches_purged",
 		sp->off_count && sp->off_first > 0);
+	add_retention(sp, m);
 	if (sp->off_count && sp->next_batch == sp->off_last)
 		cJSON_AddNumberToObject(m, "uncommitted_batch",
 			(double)sp->off_last);

@@ -272,3 +272,13 @@ PY
 	assert_line 'SOURCES at batch 3'
 	assert_line --regexp '^  0 +file +logOffset 3$'
 }
+
+@test "spark: ls shows the retention window (minBatchesToRetain)" {
+	run -0 --separate-stderr "$CKPT" ls \
+		"$FIX/ISakhanda--earthquake-prediction--checkpoint"
+	assert_line "retention:     100 batches (minBatchesToRetain, Spark's default): Spark keeps batch 484 on, oldest present 483"
+	run -0 --separate-stderr "$CKPT" --json ls \
+		"$FIX/Macrometacorp--macrometa-connector-databricks--checkpoint"
+	run -0 jq -c .retention <<<"$output"
+	assert_output '{"min_batches_to_retain":100,"from":"default","window_first":35,"oldest_batch":35}'
+}
