@@ -61,6 +61,8 @@ struct run {
 	int sched_growth;
 	int64_t new_batches;
 	struct ckpt_buf out, json, kbuf;
+	void *skeys;			/* struct skey[]: sort space, reused */
+	size_t skeys_cap;
 	/* counters of the batch being run */
 	uint64_t b_in, b_malformed;
 	int64_t b_ckpt_ms;
@@ -449,18 +451,17 @@ skey_cmp(const void *a, const void *b)
  * prefixes by skey_cmp.  Falls back to qsort when out of memory.
  */
 static void
-skey_sort(struct skey *v, size_t n)
+skey_sort(struct skey *v, struct skey *tmp, size_t n)
 {
-	struct skey *tmp, *a = v, *b;
+	struct skey *a = v, *b = tmp;
 	size_t cnt[8][256];
 	uint64_t all_or = 0, all_and = ~(uint64_t)0;
 
-	if (n < 64 || (tmp = malloc(n * sizeof(*tmp))) == NULL) {
+	if (n < 64) {
 		if (n > 1)
 			qsort(v, n, sizeof(*v), skey_cmp);
 		return;
 	}
-	b = tmp;
 	memset(cnt, 0, sizeof(cnt));
 	for (size_t i = 0; i < n; i++) {
 		uint64_t x = v[i].pfx;
@@ -492,7 +493,6 @@ skey_sort(struct skey *v, size_t n)
 	}
 	if (a != v)
 		memcpy(v, a, n * sizeof(*v));
-	free(tmp);
 	/* equal prefixes: the rest of the key decides */
 	for (size_t i = 0; i < n;) {
 		size_t j = i + 1;
@@ -538,12 +538,20 @@ write_partition(struct run *r, int p, int delta, struct ckpt_error *err)
 {
 	struct eng_table *t = &r->e.parts[p];
 	struct ckpt_swriter *sw = NULL;
-	struct skey *v = NULL;
+	struct skey *v;
 	size_t n = 0, cap = delta ? t->ndirty : t->live;
 	int rc = CKPT_FAILED;
 
-	if (cap > 0 && (v = malloc(cap * sizeof(*v))) == NULL)
-		return nomem(err, "write a state checkpoint");
+	/* v, then as much room for the sort (kept for the next one) */
+	if (r->skeys_cap < 2 * cap) {
+		void *nv = realloc(r->skeys, 2 * cap * sizeof(*v));
+
+		if (nv == NULL)
+			return nomem(err, "write a state checkpoint");
+		r->skeys = nv;
+		r->skeys_cap = 2 * cap;
+	}
+	v = r->skeys;
 	r->kbuf.len = 0;
 	if (delta) {
 		for (size_t i = 0; i < t->ndirty; i++) {
@@ -581,7 +589,7 @@ write_partition(struct run *r, int p, int delta, struct ckpt_error *err)
 			v[i].pfx = (v[i].pfx << 8) |
 			    (j < v[i].klen ? v[i].k[j] : 0);
 	}
-	skey_sort(v, n);
+	skey_sort(v, v + cap, n);
 	if (ckpt_nwriter_state_open(r->w, 0, p, delta ? CKPT_STATE_DELTA :
 	    CKPT_STATE_SNAPSHOT, &sw, err) != CKPT_OK)
 		goto out;
@@ -602,7 +610,6 @@ write_partition(struct run *r, int p, int delta, struct ckpt_error *err)
 enomem:
 	nomem(err, "write a state checkpoint");
 out:
-	free(v);
 	return rc;
 }
 
@@ -1389,6 +1396,7 @@ run_release(struct run *r)
 	ckpt_buf_release(&r->out);
 	ckpt_buf_release(&r->json);
 	ckpt_buf_release(&r->kbuf);
+	free(r->skeys);
 }
 
 int
