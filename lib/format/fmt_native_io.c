@@ -436,6 +436,35 @@ nat_fw_record(struct nat_fwriter *fw, const void *p, size_t n,
 }
 
 int
+nat_fw_record_v(struct nat_fwriter *fw, const struct nat_piece *pc, int npc,
+    struct ckpt_error *err)
+{
+	size_t n = 0;
+
+	for (int i = 0; i < npc; i++)
+		n += pc[i].n;
+	if (n > NAT_BLOCK_RAW_MAX)
+		return ckpt_error_set(err, CKPT_E_USAGE,
+		    "cannot write '%s': a record of %zu bytes exceeds the "
+		    "64 MiB limit", fw->path, n);
+	if (fw->blk.len > 0 && fw->blk.len + n > NAT_BLOCK_TARGET &&
+	    fw_flush(fw, err) != CKPT_OK)
+		return CKPT_FAILED;
+	if (ckpt_buf_reserve(&fw->blk, n) != 0)
+		return ckpt_error_set(err, CKPT_E_NOMEM,
+		    "cannot write '%s': out of memory", fw->path);
+	for (int i = 0; i < npc; i++) {
+		if (pc[i].n > 0)
+			memcpy(fw->blk.data + fw->blk.len, pc[i].p, pc[i].n);
+		fw->blk.len += pc[i].n;
+	}
+	fw->blk_records++;
+	if (fw->blk.len >= NAT_BLOCK_TARGET)
+		return fw_flush(fw, err);
+	return CKPT_OK;
+}
+
+int
 nat_fw_bytes(struct nat_fwriter *fw, const void *p, size_t n,
     struct ckpt_error *err)
 {

@@ -65,7 +65,6 @@ struct ckpt_swriter {
 	char path[NAT_PATH_MAX];
 	struct ckpt_buf last;	/* previous key */
 	int has_last;
-	struct ckpt_buf rec;	/* one encoded record */
 	int failed;
 };
 
@@ -717,6 +716,8 @@ static int
 sw_add(struct ckpt_swriter *sw, const void *key, size_t klen,
     const void *val, size_t vlen, int tomb, struct ckpt_error *err)
 {
+	uint8_t hk[CKPT_VARINT_MAX], hv[CKPT_VARINT_MAX];
+	struct nat_piece pc[4];
 	size_t n;
 	int c;
 
@@ -735,17 +736,20 @@ sw_add(struct ckpt_swriter *sw, const void *key, size_t klen,
 			    "cannot write '%s': keys are not in strictly "
 			    "ascending order", sw->path);
 	}
-	sw->rec.len = 0;
-	if (ckpt_varint_put(&sw->rec, klen) != 0 ||
-	    ckpt_buf_append(&sw->rec, key, klen) != 0 ||
-	    ckpt_varint_put(&sw->rec, tomb ? 0 : (uint64_t)vlen + 1) != 0 ||
-	    (!tomb && ckpt_buf_append(&sw->rec, val, vlen) != 0))
-		goto nomem;
+	/* varint(klen) key varint(tomb ? 0 : vlen + 1) value */
+	pc[0].p = hk;
+	pc[0].n = ckpt_varint_encode(hk, klen);
+	pc[1].p = key;
+	pc[1].n = klen;
+	pc[2].p = hv;
+	pc[2].n = ckpt_varint_encode(hv, tomb ? 0 : (uint64_t)vlen + 1);
+	pc[3].p = val;
+	pc[3].n = tomb ? 0 : vlen;
 	sw->last.len = 0;
 	if (ckpt_buf_append(&sw->last, key, klen) != 0)
 		goto nomem;
 	sw->has_last = 1;
-	if (nat_fw_record(sw->fw, sw->rec.data, sw->rec.len, err) != CKPT_OK) {
+	if (nat_fw_record_v(sw->fw, pc, 4, err) != CKPT_OK) {
 		sw->failed = 1;
 		return CKPT_FAILED;
 	}
@@ -807,7 +811,6 @@ ckpt_swriter_finish(struct ckpt_swriter *sw, struct ckpt_error *err)
 		rc = CKPT_OK;
 	}
 	ckpt_buf_release(&sw->last);
-	ckpt_buf_release(&sw->rec);
 	free(sw);
 	return rc;
 }

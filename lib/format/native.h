@@ -96,6 +96,13 @@ int nat_fw_open(struct ckpt_store *st, const char *path, unsigned flags,
 /* Appends one record (or, for small files, a chunk of payload). */
 int nat_fw_record(struct nat_fwriter *fw, const void *p, size_t n,
 	struct ckpt_error *err);
+/* The same, the record given as pieces (written without a copy first). */
+struct nat_piece {
+	const void *p;
+	size_t n;
+};
+int nat_fw_record_v(struct nat_fwriter *fw, const struct nat_piece *pc,
+	int npc, struct ckpt_error *err);
 /* Appends raw payload bytes counted as no record (blobs). */
 int nat_fw_bytes(struct nat_fwriter *fw, const void *p, size_t n,
 	struct ckpt_error *err);
