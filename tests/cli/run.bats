@@ -207,14 +207,16 @@ lines_at_least() {
 }
 
 @test "run: SIGKILL mid-run and a crash point, then restart, match an uninterrupted run" {
-	gen_events 8 2500 2m > in.tsv
+	gen_events 8 12000 2m > in.tsv
 	opts=(--batch-interval 10s --slide 20s --window 1m --checkpoint-interval 80s)
 	run -0 "$CKPT" run window -c ref -i in.tsv "${opts[@]}"
 	# a kill at a random moment
 	"$CKPT" run window -c ck -i in.tsv "${opts[@]}" --metrics m.jsonl 3>&- &
 	pid=$!
-	wait_for lines_at_least m.jsonl 9
-	kill -KILL "$pid"
+	wait_for lines_at_least m.jsonl 3
+	# On a fast machine the run may finish first; the restart must then
+	# still end identical (the dir is complete), so only report it.
+	kill -KILL "$pid" 2>/dev/null || echo "# the run ended before the kill" >&3
 	wait "$pid" || true
 	run -0 "$CKPT" run window -c ck -i in.tsv "${opts[@]}"
 	# a crash between the state files and the output of a batch
