@@ -742,7 +742,8 @@ v_commits(struct vctx *v)
 				break;
 			}
 			ckpt_ctx_progress(v->c->ctx, "verify: batch",
-			    pg->ids[i] + 1, 0);
+			    pg->ids[i] + 1, v->p->newest_commit >= pg->ids[i] ?
+			    (uint64_t)v->p->newest_commit + 1 : 0);
 		}
 	} while (rc == CKPT_OK && pg->more && !v->stop);
 	free(pg);

@@ -133,7 +133,7 @@ setup() {
 @test "verify: progress on stderr only when it is a terminal, not with -q" {
 	command -v script >/dev/null || skip "script(1) is not installed"
 	run -0 script -qec "$CKPT verify --read-state $CK >/dev/null" /dev/null
-	[[ $output == *$'\r\033[Kverify: batch '[0-9]* ]] || fail "no progress: $output"
+	[[ $output =~ $'\r\033'\[Kverify:\ batch\ [0-9]+/[0-9]+\ \([0-9]+%\) ]] || fail "no progress: $output"
 	run -0 script -qec "$CKPT verify -q --read-state $CK >/dev/null" /dev/null
 	assert_output ""
 	run -0 --separate-stderr "$CKPT" verify --read-state "$CK"
