@@ -7,7 +7,9 @@
  * keys per operator partition ("+ key value", "- key value",
  * "M key old -> new"), or only counts with --stat, or one JSON
  * document with --json.  Exit 0 when identical, 3 when different, like
- * diff(1) and cmp(1).  The comparison itself is lib/ops/ops_diff.c.
+ * diff(1) and cmp(1).  Lineage fields (id, created_ms, history) are
+ * shown but only count as a difference with --all-metadata, so two
+ * runs of the same job, or a `migrate copy`, compare identical.  The comparison itself is lib/ops/ops_diff.c.
  */
 #include <stdio.h>
 #include <stdlib.h>
@@ -24,7 +26,9 @@ static const char *const diff_usage[] = {
 	"Compare the restart points of checkpoints A and B, or two batches",
 	"of one checkpoint (default: its two newest committed batches):",
 	"metadata, offsets, and state per operator, partition and key.",
-	"Exit status 0 when identical, 3 when different.",
+	"Exit status 0 when identical, 3 when different.  The lineage",
+	"fields (id, created_ms, history) are shown but not counted as a",
+	"difference unless --all-metadata.",
 	NULL
 };
 
@@ -96,6 +100,10 @@ json_change(struct jw *w, const struct ckpt_diff_item *it)
 	jw_json(w, it->old_json);
 	jw_key(w, "new");
 	jw_json(w, it->new_json);
+	if (it->kind == CKPT_DIFF_META) {
+		jw_key(w, "counted");
+		jw_bool(w, !it->lineage);
+	}
 	jw_obj_end(w);
 }
 
@@ -171,8 +179,12 @@ text_item(struct diff_out *d, const struct ckpt_diff_item *it)
 	const char *rst = cli_color(cli, CLI_RESET);
 	int sec = it->kind == CKPT_DIFF_META ? SEC_META :
 	    it->kind == CKPT_DIFF_OFFSETS ? SEC_OFFSETS : SEC_STATE;
-	const char *what;
+	const char *what, *note = "";
 
+	if (it->lineage) {
+		col = cli_color(cli, CLI_DIM);
+		note = " (lineage: not counted)";
+	}
 	if (it->kind == CKPT_DIFF_PARTITION) {
 		if (d->stat) {
 			printf("%s", it->op);
@@ -207,12 +219,12 @@ text_item(struct diff_out *d, const struct ckpt_diff_item *it)
 	/* a field, or a key of the partition under its heading */
 	what = sec == SEC_STATE ? or_null(it->key_json) : it->field;
 	if (it->change == 'M')
-		printf("%sM %s %s -> %s%s\n", col, what,
-		    or_null(it->old_json), or_null(it->new_json), rst);
+		printf("%sM %s %s -> %s%s%s\n", col, what,
+		    or_null(it->old_json), or_null(it->new_json), note, rst);
 	else
-		printf("%s%c %s %s%s\n", col, it->change, what,
+		printf("%s%c %s %s%s%s\n", col, it->change, what,
 		    or_null(it->change == '+' ? it->new_json :
-		    it->old_json), rst);
+		    it->old_json), note, rst);
 }
 
 static int
@@ -238,6 +250,8 @@ json_stats(struct jw *w, const struct ckpt_diff_stats *s)
 	jw_obj_begin(w);
 	jw_key(w, "metadata_fields");
 	jw_uint(w, s->meta);
+	jw_key(w, "lineage_fields");
+	jw_uint(w, s->lineage);
 	jw_key(w, "offsets_fields");
 	jw_uint(w, s->offsets);
 	jw_key(w, "keys_added");
@@ -276,6 +290,9 @@ text_summary(struct diff_out *d, const struct ckpt_diff_stats *s)
 		if (s->meta)
 			printf("metadata: %llu field(s) differ\n",
 			    (unsigned long long)s->meta);
+		if (s->lineage)
+			printf("metadata: %llu lineage field(s) differ "
+			    "(not counted)\n", (unsigned long long)s->lineage);
 		if (s->offsets)
 			printf("offsets: %llu field(s) differ\n",
 			    (unsigned long long)s->offsets);
@@ -332,7 +349,7 @@ cmd_diff(struct cli *cli, int argc, char **argv)
 {
 	int64_t from = CKPT_NONE, to = CKPT_NONE, limit = 0;
 	const char *op = NULL, *key = NULL, *pa, *pb;
-	int stat = 0, ignore_parts = 0, n, rc, status;
+	int stat = 0, ignore_parts = 0, all_meta = 0, n, rc, status;
 	struct option opts[] = {
 		OPT_BOOL(0, "stat", &stat,
 		    "counts and bytes per partition only"),
@@ -342,6 +359,8 @@ cmd_diff(struct cli *cli, int argc, char **argv)
 		    "only this key (JSON text or string)"),
 		OPT_BOOL(0, "ignore-partitions", &ignore_parts,
 		    "compare keys across partitions (after repartition)"),
+		OPT_BOOL(0, "all-metadata", &all_meta,
+		    "count id, created_ms and history as differences"),
 		OPT_INT(0, "limit", &limit, "N",
 		    "show at most N key differences"),
 		OPT_INT(0, "from", &from, "N",
@@ -401,6 +420,7 @@ cmd_diff(struct cli *cli, int argc, char **argv)
 	o.key = key;
 	o.limit = (uint64_t)limit;
 	o.ignore_partitions = ignore_parts;
+	o.all_metadata = all_meta;
 	memset(&d, 0, sizeof(d));
 	d.cli = cli;
 	d.stat = stat;

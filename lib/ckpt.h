@@ -832,6 +832,10 @@ struct ckpt_diff_item {
 	uint64_t new_bytes;
 	/* PARTITION: counts for this partition */
 	uint64_t added, removed, modified;
+	int lineage;		/* META: a field that differs by nature
+				 * between separately created directories
+				 * (id, created_ms, history); not counted
+				 * unless all_metadata */
 };
 struct ckpt_diff_opts {
 	int64_t from_batch;	/* batch of a; CKPT_NONE = its restart point */
@@ -842,6 +846,8 @@ struct ckpt_diff_opts {
 	int no_state;		/* compare metadata and offsets only */
 	int ignore_partitions;	/* compare each operator's keys across
 				 * all its partitions (partition -1) */
+	int all_metadata;	/* count lineage fields (id, created_ms,
+				 * history) as differences too */
 };
 struct ckpt_diff_stats {
 	int64_t from_batch, to_batch;	/* the batches compared */
@@ -856,6 +862,8 @@ struct ckpt_diff_stats {
 	uint64_t partitions_differ;
 	uint64_t shown;		/* STATE items passed to cb */
 	int truncated;		/* --limit hid some keys */
+	uint64_t lineage;	/* lineage fields that differ, reported
+				 * but not counted in meta (see opts) */
 };
 typedef int (*ckpt_diff_fn)(void *arg, const struct ckpt_diff_item *it);
 /*

@@ -8,7 +8,8 @@
  * by key.  State is compared as two sorted streams (ops_merge.c), so
  * memory stays at a block per side whatever the state size.  Values
  * are compared as stored bytes; their decoded JSON is only what the
- * report shows.  Rendering (text, --stat, --json) is cmd/diff.c's.
+ * report shows.  Lineage fields (id, created_ms, history) are reported
+ * but, unless all_metadata, not counted as a difference.  Rendering (text, --stat, --json) is cmd/diff.c's.
  */
 #include <stdio.h>
 #include <stdlib.h>
@@ -32,6 +33,22 @@ struct diff_run {
 
 /* ---- metadata and offsets ---- */
 
+/*
+ * Metadata fields that differ by nature between two directories that
+ * were created separately, even from the same job and input: the
+ * lineage id, the creation time and the migration history.  They say
+ * where a directory came from, not what it restores to.
+ */
+static int
+lineage_field(const char *path)
+{
+	size_t n = strlen("history");
+
+	return strcmp(path, "id") == 0 || strcmp(path, "created_ms") == 0 ||
+	    (strncmp(path, "history", n) == 0 &&
+	    (path[n] == '\0' || path[n] == '[' || path[n] == '.'));
+}
+
 static int
 json_leaf(void *arg, char change, const char *path, const char *old_json,
 	const char *new_json)
@@ -46,7 +63,11 @@ json_leaf(void *arg, char change, const char *path, const char *old_json,
 	it.partition = -1;
 	it.old_json = old_json;
 	it.new_json = new_json;
-	if (r->kind == CKPT_DIFF_META)
+	if (r->kind == CKPT_DIFF_META && !r->o->all_metadata &&
+	    lineage_field(path)) {
+		it.lineage = 1;
+		r->st->lineage++;
+	} else if (r->kind == CKPT_DIFF_META)
 		r->st->meta++;
 	else
 		r->st->offsets++;

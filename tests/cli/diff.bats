@@ -98,7 +98,36 @@ setup() {
 		--format-version 2 --state-every 2 --snapshot-every 2
 	run -3 --separate-stderr "$CKPT" diff "$CK" "$BATS_TEST_TMPDIR/other" --limit 1
 	[ "${lines[0]}" = "metadata:" ]
+	assert_line --regexp '^M id "[0-9a-f]+" -> "[0-9a-f]+" \(lineage: not counted\)$'
+}
+
+@test "diff: lineage fields are shown but not counted: cp -a, a rerun and migrate copy compare identical (0)" {
+	cp -a "$CK" "$BATS_TEST_TMPDIR/cpa"
+	run -0 --separate-stderr "$CKPT" diff "$CK" "$BATS_TEST_TMPDIR/cpa"
+	assert_output ""
+	# the same job run twice on the same input: new id, new created_ms
+	"$CKPT" run wordcount --checkpoint "$BATS_TEST_TMPDIR/r1" --generate --seed 3 --events 400 >/dev/null
+	"$CKPT" run wordcount --checkpoint "$BATS_TEST_TMPDIR/r2" --generate --seed 3 --events 400 >/dev/null
+	run -0 --separate-stderr "$CKPT" diff "$BATS_TEST_TMPDIR/r1" "$BATS_TEST_TMPDIR/r2"
+	assert_line --regexp '^M id "[0-9a-f]+" -> "[0-9a-f]+" \(lineage: not counted\)$'
+	assert_line --regexp '^M created_ms [0-9]+ -> [0-9]+ \(lineage: not counted\)$'
+	refute_line --regexp '^@@'
+	run -0 --separate-stderr "$CKPT" diff --stat "$BATS_TEST_TMPDIR/r1" "$BATS_TEST_TMPDIR/r2"
+	assert_line "metadata: 2 lineage field(s) differ (not counted)"
+	run -0 --separate-stderr "$CKPT" diff --json "$BATS_TEST_TMPDIR/r1" "$BATS_TEST_TMPDIR/r2"
+	[ "$(jq -r '"\(.identical) \(.stats.metadata_fields) \(.stats.lineage_fields) \([.metadata[].counted]|unique)"' <<<"$output")" = 'true 0 2 [false]' ]
+	# --all-metadata counts them
+	run -3 --separate-stderr "$CKPT" diff --all-metadata "$BATS_TEST_TMPDIR/r1" "$BATS_TEST_TMPDIR/r2"
 	assert_line --regexp '^M id "[0-9a-f]+" -> "[0-9a-f]+"$'
+	# a versioned copy: new lineage, same state
+	"$CKPT" migrate "$BATS_TEST_TMPDIR/r1" copy --to "$BATS_TEST_TMPDIR/v2" --execute >/dev/null
+	run -0 --separate-stderr "$CKPT" diff "$BATS_TEST_TMPDIR/r1" "$BATS_TEST_TMPDIR/v2"
+	assert_line --regexp '^\+ history\[0\] .*"migration":"copy".* \(lineage: not counted\)$'
+	run -3 --separate-stderr "$CKPT" diff --all-metadata --stat "$BATS_TEST_TMPDIR/r1" "$BATS_TEST_TMPDIR/v2"
+	assert_line "metadata: 3 field(s) differ"
+	# a real change still counts: one key differs
+	"$CKPT" run wordcount --checkpoint "$BATS_TEST_TMPDIR/r3" --generate --seed 4 --events 400 >/dev/null
+	run -3 --separate-stderr "$CKPT" diff "$BATS_TEST_TMPDIR/r1" "$BATS_TEST_TMPDIR/r3"
 }
 
 @test "diff: errors: unknown operator (10), too few batches (10), bad usage (2)" {
