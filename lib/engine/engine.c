@@ -589,7 +589,8 @@ write_partition(struct run *r, int p, int delta, struct ckpt_error *err)
 			v[i].pfx = (v[i].pfx << 8) |
 			    (j < v[i].klen ? v[i].k[j] : 0);
 	}
-	skey_sort(v, v + cap, n);
+	if (n > 1)	/* v is NULL for an empty partition */
+		skey_sort(v, v + cap, n);
 	if (ckpt_nwriter_state_open(r->w, 0, p, delta ? CKPT_STATE_DELTA :
 	    CKPT_STATE_SNAPSHOT, &sw, err) != CKPT_OK)
 		goto out;
