@@ -742,11 +742,12 @@ spark_partition_get(struct ckpt *c, int op, int partition,
 	out->deltas = ps.deltas;
 	out->bytes = ps.bytes;
 	out->keys = -1;
-	if (ps.exists && !ps.rocksdb) {
+	if (!ps.rocksdb && sp->state_version <= 0) {
+		out->keys = 0;	/* version 0 is the empty state */
+	} else if (ps.exists && !ps.rocksdb) {
 		uint64_t used = 0;
 
-		out->keys = sp->state_version <= 0 ? 0 :
-			part_keys(c, &sp->stores[op], partition,
+		out->keys = part_keys(c, &sp->stores[op], partition,
 			KEYS_PART_MAX, &used);
 	}
 	return CKPT_OK;

@@ -282,3 +282,14 @@ PY
 	run -0 jq -c .retention <<<"$output"
 	assert_output '{"min_batches_to_retain":100,"from":"default","window_first":35,"oldest_batch":35}'
 }
+
+@test "spark: ls -l partition key counts add up to the operator's" {
+	local d
+	for d in "$FIX"/*/; do
+		run -0 --separate-stderr "$CKPT" --json ls -l "${d%/}"
+		run -0 jq -r '.operators[] | select(.keys != null) |
+			select(.keys != ([.partitions[].keys] | add // 0)) |
+			.name' <<<"$output"
+		[[ -z $output ]] || fail "$d: partition keys differ for $output"
+	done
+}
