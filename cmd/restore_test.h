@@ -73,6 +73,13 @@ struct rt_result {
 	char what[512];		/* what happened: "killed at 12.3 ms, ..." */
 	char msg[1024];		/* failure or skip reason */
 	char detail[2048];	/* first difference, stderr lines */
+	/*
+	 * A failed case with timed kills: the same schedule with each
+	 * timed kill replaced by the crash point it landed after, when a
+	 * replay of that schedule failed too (else empty).  The
+	 * reproducing command uses it: it does not depend on timing.
+	 */
+	char det_schedule[256];
 };
 
 /* Settings every worker needs (read-only after planning). */

@@ -5,8 +5,9 @@
  * cases finish; JUnit XML and JSON are written at the end, when the
  * counts are known.  Every failure carries the directories kept and the
  * command line that reproduces it: the job, the seed, the input and the
- * case's own schedule (--kill-at, --crash-points or --fault-at), with
- * CKPT_TEST_BUG in front when the harness ran with one.  This file
+ * case's own schedule (--kill-at, --crash-points or --fault-at; timed
+ * kills replaced by the crash points they landed after when a replay
+ * confirmed that this fails too), with CKPT_TEST_BUG in front when the harness ran with one.  This file
  * decides nothing about the cases; restore_test.c plans and runs them.
  */
 #include "cmd.h"
@@ -35,8 +36,9 @@ rt_schedule_text(const struct rt_case *c, char *buf, size_t n)
 /* ---- the command line that reproduces a case ---- */
 
 static void
-repro(const struct rt *rt, const struct rt_case *c, char *buf, size_t n)
+repro(const struct rt *rt, const struct rt_slot *s, char *buf, size_t n)
 {
+	const struct rt_case *c = &s->c;
 	char ev[64];
 	size_t len;
 
@@ -67,7 +69,11 @@ repro(const struct rt *rt, const struct rt_case *c, char *buf, size_t n)
 		return;
 	}
 	snprintf(buf + len, n - len, " --kill-at ");
-	rt_schedule_text(c, buf, n);
+	if (s->res.det_schedule[0] != '\0')
+		snprintf(buf + strlen(buf), n - strlen(buf), "%s",
+		    s->res.det_schedule);
+	else
+		rt_schedule_text(c, buf, n);
 }
 
 /* ---- reports ---- */
@@ -115,7 +121,7 @@ rt_report_case(struct rt *rt, struct rt_slot *s)
 	if (rt->fmt != F_TEXT && rt->fmt != F_TAP)
 		return;
 	if (bad) {
-		repro(rt, &s->c, cmd, sizeof(cmd));
+		repro(rt, s, cmd, sizeof(cmd));
 		case_dirs(rt, &s->c, dir, sizeof(dir));
 		case_dirs(rt, &rt->refs[s->c.job]->c, rdir, sizeof(rdir));
 	}
@@ -231,7 +237,7 @@ report_junit(struct rt *rt)
 				fprintf(f, "\"/>\n");
 			} else if (r->status == RT_FAIL ||
 			    r->status == RT_ERROR) {
-				repro(rt, &s->c, cmd, sizeof(cmd));
+				repro(rt, s, cmd, sizeof(cmd));
 				case_dirs(rt, &s->c, dir, sizeof(dir));
 				fprintf(f, "      <%s message=\"",
 				    r->status == RT_FAIL ? "failure" :
@@ -369,7 +375,7 @@ report_json(struct rt *rt)
 		case_dirs(rt, &s->c, dir, sizeof(dir));
 		jw_str(&w, bad ? dir : NULL);
 		jw_key(&w, "reproduce");
-		repro(rt, &s->c, cmd, sizeof(cmd));
+		repro(rt, s, cmd, sizeof(cmd));
 		jw_str(&w, bad ? cmd : NULL);
 		jw_obj_end(&w);
 	}

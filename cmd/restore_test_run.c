@@ -948,8 +948,8 @@ run_attempt(const struct rt_config *cfg, const struct rt_case *c,
 	return 0;
 }
 
-void
-rt_run_case(const struct rt_config *cfg, const struct rt_case *c,
+static void
+run_case(const struct rt_config *cfg, const struct rt_case *c,
     const struct rt_case *ref, struct rt_result *res)
 {
 	char dir[RT_PATH_MAX], url[RT_PATH_MAX], rdir[RT_PATH_MAX];
@@ -1016,4 +1016,115 @@ rt_run_case(const struct rt_config *cfg, const struct rt_case *c,
 		fail(res, "the restored run diverges from the reference");
 	else if (r < 0)
 		res->status = RT_ERROR;
+}
+
+/*
+ * The crash point attempt a of a case last passed before it was killed,
+ * as "NAME:OCC", from its hit trace; -1 when it passed none.
+ */
+static int
+last_point(const char *dir, int a, char *spec, size_t n)
+{
+	const char *const *names = ckpt_crash_point_names();
+	unsigned long hits[RT_MAX_POINTS] = { 0 };
+	char path[RT_PATH_MAX + 32], line[160];
+	int last = -1;
+	FILE *f;
+
+	snprintf(path, sizeof(path), "%s/run-%d.trace", dir, a + 1);
+	f = fopen(path, "r");
+	if (f == NULL)
+		return -1;
+	while (fgets(line, sizeof(line), f) != NULL) {
+		line[strcspn(line, "\n")] = '\0';
+		if (strncmp(line, "crash ", 6) != 0)
+			continue;
+		for (int i = 0; names[i] != NULL && i < RT_MAX_POINTS; i++)
+			if (strcmp(names[i], line + 6) == 0) {
+				hits[i]++;
+				last = i;
+				break;
+			}
+	}
+	fclose(f);
+	if (last < 0)
+		return -1;
+	snprintf(spec, n, "%s:%lu", names[last], hits[last]);
+	return 0;
+}
+
+/*
+ * A case with timed kills failed.  A timed kill cannot be replayed
+ * exactly, so each one is replaced by the crash point its attempt last
+ * passed (where the process stopped, give or take the work after that
+ * point), and the new schedule is run once.  When it fails too, it is
+ * the case's reproducing schedule; else the detail says so.  Not in
+ * power-loss mode (a crash point there also cuts the power, which a
+ * kill does not).
+ */
+static void
+confirm_timed(const struct rt_config *cfg, const struct rt_case *c,
+    const struct rt_case *ref, struct rt_result *res)
+{
+	char dir[RT_PATH_MAX], url[RT_PATH_MAX], dir2[RT_PATH_MAX];
+	struct rt_case *c2;
+	struct rt_result *r2;
+	int timed = 0, ok = 1;
+
+	for (int i = 0; i < c->nitems; i++)
+		timed |= c->items[i].type == RT_ITEM_TIME;
+	if (!timed || c->power_loss || res->status != RT_FAIL)
+		return;
+	c2 = malloc(sizeof(*c2));
+	r2 = malloc(sizeof(*r2));
+	if (c2 == NULL || r2 == NULL)
+		goto out;
+	rt_case_paths(cfg, c, dir, sizeof(dir), url, sizeof(url));
+	*c2 = *c;
+	if (c2->nitems > res->attempts)
+		c2->nitems = res->attempts;	/* the rest never ran */
+	for (int i = 0; i < c2->nitems && ok; i++) {
+		struct rt_item *it = &c2->items[i];
+
+		if (it->type != RT_ITEM_TIME)
+			continue;
+		ok = last_point(dir, i, it->spec, sizeof(it->spec)) == 0;
+		it->type = RT_ITEM_POINT;
+	}
+	if (!ok)
+		goto out;
+	snprintf(c2->name, sizeof(c2->name), "%.80s-replay", c->name);
+	run_case(cfg, c2, ref, r2);
+	if (r2->status == RT_FAIL) {
+		rt_schedule_text(c2, res->det_schedule,
+		    sizeof(res->det_schedule));
+	} else {
+		cat(res->detail, sizeof(res->detail),
+		    "%stimed kills: a replay at the crash points they "
+		    "landed after (", res->detail[0] ? "\n" : "");
+		rt_schedule_text(c2, res->detail, sizeof(res->detail));
+		cat(res->detail, sizeof(res->detail),
+		    ") passed; the command below replays the timing and may "
+		    "need several runs");
+	}
+	rt_case_paths(cfg, c2, dir2, sizeof(dir2), url, sizeof(url));
+	rt_rmtree(dir2);
+	if (cfg->ckpt_base != NULL)
+		rt_remove_checkpoint(url);
+out:
+	free(c2);
+	free(r2);
+}
+
+void
+rt_run_case(const struct rt_config *cfg, const struct rt_case *c,
+    const struct rt_case *ref, struct rt_result *res)
+{
+	double start = rt_now_ms();
+
+	run_case(cfg, c, ref, res);
+	if (c->kind != RT_REF) {
+		confirm_timed(cfg, c, ref, res);
+		res->seconds = (rt_now_ms() - start) / 1e3;
+	}
 }

@@ -213,6 +213,13 @@ PY
 	CKPT_TEST_BUG=commit-before-state run -3 "$BUGGY" restore-test \
 		--job wordcount --kills 40 --seed 2 --events 1500 --format tap
 	assert_line --regexp '^not ok '
+	# a timed kill is replayed at the crash point it landed after: the
+	# reproducing command names crash points only, and fails every time
+	cmd=$(sed -n 's/^# reproduce: \(.* --kill-at [a-z_.]*:[0-9]*\(,[a-z_.]*:[0-9]*\)*\)$/\1/p' <<<"$output" | head -1)
+	[[ -n $cmd ]] || fail "no reproducing command without timed kills in: $output"
+	run -3 env $cmd --format text
+	assert_line --regexp '^FAIL wordcount: kills at [a-z_.]+:[0-9]+'
+	run -3 env $cmd --format text
 }
 
 @test "restore-test: catches a skipped directory fsync in power-loss mode only" {
