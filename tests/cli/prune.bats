@@ -134,6 +134,30 @@ restart_point() {
 	run -0 --separate-stderr "$CKPT" prune "$CK" --keep-last 1 --dry-run
 }
 
+@test "prune: a running ckpt run holds the lock: prune and migrate exit 11, the job is undisturbed" {
+	local in=$BATS_TEST_TMPDIR/in.txt job=$BATS_TEST_TMPDIR/job pid i
+	seq 1 200 | sed 's/^/alpha beta /' > "$in"
+	"$CKPT" run wordcount --checkpoint "$job" --input "$in" --follow \
+		--idle-flush 50ms >/dev/null 2>&1 &
+	pid=$!
+	for i in $(seq 100); do
+		[[ -s $job/lock ]] && [[ -n $(ls "$job/commits" 2>/dev/null) ]] && break
+		sleep 0.1
+	done
+	[[ -s $job/lock ]] || { kill "$pid"; fail "ckpt run made no lock"; }
+	run -11 --separate-stderr "$CKPT" prune "$job" --keep-last 1
+	[[ $stderr == "ckpt prune: "*"locked by pid $pid"* ]] || { kill "$pid"; fail "$stderr"; }
+	run -11 --separate-stderr "$CKPT" migrate "$job" format --to-version 1 --execute
+	# a dry run reads without the lock
+	run -0 --separate-stderr "$CKPT" prune "$job" --keep-last 1 --dry-run
+	kill -0 "$pid" || fail "the job died"
+	kill -TERM "$pid"
+	wait "$pid" || true
+	# stopped, the lock is free: prune runs and the result verifies
+	run -0 --separate-stderr "$CKPT" prune "$job" --keep-last 1
+	run -0 --separate-stderr "$CKPT" verify --read-state "$job"
+}
+
 @test "prune: killed at any deletion, the restart point survives and a rerun finishes" {
 	local n k
 	cp -r "$CK" "$BATS_TEST_TMPDIR/orig"
