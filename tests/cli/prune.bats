@@ -202,8 +202,9 @@ restart_point() {
 	run -0 --separate-stderr "$CKPT" verify --read-state "$d/half"
 	"$CKPT" run wordcount --checkpoint "$d/half" --input "$in" 2>/dev/null
 	run -0 --separate-stderr "$CKPT" prune "$d/half" --keep-last 5
-	run -3 --separate-stderr "$CKPT" diff "$d/ref" "$d/half" --json
-	[ "$(jq -r '"\(.offsets|length) \(.stats.keys_added + .stats.keys_removed + .stats.keys_modified) \(.stats.keys_a > 0)"' <<<"$output")" = "0 0 true" ]
+	# two separate runs: only lineage fields differ, which do not count
+	run -0 --separate-stderr "$CKPT" diff "$d/ref" "$d/half" --json
+	[ "$(jq -r '"\(.offsets|length) \(.stats.keys_added + .stats.keys_removed + .stats.keys_modified) \(.stats.keys_a > 0) \(.stats.metadata_fields)"' <<<"$output")" = "0 0 true 0" ]
 	# the output of the batches kept is the reference's
 	"$CKPT" run wordcount --checkpoint "$d/ref" --show-output > "$d/ref.out"
 	"$CKPT" run wordcount --checkpoint "$d/half" --show-output > "$d/half.out"
