@@ -235,7 +235,12 @@ struct eng_entry *eng_table_get(struct eng_table *t, const char *key,
 struct eng_entry *eng_table_upsert(struct eng_table *t, const char *key,
     size_t klen, uint64_t hash, int *created);
 /* Marks e changed since the last checkpoint. Returns -1 on ENOMEM. */
-int eng_table_dirty(struct eng_table *t, struct eng_entry *e);
+int eng_table_dirty_add(struct eng_table *t, struct eng_entry *e);
+static inline int
+eng_table_dirty(struct eng_table *t, struct eng_entry *e)
+{
+	return (e->flags & ENG_E_DIRTY) ? 0 : eng_table_dirty_add(t, e);
+}
 /* Removes e from the live state: a tombstone until the next checkpoint. */
 int eng_table_delete(struct eng_table *t, struct eng_entry *e,
     void (*free_ext)(void *));
@@ -376,7 +381,12 @@ eng_part(struct eng *e, uint64_t hash)
 }
 
 /* Records e as updated in this batch (once). Returns -1 on ENOMEM. */
-int eng_touch(struct eng *e, struct eng_entry *en);
+int eng_touch_add(struct eng *e, struct eng_entry *en);
+static inline int
+eng_touch(struct eng *e, struct eng_entry *en)
+{
+	return (en->flags & ENG_E_TOUCHED) ? 0 : eng_touch_add(e, en);
+}
 /* Reports a warning through the caller's on_warning callback. */
 void eng_warn(struct eng *e, const char *fmt, ...) CKPT_PRINTF(2, 3);
 /* Appends v in decimal to b; -1 on ENOMEM. */

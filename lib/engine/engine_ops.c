@@ -64,7 +64,7 @@ eng_buf_i64(struct ckpt_buf *b, int64_t v)
 }
 
 int
-eng_touch(struct eng *e, struct eng_entry *en)
+eng_touch_add(struct eng *e, struct eng_entry *en)
 {
 	if (en->flags & ENG_E_TOUCHED)
 		return 0;
@@ -83,10 +83,15 @@ eng_touch(struct eng *e, struct eng_entry *en)
 	return 0;
 }
 
+/* The blanks words are split on, as a table: one load per byte. */
+static const unsigned char blank_tab[256] = {
+	[' '] = 1, ['\t'] = 1, ['\r'] = 1, ['\v'] = 1, ['\f'] = 1,
+};
+
 static int
 is_blank(int c)
 {
-	return c == ' ' || c == '\t' || c == '\r' || c == '\v' || c == '\f';
+	return blank_tab[c & 0xff];
 }
 
 int
@@ -250,14 +255,30 @@ reduce_end_batch(struct eng *e, int64_t batch, struct ckpt_buf *out,
 			eng_entry_prefetch(e->touched[i + 16]);
 #endif
 		en->flags &= ~ENG_E_TOUCHED;
+		/* KEY<TAB>COUNT<NL>, written in place (one reserve) */
 		if (ckpt_buf_reserve(out, en->klen + 24) != 0)
 			return nomem(err);
-		memcpy(out->data + out->len, en->key, en->klen);
-		out->data[out->len + en->klen] = '\t';
-		out->len += en->klen + 1;
-		if (eng_buf_i64(out, en->count) != 0 ||
-		    ckpt_buf_append(out, "\n", 1) != 0)
-			return nomem(err);
+		{
+			char *o = (char *)out->data + out->len, tmp[24];
+			char *d = tmp + sizeof(tmp);
+			uint64_t u = en->count < 0 ? (uint64_t)0 -
+			    (uint64_t)en->count : (uint64_t)en->count;
+			size_t nd;
+
+			memcpy(o, en->key, en->klen);
+			o += en->klen;
+			*o++ = '\t';
+			do {
+				*--d = (char)('0' + u % 10);
+				u /= 10;
+			} while (u != 0);
+			if (en->count < 0)
+				*--d = '-';
+			nd = (size_t)(tmp + sizeof(tmp) - d);
+			memcpy(o, d, nd);
+			o[nd] = '\n';
+			out->len += en->klen + 2 + nd;
+		}
 		e->batch_out++;
 	}
 	e->ntouched = 0;

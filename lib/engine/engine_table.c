@@ -110,7 +110,7 @@ key_eq(const char *a, const char *b, size_t n)
 }
 
 /* Slot index of key, or the empty slot where it would go. */
-static size_t
+static inline size_t
 find_slot(const struct eng_table *t, const char *key, size_t klen,
     uint64_t hash)
 {
@@ -184,7 +184,7 @@ eng_table_upsert(struct eng_table *t, const char *key, size_t klen,
 }
 
 int
-eng_table_dirty(struct eng_table *t, struct eng_entry *e)
+eng_table_dirty_add(struct eng_table *t, struct eng_entry *e)
 {
 	if (e->flags & ENG_E_DIRTY)
 		return 0;
