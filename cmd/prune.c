@@ -95,12 +95,14 @@ text_summary(const struct prune_out *p, const struct ckpt_prune_stats *s)
 
 	if (p->cli->quiet)
 		return;
-	printf("%s %llu file(s), %s; removed %llu batch(es), kept %llu "
+	printf("%s %llu file(s), %s; %s %llu batch(es), %s %llu "
 	    "(oldest %s, restart point %s)\n",
 	    p->dry_run ? "would remove" : "removed",
 	    (unsigned long long)s->files_removed,
 	    cli_fmt_size(sz, s->bytes_freed),
+	    p->dry_run ? "would remove" : "removed",
 	    (unsigned long long)s->batches_removed,
+	    p->dry_run ? "keep" : "kept",
 	    (unsigned long long)s->batches_kept,
 	    cli_fmt_i64(i1, s->oldest_kept), cli_fmt_i64(i2,
 	    s->restart_point));

@@ -360,11 +360,16 @@ kept_reason(const void *plan, const struct ckpt_batch *b, char *buf,
 		snprintf(tmp, sizeof(tmp), "replayed when restoring batch %lld "
 		    "from the state of batch %lld", (long long)pl->k0,
 		    (long long)pl->s0);
-	else
+	else if (b->has_state)
 		snprintf(tmp, sizeof(tmp), "holds state that batch %lld "
 		    "restores from (state of batch %lld, chain from batch "
 		    "%lld)", (long long)pl->k0, (long long)pl->s0,
 		    (long long)pl->lo);
+	else
+		snprintf(tmp, sizeof(tmp), "inside the state chain that "
+		    "batch %lld restores from (batches %lld..%lld are kept "
+		    "whole)", (long long)pl->k0, (long long)pl->lo,
+		    (long long)pl->s0);
 	add_reason(buf, cap, tmp);
 }
 
