@@ -277,8 +277,12 @@ static int
 on_out_ent(void *arg, const struct ckpt_stat *e)
 {
 	struct out_list *l = arg;
+	const char *p = e->name;
 
-	if (e->is_dir)
+	/* batch outputs only: not temp files of an interrupted write */
+	while (*p >= '0' && *p <= '9')
+		p++;
+	if (e->is_dir || *p != '\0' || p == e->name)
 		return 0;
 	snprintf(l->last, sizeof(l->last), "%s", e->name);
 	l->n++;
