@@ -174,6 +174,8 @@ struct eng_slot {
 	struct eng_entry *e;	/* NULL: empty */
 };
 
+#define ENG_SLAB_CLASSES 80	/* entry sizes 16..1264 bytes, by 16 */
+
 struct eng_table {
 	struct eng_slot *slots;
 	size_t cap;		/* power of two */
@@ -181,6 +183,17 @@ struct eng_table {
 	size_t live;		/* entries not deleted */
 	struct eng_entry **dirty;	/* changed since the checkpoint */
 	size_t ndirty, dirty_cap;
+	/*
+	 * Entries are carved from chunks owned by the table (one malloc
+	 * per chunk, not per key; freed together); a removed entry goes
+	 * to the free list of its size class.  Larger entries (keys from
+	 * a checkpoint longer than any the stages make) are malloc'd.
+	 */
+	void *chunks;		/* newest first, linked by their first word */
+	char *cur;		/* free space of the newest chunk */
+	size_t left;
+	size_t next_chunk;	/* bytes of the next chunk */
+	struct eng_entry *freel[ENG_SLAB_CLASSES];
 };
 
 /* Stable partition hash of a key (XXH3-64 of its bytes). */

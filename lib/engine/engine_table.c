@@ -29,9 +29,65 @@ eng_table_init(struct eng_table *t)
 	memset(t, 0, sizeof(*t));
 }
 
+/* Bytes of an entry with a klen-byte key, rounded up to 16. */
+static size_t
+entry_size(size_t klen)
+{
+	return (sizeof(struct eng_entry) + klen + 1 + 15) & ~(size_t)15;
+}
+
+#define SLAB_MIN_CHUNK 4096
+#define SLAB_MAX_CHUNK (64 * 1024)
+
+static struct eng_entry *
+entry_alloc(struct eng_table *t, size_t klen)
+{
+	size_t sz = entry_size(klen), cls = sz / 16;
+	struct eng_entry *e;
+
+	if (cls >= ENG_SLAB_CLASSES)
+		return malloc(sz);
+	if ((e = t->freel[cls]) != NULL) {
+		memcpy(&t->freel[cls], e, sizeof(e));	/* its next */
+		return e;
+	}
+	if (t->left < sz) {
+		size_t n = t->next_chunk ? t->next_chunk : SLAB_MIN_CHUNK;
+		char *c = malloc(n);
+
+		if (c == NULL)
+			return NULL;
+		memcpy(c, &t->chunks, sizeof(t->chunks));
+		t->chunks = c;
+		t->cur = c + 16;	/* after the link, 16-aligned */
+		t->left = n - 16;
+		t->next_chunk = n * 2 > SLAB_MAX_CHUNK ? SLAB_MAX_CHUNK :
+		    n * 2;
+	}
+	e = (struct eng_entry *)(void *)t->cur;
+	t->cur += sz;
+	t->left -= sz;
+	return e;
+}
+
+static void
+entry_free(struct eng_table *t, struct eng_entry *e)
+{
+	size_t cls = entry_size(e->klen) / 16;
+
+	if (cls >= ENG_SLAB_CLASSES) {
+		free(e);
+		return;
+	}
+	memcpy(e, &t->freel[cls], sizeof(e));
+	t->freel[cls] = e;
+}
+
 void
 eng_table_release(struct eng_table *t, void (*free_ext)(void *))
 {
+	void *c;
+
 	if (t == NULL)
 		return;
 	for (size_t i = 0; i < t->cap; i++) {
@@ -41,7 +97,12 @@ eng_table_release(struct eng_table *t, void (*free_ext)(void *))
 			continue;
 		if (free_ext != NULL && e->ext != NULL)
 			free_ext(e->ext);
-		free(e);
+		if (entry_size(e->klen) / 16 >= ENG_SLAB_CLASSES)
+			free(e);
+	}
+	while ((c = t->chunks) != NULL) {
+		memcpy(&t->chunks, c, sizeof(c));
+		free(c);
 	}
 	free(t->slots);
 	free(t->dirty);
@@ -166,7 +227,7 @@ eng_table_upsert(struct eng_table *t, const char *key, size_t klen,
 		}
 		return e;
 	}
-	e = malloc(sizeof(*e) + klen + 1);
+	e = entry_alloc(t, klen);
 	if (e == NULL)
 		return NULL;
 	memset(e, 0, sizeof(*e));
@@ -225,7 +286,7 @@ remove_slot(struct eng_table *t, size_t i)
 {
 	size_t j = i;
 
-	free(t->slots[i].e);
+	entry_free(t, t->slots[i].e);
 	t->slots[i].e = NULL;
 	t->used--;
 	for (;;) {
