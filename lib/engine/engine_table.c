@@ -48,7 +48,9 @@ entry_alloc(struct eng_table *t, size_t klen)
 	if (cls >= ENG_SLAB_CLASSES)
 		return malloc(sz);
 	if ((e = t->freel[cls]) != NULL) {
-		memcpy(&t->freel[cls], e, sizeof(e));	/* its next */
+		/* a free entry's first bytes hold the next free one */
+		memcpy(&t->freel[cls], (const void *)e,
+		    sizeof(struct eng_entry *));
 		return e;
 	}
 	if (t->left < sz) {
@@ -79,7 +81,7 @@ entry_free(struct eng_table *t, struct eng_entry *e)
 		free(e);
 		return;
 	}
-	memcpy(e, &t->freel[cls], sizeof(e));
+	memcpy((void *)e, &t->freel[cls], sizeof(struct eng_entry *));
 	t->freel[cls] = e;
 }
 
