@@ -148,7 +148,12 @@ install: all
 uninstall:
 	rm -f $(DESTDIR)$(PREFIX)/bin/ckpt $(DESTDIR)$(PREFIX)/lib/libckpt.a \
 		$(DESTDIR)$(PREFIX)/lib/libckpt.so $(DESTDIR)$(PREFIX)/include/ckpt.h \
-		$(DESTDIR)$(PREFIX)/lib/pkgconfig/libckpt.pc
+		$(DESTDIR)$(PREFIX)/lib/pkgconfig/libckpt.pc \
+		$(DESTDIR)$(PREFIX)/share/bash-completion/completions/ckpt \
+		$(DESTDIR)$(PREFIX)/share/zsh/site-functions/_ckpt \
+		$(DESTDIR)$(PREFIX)/share/fish/vendor_completions.d/ckpt.fish
+	for m in man/*.1; do rm -f $(DESTDIR)$(PREFIX)/share/man/man1/$${m#man/}; done
+	for m in man/*.5; do rm -f $(DESTDIR)$(PREFIX)/share/man/man5/$${m#man/}; done
 
 clean:
 	rm -rf build build-san build-fuzz

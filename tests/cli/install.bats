@@ -62,3 +62,9 @@ C
 	assert_line --index 0 "0.1.0"
 	assert_line --index 1 --regexp "^1 .*nonexistent"
 }
+
+@test "install: make uninstall removes everything install put there" {
+	run -0 make -s -C "$CKPT_TOP" BUILD="$BUILD_REL" uninstall DESTDIR="$DEST" PREFIX=/usr/local
+	run find "$DEST" -type f
+	assert_output ""
+}
