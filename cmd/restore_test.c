@@ -9,9 +9,9 @@
  * same input that are killed (SIGKILL after a delay drawn from the seed,
  * or at a crash point and occurrence drawn from the seed), faulted
  * (ENOSPC, EIO, short write at one store operation) or cut off in
- * power-loss mode, and restarted until they finish.  restore_test_run.c
+ * power-loss mode, and restarted until they finish.  cmd_restore_run.c
  * runs one case and compares it with the reference,
- * restore_test_report.c prints the results (text, TAP, JUnit XML,
+ * cmd_restore_report.c prints the results (text, TAP, JUnit XML,
  * JSON); this file parses options, plans cases and schedules workers.
  *
  * It does not test Spark checkpoints and does not judge speed.

@@ -3,8 +3,8 @@
  *
  * restore_test.c parses options, plans the cases of each job from its
  * reference run and runs them in worker processes (-j);
- * restore_test_report.c prints them (text, TAP, JUnit, JSON);
- * restore_test_run.c runs one case in a worker: it forks and execs
+ * cmd_restore_report.c prints them (text, TAP, JUnit, JSON);
+ * cmd_restore_run.c runs one case in a worker: it forks and execs
  * `ckpt run`, kills it (SIGKILL after a delay, or a crash point armed
  * through the environment), restarts it,
  * checks the directory after each crash and compares the final state
@@ -150,7 +150,7 @@ struct rt {
 	const char *test_bug;		/* CKPT_TEST_BUG, for repro lines */
 };
 
-/* ---- restore_test_report.c ---- */
+/* ---- cmd_restore_report.c ---- */
 
 /* Appends the case's schedule ("12.5ms,commit.after_entry:3") to buf. */
 void rt_schedule_text(const struct rt_case *c, char *buf, size_t n);
@@ -161,12 +161,12 @@ void rt_report_header(struct rt *rt);
 /* The end: TAP plan, summary lines, or the whole JUnit/JSON report. */
 void rt_report_summary(struct rt *rt, int kept);
 
-/* ---- restore_test_run.c ---- */
+/* ---- cmd_restore_run.c ---- */
 
 /* Milliseconds of CLOCK_MONOTONIC. */
 double rt_now_ms(void);
 
-/* Checkpoint URL and directory of a case (restore_test_run.c). */
+/* Checkpoint URL and directory of a case (cmd_restore_run.c). */
 void rt_case_paths(const struct rt_config *cfg, const struct rt_case *c,
 	char *dir, size_t dlen, char *url, size_t ulen);
 

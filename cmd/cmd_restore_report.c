@@ -1,5 +1,5 @@
 /*
- * restore_test_report.c - what `ckpt restore-test` prints.
+ * cmd_restore_report.c - what `ckpt restore-test` prints.
  *
  * Text and TAP are streamed, one case at a time in case order, as the
  * cases finish; JUnit XML and JSON are written at the end, when the

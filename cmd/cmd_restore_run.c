@@ -1,5 +1,5 @@
 /*
- * restore_test_run.c - one case of `ckpt restore-test`, run in a worker.
+ * cmd_restore_run.c - one case of `ckpt restore-test`, run in a worker.
  *
  * A case is a sequence of attempts of `ckpt run JOB` on one checkpoint
  * directory.  Attempt i is armed by the case's item i: a SIGKILL sent by
