@@ -18,11 +18,12 @@ ratio() { echo "scale=2; $1 / $2" | bc -l; }
 # 1. verify throughput
 big="$T/big"
 if [ ! -d "$big" ]; then
-	"$TOOLS/mkckpt" "$big" --batches 4 --keys 400000 --partitions 8 \
-		--value-bytes 400 --format-version 1 --state-every 2 \
+	"$TOOLS/mkckpt" "$big" --batches 4 --keys 1800000 --partitions 8 \
+		--value-bytes 200 --format-version 1 --state-every 1 \
 		--seed 7 >/dev/null
 fi
 state_bytes=$(du -sb "$big/state" | cut -f1)
+[ "$state_bytes" -ge 200000000 ] || echo "warning: the checkpoint is only $state_bytes bytes (< 200 MB)"
 "$TOOLS/native_frames" "$big" > "$T/frames.zst" 2>"$T/frames.n"
 frames=$(cat "$T/frames.n")
 t0=$(now); "$CKPT" verify --read-state "$big" >/dev/null; t1=$(now)
