@@ -18,7 +18,7 @@ ratio() { echo "scale=2; $1 / $2" | bc -l; }
 # 1. verify throughput
 big="$T/big"
 if [ ! -d "$big" ]; then
-	"$TOOLS/mkckpt" "$big" --batches 4 --keys 1800000 --partitions 8 \
+	"$TOOLS/mkckpt" "$big" --batches 4 --keys 2000000 --partitions 8 \
 		--value-bytes 200 --format-version 1 --state-every 1 \
 		--seed 7 >/dev/null
 fi
