@@ -514,18 +514,7 @@ show_head(struct inspect *in, const char *batch_json)
 	int uncommitted;
 
 	if (in->cli->json) {
-		jw_key(w, "path");
-		jw_str(w, in->path);
-		jw_key(w, "format");
-		jw_str(w, i->format);
-		jw_key(w, "kind");
-		jw_str(w, i->kind);
-		jw_key(w, "format_version");
-		jw_int(w, i->format_version);
-		jw_key(w, "id");
-		jw_str(w, i->id[0] ? i->id : NULL);
-		jw_key(w, "name");
-		jw_str(w, i->name[0] ? i->name : NULL);
+		jw_ckpt_identity(w, in->path, i);
 		jw_key(w, "restart_point");
 		jw_i64(w, i->restart_point);
 		jw_key(w, "metadata");

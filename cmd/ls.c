@@ -146,18 +146,7 @@ json_header(struct ls *ls, const char *path)
 	struct ckpt_error err = { 0 };
 	struct jw *w = &ls->jw;
 
-	jw_key(w, "path");
-	jw_str(w, path);
-	jw_key(w, "format");
-	jw_str(w, in->format);
-	jw_key(w, "kind");
-	jw_str(w, in->kind);
-	jw_key(w, "format_version");
-	jw_int(w, in->format_version);
-	jw_key(w, "id");
-	jw_str(w, in->id[0] ? in->id : NULL);
-	jw_key(w, "name");
-	jw_str(w, in->name[0] ? in->name : NULL);
+	jw_ckpt_identity(w, path, in);
 	jw_key(w, "version_estimate");
 	jw_str(w, in->version_estimate[0] ? in->version_estimate : NULL);
 	jw_key(w, "version_reason");

@@ -665,3 +665,20 @@ cli_json_end(struct cli *cli)
 	jw_finish(cli->jw);
 	cli->jw = NULL;
 }
+
+void
+jw_ckpt_identity(struct jw *w, const char *path, const struct ckpt_info *info)
+{
+	jw_key(w, "path");
+	jw_str(w, path);
+	jw_key(w, "format");
+	jw_str(w, info->format);
+	jw_key(w, "kind");
+	jw_str(w, info->kind);
+	jw_key(w, "format_version");
+	jw_int(w, info->format_version);
+	jw_key(w, "id");
+	jw_str(w, info->id[0] ? info->id : NULL);
+	jw_key(w, "name");
+	jw_str(w, info->name[0] ? info->name : NULL);
+}

@@ -143,6 +143,13 @@ void jw_double(struct jw *w, double v);
 void jw_bool(struct jw *w, int v);
 void jw_null(struct jw *w);
 void jw_json(struct jw *w, const char *text);	/* NULL: null */
+/*
+ * The identity members every checkpoint document starts with, in this
+ * order: path, format, kind, format_version, id, name (empty id/name:
+ * null).  ls and inspect share them so their JSON agrees.
+ */
+void jw_ckpt_identity(struct jw *w, const char *path,
+	const struct ckpt_info *info);
 /* Closes what is open and ends the document with a newline. */
 void jw_finish(struct jw *w);
 
