@@ -370,6 +370,7 @@ cmd_run(struct cli *cli, int argc, char **argv)
 	const char *timeout = NULL, *late_by = NULL, *gap = NULL;
 	const char *idle = NULL, *fmtv = NULL;
 	int list = 0, follow = 0, generate = 0, strict = 0, dump = 0;
+	int synck = 0;
 	int show = 0;
 	int64_t partitions = -1, snap = -1, seed = 0, keys = -1;
 	int64_t events = -1, rate = -1, skew = -1, late = -1;
@@ -416,6 +417,8 @@ cmd_run(struct cli *cli, int argc, char **argv)
 		    "a full snapshot every N state checkpoints"),
 		OPT_ENUM(0, "format-version", &fmtv, "V", versions,
 		    "native format version: 1 snapshots, 2 deltas"),
+		OPT_BOOL(0, "sync-checkpoint", &synck,
+		    "write state checkpoints inside the batch, no thread"),
 		OPT_STRING(0, "window", &window, "D", "window length"),
 		OPT_STRING(0, "slide", &slide, "D", "window slide"),
 		OPT_STRING(0, "timeout", &timeout, "D",
@@ -535,6 +538,7 @@ cmd_run(struct cli *cli, int argc, char **argv)
 	o.max_actions = max_actions > 0 ? max_actions : 0;
 	o.max_batches = max_batches > 0 ? max_batches : 0;
 	o.strict = strict;
+	o.sync_checkpoint = synck;
 	o.wal_segment_bytes = segbytes > 0 ? (uint64_t)segbytes : 0;
 	o.dump_input = dump;
 

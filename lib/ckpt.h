@@ -199,6 +199,20 @@ CKPT_API int ckpt_store_list(struct ckpt_store *st, const char *dir,
 CKPT_API int ckpt_name_cmp(enum ckpt_list_order order, const char *a,
 	const char *b);
 
+/*
+ * ---- Unsorted directory scan (issue 3: ls of many batches) ----
+ * Streams every entry of dir once, in the backend's own order (readdir
+ * order locally), one pass, memory independent of the directory's
+ * size.  Without CKPT_SCAN_STAT an entry's size and mtime_ms are 0 and
+ * no per-entry stat is made (is_dir is still set); with it they are
+ * filled as ckpt_store_list does.  cb returns non-zero to stop.  A
+ * missing dir is CKPT_E_NOTFOUND.  Use it when order does not matter
+ * (counting, finding the newest ids): it costs what readdir costs.
+ */
+#define CKPT_SCAN_STAT 0x1u
+CKPT_API int ckpt_store_scan(struct ckpt_store *st, const char *dir,
+	unsigned flags, ckpt_list_fn cb, void *arg, struct ckpt_error *err);
+
 /* Streaming read. read() sets *got to 0 at end of file. */
 CKPT_API int ckpt_store_open_read(struct ckpt_store *st, const char *path,
 	struct ckpt_rfile **out, struct ckpt_error *err);
@@ -725,6 +739,15 @@ CKPT_API int ckpt_swriter_del(struct ckpt_swriter *sw, const void *key,
 CKPT_API int ckpt_swriter_finish(struct ckpt_swriter *sw,
 	struct ckpt_error *err);
 
+/*
+ * Lands the state files finished so far now (fsync, rename, directory
+ * fsync), instead of at the batch's first file() or commit: a writer
+ * thread calls it so the syncing happens on that thread.  Files
+ * written after it land at the commit, as usual.
+ */
+CKPT_API int ckpt_nwriter_land_state(struct ckpt_nwriter *w,
+	struct ckpt_error *err);
+
 /* Any other file of this batch (output/N, ...): listed in the manifest
  * and landed durably, with the batch's other files, before the commit
  * entry is written (or when the writer closes). */
@@ -1048,6 +1071,7 @@ struct ckpt_run_opts {
 		size_t len);
 	void *cb_arg;
 	int dump_input;			/* only hand the source's lines out */
+	int sync_checkpoint;		/* no background checkpoint writer */
 };
 
 struct ckpt_run_result {

@@ -27,6 +27,7 @@
  */
 #include <errno.h>
 #include <inttypes.h>
+#include <pthread.h>
 #include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -35,9 +36,25 @@
 
 #include "engine.h"
 #include "engine_json.h"
+#include "../ctx.h"
+#include "../ctx_test.h"
 #include "../jobs/job.h"
 
 #define OUT_PATH_FMT "output/%020" PRId64
+
+/*
+ * Batches computed ahead while a state checkpoint is written in the
+ * background, at most: their outputs wait in memory (also capped by
+ * ENG_QUEUE_BYTES), nothing of them is on disk yet.
+ */
+#define ENG_QUEUE 8
+#define ENG_QUEUE_BYTES ((size_t)64 << 20)
+
+struct bstate;
+struct ckwrite;
+struct run;
+
+static int settle_all(struct run *r, struct ckpt_error *err);
 
 struct run {
 	struct eng e;
@@ -60,14 +77,18 @@ struct run {
 	int64_t prev_sched;
 	int sched_growth;
 	int64_t new_batches;
-	struct ckpt_buf out, json, kbuf;
-	void *skeys;			/* struct skey[]: sort space, reused */
-	size_t skeys_cap;
-	/* counters of the batch being run */
+	struct ckpt_buf out, json;	/* replay output; commit extra */
+	/* counters of the batch being computed */
 	uint64_t b_in, b_malformed;
-	int64_t b_ckpt_ms;
-	uint64_t b_ckpt_bytes;
-	const char *b_ckpt_kind;
+	/*
+	 * Computed batches not yet committed (section "Pipeline"): q[0]
+	 * may have its state checkpoint being written by the writer
+	 * thread while later batches are computed into cur and queued.
+	 */
+	struct bstate *cur, *q[ENG_QUEUE];
+	int qlen;
+	struct ckwrite *ck;		/* the state checkpoint writer */
+	int async_ok;			/* may use the writer thread */
 };
 
 void
@@ -506,54 +527,79 @@ skey_sort(struct skey *v, struct skey *tmp, size_t n)
 }
 
 /*
- * Encodes en's key and (unless it is a tombstone) its value into the
- * arena r->kbuf, so the sorted pass reads only the arena, not entries.
+ * A state checkpoint is taken in two steps.  capture() runs on the
+ * engine's thread between batches: it encodes every key to write
+ * (snapshot: all live keys; delta: the dirty ones, removed keys as
+ * tombstones) into one arena per partition, so the tables may change
+ * right after.  ckw_write() then sorts each partition's keys and
+ * writes its state file through the native writer; it runs on a
+ * thread of its own while the next batches are computed (see
+ * "Pipeline" below), or inline when threads are off.  The arenas are
+ * kept for the next checkpoint.
+ */
+struct ckpart {
+	struct ckpt_buf kbuf;		/* encoded keys and values */
+	struct skey *v;			/* n items, then sort space */
+	size_t n, cap;
+};
+
+struct ckwrite {
+	struct ckpart *parts;
+	int nparts;
+	int delta;
+	struct ckpt_nwriter *w;
+	int64_t t0;			/* capture start (mono ms) */
+	int64_t ms;			/* capture start to files written */
+	pthread_t th;
+	int running;			/* th started and not joined */
+	int rc;
+	struct ckpt_error err;
+};
+
+/*
+ * Appends en's encoded key and (unless a tombstone) value to the
+ * partition's arena.
  */
 static int
-add_item(struct run *r, struct skey *it, struct eng_entry *en, int tomb)
+add_item(struct run *r, struct ckpart *cp, struct eng_entry *en, int tomb)
 {
-	size_t k0 = r->kbuf.len;
+	struct skey *it = &cp->v[cp->n];
+	size_t k0 = cp->kbuf.len;
 
 	it->off = k0;
-	if (ckpt_enc_string(&r->kbuf, en->key, en->klen) != 0)
+	if (ckpt_enc_string(&cp->kbuf, en->key, en->klen) != 0)
 		return -1;
-	it->klen = r->kbuf.len - k0;
+	it->klen = cp->kbuf.len - k0;
 	if (tomb) {
 		it->vlen = SIZE_MAX;
-		return 0;
+	} else {
+		if (r->e.op->encode(&r->e, en, &cp->kbuf) != 0)
+			return -1;
+		it->vlen = cp->kbuf.len - k0 - it->klen;
 	}
-	if (r->e.op->encode(&r->e, en, &r->kbuf) != 0)
-		return -1;
-	it->vlen = r->kbuf.len - k0 - it->klen;
+	cp->n++;
 	return 0;
 }
 
-/*
- * Writes one partition's state file: every live key (snapshot) or the
- * keys changed since the last checkpoint (delta: puts and tombstones),
- * in ascending order of their encoded bytes.
- */
+/* Encodes partition p's keys to write into ck->parts[p]. */
 static int
-write_partition(struct run *r, int p, int delta, struct ckpt_error *err)
+capture_partition(struct run *r, struct ckwrite *ck, int p)
 {
 	struct eng_table *t = &r->e.parts[p];
-	struct ckpt_swriter *sw = NULL;
-	struct skey *v;
-	size_t n = 0, cap = delta ? t->ndirty : t->live;
-	int rc = CKPT_FAILED;
+	struct ckpart *cp = &ck->parts[p];
+	size_t cap = ck->delta ? t->ndirty : t->live;
 
-	/* v, then as much room for the sort (kept for the next one) */
-	if (r->skeys_cap < 2 * cap) {
-		void *nv = realloc(r->skeys, 2 * cap * sizeof(*v));
+	if (cp->cap < 2 * cap) {
+		void *nv = realloc(cp->v, 2 * cap * sizeof(*cp->v));
 
 		if (nv == NULL)
-			return nomem(err, "write a state checkpoint");
-		r->skeys = nv;
-		r->skeys_cap = 2 * cap;
+			return -1;
+		cp->v = nv;
+		cp->cap = 2 * cap;
 	}
-	v = r->skeys;
-	r->kbuf.len = 0;
-	if (delta) {
+	cp->n = 0;
+	cp->kbuf.len = 0;
+	if (ck->delta) {
 		for (size_t i = 0; i < t->ndirty; i++) {
 			struct eng_entry *en = t->dirty[i];
 			int del = (en->flags & ENG_E_DELETED) != 0;
@@ -562,11 +608,10 @@ write_partition(struct run *r, int p, int delta, struct ckpt_error *err)
 			if (i + 16 < t->ndirty)
 				eng_entry_prefetch(t->dirty[i + 16]);
 #endif
-
 			if (del && !(en->flags & ENG_E_PERSISTED))
 				continue;
-			if (add_item(r, &v[n++], en, del) != 0)
-				goto enomem;
+			if (add_item(r, cp, en, del) != 0)
+				return -1;
 		}
 	} else {
 		for (size_t i = 0; i < t->cap; i++) {
@@ -578,57 +623,158 @@ write_partition(struct run *r, int p, int delta, struct ckpt_error *err)
 #endif
 			if (en == NULL || (en->flags & ENG_E_DELETED))
 				continue;
-			if (add_item(r, &v[n++], en, 0) != 0)
-				goto enomem;
+			if (add_item(r, cp, en, 0) != 0)
+				return -1;
 		}
 	}
+	return 0;
+}
+
+/*
+ * Captures the state to checkpoint at the end of the batch just
+ * computed and marks the tables checkpointed (the next delta starts
+ * here).  Sets *kind to "snapshot" or "delta".
+ */
+static int
+capture(struct run *r, const char **kind, struct ckpt_error *err)
+{
+	struct ckwrite *ck = r->ck;
+	int np = r->e.p.partitions;
+
+	if (ck == NULL) {
+		if ((ck = calloc(1, sizeof(*ck))) == NULL ||
+		    (ck->parts = calloc((size_t)np, sizeof(*ck->parts))) ==
+		    NULL) {
+			free(ck);
+			return nomem(err, "write a state checkpoint");
+		}
+		ck->nparts = np;
+		r->ck = ck;
+	}
+	ck->delta = r->e.p.format_version >= 2 && r->since_snapshot >= 0 &&
+	    r->since_snapshot + 1 < r->e.p.snapshot_every;
+	ck->w = r->w;
+	ck->t0 = mono_ms();
+	ckpt_crash_point(r->e.ctx, "engine.before_checkpoint");
+	for (int p = 0; p < np; p++)
+		if (capture_partition(r, ck, p) != 0)
+			return nomem(err, "write a state checkpoint");
+	for (int p = 0; p < np; p++)
+		eng_table_checkpointed(&r->e.parts[p], r->e.op->free_ext);
+	*kind = ck->delta ? "delta" : "snapshot";
+	r->since_snapshot = ck->delta ? r->since_snapshot + 1 : 0;
+	return CKPT_OK;
+}
+
+/* Sorts partition p's captured keys and writes its state file. */
+static int
+ckw_partition(struct ckwrite *ck, int p, struct ckpt_error *err)
+{
+	struct ckpart *cp = &ck->parts[p];
+	struct skey *v = cp->v;
+	struct ckpt_swriter *sw = NULL;
+	size_t n = cp->n;
+	int rc = CKPT_OK;
+
 	for (size_t i = 0; i < n; i++) {
-		v[i].k = r->kbuf.data + v[i].off;
+		v[i].k = cp->kbuf.data + v[i].off;
 		v[i].pfx = 0;
 		for (size_t j = 0; j < 8; j++)
 			v[i].pfx = (v[i].pfx << 8) |
 			    (j < v[i].klen ? v[i].k[j] : 0);
 	}
 	if (n > 1)	/* v is NULL for an empty partition */
-		skey_sort(v, v + cap, n);
-	if (ckpt_nwriter_state_open(r->w, 0, p, delta ? CKPT_STATE_DELTA :
-	    CKPT_STATE_SNAPSHOT, &sw, err) != CKPT_OK)
-		goto out;
-	for (size_t i = 0; i < n; i++) {
+		skey_sort(v, v + n, n);
+	if (ckpt_nwriter_state_open(ck->w, 0, p, ck->delta ?
+	    CKPT_STATE_DELTA : CKPT_STATE_SNAPSHOT, &sw, err) != CKPT_OK)
+		return CKPT_FAILED;
+	for (size_t i = 0; i < n && rc == CKPT_OK; i++) {
 		if (v[i].vlen == SIZE_MAX)
 			rc = ckpt_swriter_del(sw, v[i].k, v[i].klen, err);
 		else
 			rc = ckpt_swriter_put(sw, v[i].k, v[i].klen,
 			    v[i].k + v[i].klen, v[i].vlen, err);
-		if (rc != CKPT_OK) {
-			ckpt_swriter_finish(sw, NULL);
-			rc = CKPT_FAILED;
-			goto out;
-		}
 	}
-	rc = ckpt_swriter_finish(sw, err);
-	goto out;
-enomem:
-	nomem(err, "write a state checkpoint");
-out:
-	return rc;
+	if (rc != CKPT_OK) {
+		ckpt_swriter_finish(sw, NULL);
+		return CKPT_FAILED;
+	}
+	return ckpt_swriter_finish(sw, err);
 }
 
-static int
-write_state(struct run *r, struct ckpt_error *err)
+/* Writes every partition's state file: the writer thread's body. */
+static void *
+ckw_write(void *arg)
 {
-	int delta = r->e.p.format_version >= 2 && r->since_snapshot >= 0 &&
-	    r->since_snapshot + 1 < r->e.p.snapshot_every;
-	int64_t t0 = mono_ms();
+	struct ckwrite *ck = arg;
 
-	ckpt_crash_point(r->e.ctx, "engine.before_checkpoint");
-	for (int p = 0; p < r->e.p.partitions; p++)
-		if (write_partition(r, p, delta, err) != CKPT_OK)
-			return CKPT_FAILED;
-	r->b_ckpt_kind = delta ? "delta" : "snapshot";
-	r->b_ckpt_ms = mono_ms() - t0;
-	ckpt_crash_point(r->e.ctx, "engine.after_checkpoint");
+	ck->rc = CKPT_OK;
+	ckpt_error_clear(&ck->err);
+	for (int p = 0; p < ck->nparts && ck->rc == CKPT_OK; p++)
+		ck->rc = ckw_partition(ck, p, &ck->err);
+	if (ck->rc == CKPT_OK)	/* the fsyncs too, off the engine's thread */
+		ck->rc = ckpt_nwriter_land_state(ck->w, &ck->err);
+	ck->ms = mono_ms() - ck->t0;
+	return NULL;
+}
+
+/*
+ * Starts writing the captured checkpoint: on the writer thread when
+ * allowed (*async set), else inline (then done on return).
+ */
+static int
+ckw_start(struct run *r, int *async, struct ckpt_error *err)
+{
+	struct ckwrite *ck = r->ck;
+
+	*async = 0;
+	if (r->async_ok && pthread_create(&ck->th, NULL, ckw_write, ck) ==
+	    0) {
+		ck->running = 1;
+		*async = 1;
+		return CKPT_OK;
+	}
+	ckw_write(ck);
+	if (ck->rc != CKPT_OK) {
+		*err = ck->err;
+		return CKPT_FAILED;
+	}
 	return CKPT_OK;
+}
+
+/* Waits for the writer thread, if one runs; its status. */
+static int
+ckw_join(struct run *r, struct ckpt_error *err)
+{
+	struct ckwrite *ck = r->ck;
+
+	if (ck == NULL || !ck->running)
+		return CKPT_OK;
+	pthread_join(ck->th, NULL);
+	ck->running = 0;
+	if (ck->rc != CKPT_OK) {
+		if (err != NULL)
+			*err = ck->err;
+		return CKPT_FAILED;
+	}
+	return CKPT_OK;
+}
+
+static void
+ckw_free(struct run *r)
+{
+	struct ckwrite *ck = r->ck;
+
+	if (ck == NULL)
+		return;
+	ckw_join(r, NULL);
+	for (int p = 0; p < ck->nparts; p++) {
+		ckpt_buf_release(&ck->parts[p].kbuf);
+		free(ck->parts[p].v);
+	}
+	free(ck->parts);
+	free(ck);
+	r->ck = NULL;
 }
 
 /* Loads partition p's records at state batch sb into the tables. */
@@ -829,6 +975,9 @@ read_batch(struct run *r, const struct eng_pos *end, struct eng_pos *endpos,
 			}
 			if (stopping(r))
 				break;
+			/* a committed batch never waits for input */
+			if (settle_all(r, err) != CKPT_OK)
+				return CKPT_FAILED;
 			if (idle_since < 0)
 				idle_since = mono_ms();
 			else if (mono_ms() - idle_since >=
@@ -857,40 +1006,56 @@ read_batch(struct run *r, const struct eng_pos *end, struct eng_pos *endpos,
 	return CKPT_OK;
 }
 
+/*
+ * A batch computed and not yet committed: everything its offsets
+ * entry, output file, commit entry and metrics need.
+ */
+struct bstate {
+	int64_t batch, time_ms;
+	int64_t t0, sched;		/* compute start (mono), delay */
+	struct eng_pos start, endpos;
+	uint64_t in, malformed, out_records, keys;
+	int due;			/* a state checkpoint is due */
+	int writing;			/* its checkpoint is on the thread */
+	const char *ckpt_kind;		/* NULL: no state checkpoint */
+	int64_t since_snapshot;		/* after this checkpoint */
+	int64_t ckpt_ms;
+	uint64_t ckpt_bytes;
+	struct ckpt_buf out, offs;	/* output; offsets JSON */
+};
+
 static void
-emit_metrics(struct run *r, int64_t batch, int64_t time_ms, int64_t sched,
-    int64_t proc, int replayed)
+emit_metrics(struct run *r, const struct bstate *bs, int64_t proc,
+    int replayed)
 {
 	struct ckpt_run_metrics m = { 0 };
-	uint64_t keys = 0;
+	int64_t sched = bs->sched;
 
-	for (int p = 0; p < r->e.p.partitions; p++)
-		keys += r->e.parts[p].live;
 	if (!replayed && sched > 0 && sched > r->prev_sched) {
 		if (++r->sched_growth == 3)
 			eng_warn(&r->e, "scheduling delay has grown for 3 "
 			    "batches in a row (now %" PRId64 " ms at batch %"
 			    PRId64 "): batches take longer than the batch "
-			    "interval", sched, batch);
+			    "interval", sched, bs->batch);
 	} else {
 		r->sched_growth = 0;
 	}
 	r->prev_sched = sched;
 	if (r->e.o->on_metrics == NULL)
 		return;
-	m.batch = batch;
-	m.batch_time_ms = time_ms;
-	m.records_in = r->b_in;
-	m.records_out = r->e.batch_out;
-	m.malformed = r->b_malformed;
+	m.batch = bs->batch;
+	m.batch_time_ms = bs->time_ms;
+	m.records_in = bs->in;
+	m.records_out = bs->out_records;
+	m.malformed = bs->malformed;
 	m.scheduling_delay_ms = sched;
 	m.processing_delay_ms = proc;
-	m.checkpoint_ms = r->b_ckpt_kind ? r->b_ckpt_ms : -1;
-	m.checkpoint_bytes = r->b_ckpt_bytes;
+	m.checkpoint_ms = bs->ckpt_kind ? bs->ckpt_ms : -1;
+	m.checkpoint_bytes = bs->ckpt_bytes;
 	m.dir_bytes = r->dir_bytes;
-	m.state_keys = keys;
+	m.state_keys = bs->keys;
 	m.replayed = replayed;
-	m.checkpoint_kind = r->b_ckpt_kind;
+	m.checkpoint_kind = bs->ckpt_kind;
 	r->e.o->on_metrics(r->e.o->cb_arg, &m);
 }
 
@@ -929,12 +1094,18 @@ batch_reset(struct run *r, int64_t batch, int64_t time_ms)
 	r->e.batch_start_ms = time_ms;
 	r->e.batch_end_ms = time_ms + r->e.p.batch_ms;
 	r->e.batch_out = 0;
-	r->out.len = 0;
 	r->b_in = 0;
 	r->b_malformed = 0;
-	r->b_ckpt_kind = NULL;
-	r->b_ckpt_ms = 0;
-	r->b_ckpt_bytes = 0;
+}
+
+static uint64_t
+live_keys(const struct run *r)
+{
+	uint64_t keys = 0;
+
+	for (int p = 0; p < r->e.p.partitions; p++)
+		keys += r->e.parts[p].live;
+	return keys;
 }
 
 /* Recomputes committed batch `batch` from its recorded input range. */
@@ -943,11 +1114,13 @@ replay_batch(struct run *r, int64_t batch, struct ckpt_error *err)
 {
 	struct eng_batch_info bi;
 	struct eng_pos endpos;
+	struct bstate bs;
 	int64_t t0 = mono_ms();
 
 	if (load_batch(r, batch, 1, &bi, err) != CKPT_OK)
 		return CKPT_FAILED;
 	batch_reset(r, batch, bi.time_ms);
+	r->out.len = 0;
 	r->e.start_ms = bi.start_ms;
 	if (r->src->ops->seek(r->src, &bi.start, err) != CKPT_OK)
 		return CKPT_FAILED;
@@ -960,32 +1133,39 @@ replay_batch(struct run *r, int64_t batch, struct ckpt_error *err)
 	if (compare_output(r, batch, err) != CKPT_OK)
 		return CKPT_FAILED;
 	r->res->batches_replayed++;
-	emit_metrics(r, batch, bi.time_ms, 0, mono_ms() - t0, 1);
+	memset(&bs, 0, sizeof(bs));
+	bs.batch = batch;
+	bs.time_ms = bi.time_ms;
+	bs.in = r->b_in;
+	bs.malformed = r->b_malformed;
+	bs.out_records = r->e.batch_out;
+	bs.keys = live_keys(r);
+	emit_metrics(r, &bs, mono_ms() - t0, 1);
 	return CKPT_OK;
 }
 
 static int
-commit_extra(struct run *r, const struct eng_pos *endpos)
+commit_extra(struct run *r, const struct bstate *bs)
 {
 	struct ckpt_buf *b = &r->json;
 
 	b->len = 0;
 	if (ckpt_buf_append(b, "{\"end\":", 7) != 0 ||
-	    eng_pos_json(b, endpos) != 0 ||
+	    eng_pos_json(b, &bs->endpos) != 0 ||
 	    eng_buf_printf(b, ",\"records_in\":%" PRIu64 ",\"records_out\":%"
-	    PRIu64 ",\"malformed\":%" PRIu64, r->b_in, r->e.batch_out,
-	    r->b_malformed) != 0)
+	    PRIu64 ",\"malformed\":%" PRIu64, bs->in, bs->out_records,
+	    bs->malformed) != 0)
 		return -1;
-	if (r->b_ckpt_kind != NULL && eng_buf_printf(b, ",\"checkpoint\":"
+	if (bs->ckpt_kind != NULL && eng_buf_printf(b, ",\"checkpoint\":"
 	    "{\"kind\":\"%s\",\"since_snapshot\":%" PRId64 "}",
-	    r->b_ckpt_kind, r->since_snapshot) != 0)
+	    bs->ckpt_kind, bs->since_snapshot) != 0)
 		return -1;
 	return ckpt_buf_append(b, "}", 2);
 }
 
 /* After a commit: sizes for the metrics, WAL release after state. */
 static void
-account_commit(struct run *r, int64_t batch, const struct eng_pos *start)
+account_commit(struct run *r, struct bstate *bs)
 {
 	struct ckpt_error lerr = { 0 };
 	struct eng_batch_info bi;
@@ -994,38 +1174,86 @@ account_commit(struct run *r, int64_t batch, const struct eng_pos *start)
 	char *text = NULL;
 	size_t len;
 
-	snprintf(path, sizeof(path), "commits/%020" PRId64, batch);
+	snprintf(path, sizeof(path), "commits/%020" PRId64, bs->batch);
 	if (ckpt_native_read_file(r->rd, path, &text, &len, &lerr) ==
 	    CKPT_OK && eng_parse_commit(text, path, &bi, &lerr) == CKPT_OK) {
 		r->dir_bytes += bi.files_bytes;
-		r->b_ckpt_bytes = bi.state_bytes;
+		bs->ckpt_bytes = bi.state_bytes;
 	}
 	free(text);
 	if (ckpt_store_stat(ckpt_nwriter_store(r->w), path, &sb, &lerr) ==
 	    CKPT_OK)
 		r->dir_bytes += sb.size;
-	if (r->b_ckpt_kind != NULL && r->src->ops->release != NULL) {
+	if (bs->ckpt_kind != NULL && r->src->ops->release != NULL) {
 		ckpt_error_clear(&lerr);
-		if (r->src->ops->release(r->src, start, &lerr) != CKPT_OK)
+		if (r->src->ops->release(r->src, &bs->start, &lerr) !=
+		    CKPT_OK)
 			eng_warn(&r->e, "%s", lerr.msg);
 	}
 }
 
+/* ------------------------------------------------------------------ */
+/* Pipeline                                                             */
+/* ------------------------------------------------------------------ */
+
 /*
- * Runs batch `batch` as a new (or re-planned) batch: offsets, lines,
- * operator, state (when due), output, commit.  *last tells whether the
- * run ends after it.
+ * A new batch goes through three steps.  compute_batch() reads its
+ * lines and runs the job, in memory only (a wall-clock source writes
+ * the offsets entry first: its range is cut by the clock).  Then
+ * start_batch() writes the offsets entry and, when a state checkpoint
+ * is due, captures the state and hands it to the writer thread; and
+ * finish_batch() waits for that thread and writes the output and the
+ * commit entry.  So the disk sees, batch after batch, exactly the
+ * sequence of the commit protocol (offsets, state, output, commit),
+ * and nothing of a batch is written before its offsets entry.
+ *
+ * What the thread buys: while batch N's state files are written, the
+ * engine computes batches N+1, N+2, ... into the queue r->q (up to
+ * ENG_QUEUE batches or ENG_QUEUE_BYTES of output); they are written
+ * and committed in order once N is committed.  The queue is drained
+ * (settle) before waiting for input, before another checkpoint, and
+ * at the end of the run, so a committed batch is never held back by
+ * an idle source.  Without threads (fault injection, test hooks,
+ * --sync-checkpoint, a wall-clock source) every batch is started and
+ * finished right after it is computed.
  */
+
+static struct bstate *
+bstate_new(void)
+{
+	return calloc(1, sizeof(struct bstate));
+}
+
+static void
+bstate_free(struct bstate *bs)
+{
+	if (bs == NULL)
+		return;
+	ckpt_buf_release(&bs->out);
+	ckpt_buf_release(&bs->offs);
+	free(bs);
+}
+
+/* Runs batch `batch` into r->cur; *last tells whether the run ends. */
 static int
-run_batch(struct run *r, int64_t batch, int64_t time_ms, int *last,
+compute_batch(struct run *r, int64_t batch, int64_t time_ms, int *last,
     struct ckpt_error *err)
 {
-	struct eng_pos start = r->have_pend ? r->pend_pos : r->src->pos;
-	struct eng_pos end, endpos;
-	int64_t t0 = mono_ms(), sched = 0;
-	int wall = r->src->wall_clock, due;
-	char path[64];
+	struct bstate *bs = r->cur;
+	int wall = r->src->wall_clock;
+	struct eng_pos end;
 
+	bs->start = r->have_pend ? r->pend_pos : r->src->pos;
+	bs->t0 = mono_ms();
+	bs->sched = 0;
+	bs->batch = batch;
+	bs->time_ms = time_ms;
+	bs->out.len = 0;
+	bs->offs.len = 0;
+	bs->ckpt_kind = NULL;
+	bs->ckpt_ms = 0;
+	bs->ckpt_bytes = 0;
+	bs->writing = 0;
 	batch_reset(r, batch, time_ms);
 	if (wall) {
 		int64_t deadline = time_ms + r->e.p.batch_ms;
@@ -1035,67 +1263,166 @@ run_batch(struct run *r, int64_t batch, int64_t time_ms, int *last,
 			    err) != CKPT_OK)
 				return CKPT_FAILED;
 		}
-		sched = now_ms() - deadline;
-		if (sched < 0)
-			sched = 0;
-		t0 = mono_ms();
+		bs->sched = now_ms() - deadline;
+		if (bs->sched < 0)
+			bs->sched = 0;
+		bs->t0 = mono_ms();
 		if (r->src->ops->avail(r->src, &end, err) != CKPT_OK)
 			return CKPT_FAILED;
 	}
-	r->json.len = 0;
-	if (eng_buf_printf(&r->json, "{\"source\":\"%s\",\"start_ms\":%"
+	if (eng_buf_printf(&bs->offs, "{\"source\":\"%s\",\"start_ms\":%"
 	    PRId64 ",\"batch_ms\":%" PRId64 ",\"start\":",
 	    r->src->ops->name, r->e.start_ms, r->e.p.batch_ms) != 0 ||
-	    eng_pos_json(&r->json, &start) != 0 ||
-	    (wall && (ckpt_buf_append(&r->json, ",\"end\":", 7) != 0 ||
-	    eng_pos_json(&r->json, &end) != 0)) ||
-	    ckpt_buf_append(&r->json, "}", 2) != 0)
+	    eng_pos_json(&bs->offs, &bs->start) != 0 ||
+	    (wall && (ckpt_buf_append(&bs->offs, ",\"end\":", 7) != 0 ||
+	    eng_pos_json(&bs->offs, &end) != 0)) ||
+	    ckpt_buf_append(&bs->offs, "}", 2) != 0)
 		return nomem(err, "plan a batch");
-	if (ckpt_nwriter_begin_batch(r->w, batch, time_ms,
-	    (char *)r->json.data, err) != CKPT_OK)
+	if (wall && ckpt_nwriter_begin_batch(r->w, batch, time_ms,
+	    (char *)bs->offs.data, err) != CKPT_OK)
 		return CKPT_FAILED;
-	if (read_batch(r, wall ? &end : NULL, &endpos, err) != CKPT_OK)
+	if (read_batch(r, wall ? &end : NULL, &bs->endpos, err) != CKPT_OK)
 		return CKPT_FAILED;
 	ckpt_crash_point(r->e.ctx, "engine.mid_batch");
-	if (r->e.op->end_batch(&r->e, batch, &r->out, err) != CKPT_OK)
+	if (r->e.op->end_batch(&r->e, batch, &bs->out, err) != CKPT_OK)
 		return CKPT_FAILED;
 	r->new_batches++;
 	*last = (r->src_done && !r->have_pend) || stopping(r) ||
 	    (r->e.o->max_batches > 0 &&
 	    r->new_batches >= r->e.o->max_batches);
-	due = *last || (batch + 1) % r->e.p.ckpt_every == 0;
-	if (due) {
-		if (write_state(r, err) != CKPT_OK)
+	bs->due = *last || (batch + 1) % r->e.p.ckpt_every == 0;
+	bs->in = r->b_in;
+	bs->malformed = r->b_malformed;
+	bs->out_records = r->e.batch_out;
+	bs->keys = live_keys(r);
+	return CKPT_OK;
+}
+
+/*
+ * Writes bs's offsets entry (unless the clock already did) and starts
+ * its state checkpoint when one is due; bs->writing tells whether the
+ * writer thread has it.  Must directly follow bs's computation or the
+ * start of the batch before it: the state captured is the tables'.
+ */
+static int
+start_batch(struct run *r, struct bstate *bs, struct ckpt_error *err)
+{
+	if (!r->src->wall_clock && ckpt_nwriter_begin_batch(r->w, bs->batch,
+	    bs->time_ms, (char *)bs->offs.data, err) != CKPT_OK)
+		return CKPT_FAILED;
+	if (!bs->due)
+		return CKPT_OK;
+	if (capture(r, &bs->ckpt_kind, err) != CKPT_OK)
+		return CKPT_FAILED;
+	bs->since_snapshot = r->since_snapshot;
+	if (ckw_start(r, &bs->writing, err) != CKPT_OK)
+		return CKPT_FAILED;
+	if (!bs->writing)
+		bs->ckpt_ms = r->ck->ms;
+	return CKPT_OK;
+}
+
+/* Waits for bs's state files, writes its output and commits it. */
+static int
+finish_batch(struct run *r, struct bstate *bs, struct ckpt_error *err)
+{
+	char path[64];
+
+	if (bs->writing) {
+		bs->writing = 0;
+		if (ckw_join(r, err) != CKPT_OK)
 			return CKPT_FAILED;
-		r->since_snapshot = strcmp(r->b_ckpt_kind, "delta") == 0 ?
-		    r->since_snapshot + 1 : 0;
+		bs->ckpt_ms = r->ck->ms;
 	}
-	if (r->out.len > 0) {
-		snprintf(path, sizeof(path), OUT_PATH_FMT, batch);
-		if (ckpt_nwriter_file(r->w, path, r->out.data, r->out.len,
+	if (bs->ckpt_kind != NULL)
+		ckpt_crash_point(r->e.ctx, "engine.after_checkpoint");
+	if (bs->out.len > 0) {
+		snprintf(path, sizeof(path), OUT_PATH_FMT, bs->batch);
+		if (ckpt_nwriter_file(r->w, path, bs->out.data, bs->out.len,
 		    err) != CKPT_OK)
 			return CKPT_FAILED;
 		ckpt_crash_point(r->e.ctx, "output.after_write");
 	}
-	if (commit_extra(r, &endpos) != 0)
+	if (commit_extra(r, bs) != 0)
 		return nomem(err, "commit a batch");
 	if (ckpt_nwriter_commit(r->w, (char *)r->json.data, err) != CKPT_OK)
 		return CKPT_FAILED;
-	if (due)
-		for (int p = 0; p < r->e.p.partitions; p++)
-			eng_table_checkpointed(&r->e.parts[p],
-			    r->e.op->free_ext);
-	account_commit(r, batch, &start);
+	account_commit(r, bs);
 	if (r->res->first_new_batch == CKPT_NONE)
-		r->res->first_new_batch = batch;
-	r->res->last_batch = batch;
+		r->res->first_new_batch = bs->batch;
+	r->res->last_batch = bs->batch;
 	r->res->batches_run++;
-	r->res->records_in += r->b_in;
-	r->res->malformed += r->b_malformed;
-	if (r->e.o->on_output != NULL && r->out.len > 0)
-		r->e.o->on_output(r->e.o->cb_arg, batch, r->out.data,
-		    r->out.len);
-	emit_metrics(r, batch, time_ms, sched, mono_ms() - t0, 0);
+	r->res->records_in += bs->in;
+	r->res->malformed += bs->malformed;
+	if (r->e.o->on_output != NULL && bs->out.len > 0)
+		r->e.o->on_output(r->e.o->cb_arg, bs->batch, bs->out.data,
+		    bs->out.len);
+	emit_metrics(r, bs, mono_ms() - bs->t0, 0);
+	return CKPT_OK;
+}
+
+/*
+ * Commits the queued batches in order.  With keep, a last one whose
+ * checkpoint goes to the writer thread stays queued (alone).
+ */
+static int
+settle(struct run *r, int keep, struct ckpt_error *err)
+{
+	int n = r->qlen;
+
+	for (int i = 0; i < n; i++) {
+		struct bstate *bs = r->q[i];
+
+		if (i > 0 && start_batch(r, bs, err) != CKPT_OK)
+			return CKPT_FAILED;
+		if (keep && i == n - 1 && bs->writing) {
+			r->q[i] = r->q[0];
+			r->q[0] = bs;
+			r->qlen = 1;
+			return CKPT_OK;
+		}
+		if (finish_batch(r, bs, err) != CKPT_OK)
+			return CKPT_FAILED;
+	}
+	r->qlen = 0;
+	return CKPT_OK;
+}
+
+/* Before waiting for input: nothing computed waits to be committed. */
+static int
+settle_all(struct run *r, struct ckpt_error *err)
+{
+	return r->qlen > 0 ? settle(r, 0, err) : CKPT_OK;
+}
+
+/*
+ * Runs batch `batch` (new or re-planned): computes it, then starts and
+ * finishes it now or queues it behind a checkpoint being written.
+ */
+static int
+run_batch(struct run *r, int64_t batch, int64_t time_ms, int *last,
+    struct ckpt_error *err)
+{
+	struct bstate *bs;
+	size_t queued = 0;
+
+	if (compute_batch(r, batch, time_ms, last, err) != CKPT_OK)
+		return CKPT_FAILED;
+	bs = r->cur;
+	r->cur = r->q[r->qlen];
+	r->q[r->qlen++] = bs;
+	if (r->qlen == 1) {
+		if (start_batch(r, bs, err) != CKPT_OK)
+			return CKPT_FAILED;
+		if (bs->writing && !*last)
+			return CKPT_OK;
+		return settle(r, 0, err);
+	}
+	for (int i = 0; i < r->qlen; i++)
+		queued += r->q[i]->out.len;
+	if (bs->due || *last || r->qlen == ENG_QUEUE ||
+	    queued >= ENG_QUEUE_BYTES)
+		return settle(r, !*last, err);
 	return CKPT_OK;
 }
 
@@ -1337,6 +1664,8 @@ main_loop(struct run *r, int64_t next, int64_t next_time, int planned,
 					r->src_done = done;
 					break;
 				}
+				if (settle_all(r, err) != CKPT_OK)
+					return CKPT_FAILED;
 				if (r->src->ops->wait != NULL)
 					rc = r->src->ops->wait(r->src, 50,
 					    err);
@@ -1363,6 +1692,8 @@ main_loop(struct run *r, int64_t next, int64_t next_time, int planned,
 			if (!found) {
 				if (stopping(r))
 					break;
+				if (settle_all(r, err) != CKPT_OK)
+					return CKPT_FAILED;
 				sleep_ms(20);
 				continue;
 			}
@@ -1375,6 +1706,8 @@ main_loop(struct run *r, int64_t next, int64_t next_time, int planned,
 		next++;
 		next_time += r->e.p.batch_ms;
 	}
+	if (settle_all(r, err) != CKPT_OK)
+		return CKPT_FAILED;
 	r->res->stopped = stopping(r);
 	return CKPT_OK;
 }
@@ -1396,8 +1729,10 @@ run_release(struct run *r)
 	free(r->pend);
 	ckpt_buf_release(&r->out);
 	ckpt_buf_release(&r->json);
-	ckpt_buf_release(&r->kbuf);
-	free(r->skeys);
+	ckw_free(r);
+	bstate_free(r->cur);
+	for (int i = 0; i < ENG_QUEUE; i++)
+		bstate_free(r->q[i]);
 }
 
 int
@@ -1456,9 +1791,27 @@ ckpt_run(struct ckpt_ctx *ctx, const struct ckpt_run_opts *o,
 	}
 	for (int p = 0; p < r.e.p.partitions; p++)
 		eng_table_init(&r.e.parts[p]);
+	if ((r.cur = bstate_new()) == NULL) {
+		nomem(err, "allocate the state");
+		goto out;
+	}
+	for (int i = 0; i < ENG_QUEUE; i++)
+		if ((r.q[i] = bstate_new()) == NULL) {
+			nomem(err, "allocate the state");
+			goto out;
+		}
 	if (open_source(&r, err) != CKPT_OK)
 		goto out;
 	r.src->stop = o->stop;
+	/*
+	 * A fault plan counts calls across threads and the power-loss
+	 * journal is not shared: both keep the writes in one thread.
+	 * (Crash points and the hit trace are safe: while the thread
+	 * writes, the engine's thread reaches only engine.mid_batch, and
+	 * a trace line is one O_APPEND write.)
+	 */
+	r.async_ok = !r.src->wall_clock && !o->sync_checkpoint &&
+	    !(ctx != NULL && (ctx->fault != NULL || ckpt_pl_on(ctx)));
 	r.dir_bytes = dir_size(ckpt_nwriter_store(r.w));
 	if (resumed && recover(&r, &next, &next_time, &planned, err) !=
 	    CKPT_OK)

@@ -665,6 +665,18 @@ need_batch(struct ckpt_nwriter *w, const char *what, struct ckpt_error *err)
 }
 
 int
+ckpt_nwriter_land_state(struct ckpt_nwriter *w, struct ckpt_error *err)
+{
+	if (need_batch(w, "land state files", err) != CKPT_OK)
+		return CKPT_FAILED;
+	if (w->open_sw > 0)
+		return ckpt_error_set(err, CKPT_E_USAGE,
+		    "cannot land the state files of batch %" PRId64 ": %d are "
+		    "not finished", w->batch, w->open_sw);
+	return state_landed(w, err);
+}
+
+int
 ckpt_nwriter_state_open(struct ckpt_nwriter *w, int op, int partition,
     enum ckpt_state_kind kind, struct ckpt_swriter **out,
     struct ckpt_error *err)
