@@ -686,6 +686,8 @@ struct ckpt_job_desc {
 	int snapshot_every;		/* v2: full snapshot every N ckpts */
 	int nops;
 	struct ckpt_op_desc ops[CKPT_MAX_OPERATORS];
+	const char *lock_what;		/* lock holder's command; NULL:
+					   "ckpt <job>" */
 };
 
 /*

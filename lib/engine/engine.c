@@ -64,6 +64,7 @@ struct run {
 	struct eng_source *src;
 	const char *url;
 	char dir_hint[300];
+	char lock_what[64];		/* "ckpt run wordcount" */
 	/* a line read ahead that belongs to a later batch */
 	char *pend;
 	size_t pend_len;
@@ -1640,6 +1641,9 @@ build_desc(struct run *r, struct ckpt_job_desc *d, const char *id,
 	d->ops[0].partitions = r->e.p.partitions;
 	d->ops[0].key_schema = r->e.job->key_schema;
 	d->ops[0].value_schema = r->e.op->value_schema;
+	snprintf(r->lock_what, sizeof(r->lock_what), "ckpt run %s",
+	    r->e.job->name);
+	d->lock_what = r->lock_what;
 	return CKPT_OK;
 }
 

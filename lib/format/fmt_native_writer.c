@@ -375,7 +375,10 @@ ckpt_nwriter_open(struct ckpt_ctx *ctx, const char *url,
 	    ((flags & CKPT_NW_CREATE) ? CKPT_STORE_CREATE : 0), &w->st,
 	    err) != CKPT_OK)
 		goto fail;
-	snprintf(what, sizeof(what), "ckpt %s", desc->job);
+	if (desc->lock_what != NULL)
+		snprintf(what, sizeof(what), "%s", desc->lock_what);
+	else
+		snprintf(what, sizeof(what), "ckpt %s", desc->job);
 	if (ckpt_store_lock(w->st, what, &w->lock, err) != CKPT_OK)
 		goto fail;
 	rc = ckpt_store_stat(w->st, "meta", &sb, err);

@@ -313,6 +313,7 @@ plan_desc(struct mig *m)
 	int i, rc;
 
 	m->dst = m->src;
+	m->dst.lock_what = "ckpt migrate";
 	rc = strdup_to(&m->config, m->src.config_json, m->err);
 	if (rc == CKPT_OK)
 		rc = strdup_to(&m->fingerprint, m->src.fingerprint, m->err);

@@ -371,6 +371,8 @@ EOF
 	wait_for lines_at_least m.jsonl 1
 	run -11 --separate-stderr "$CKPT" run wordcount -c ck -i in.txt
 	[[ $stderr == "ckpt run: "*"locked by pid $pid"* ]]
+	run -0 "$CKPT" ls ck
+	assert_output --regexp "locked by: +pid $pid on .* \(ckpt run wordcount\)"
 	kill -TERM "$pid"
 	rc=0; wait "$pid" || rc=$?
 	[ "$rc" -eq 0 ]
