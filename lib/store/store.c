@@ -319,6 +319,7 @@ struct ckpt_list_window {
 	size_t *heap;		/* slot indices, a max-heap by name */
 	int more;		/* a name after `after` did not fit */
 	int nomem;
+	int heaped;		/* heap holds a max-heap (the window filled) */
 };
 
 int
@@ -391,19 +392,6 @@ win_sift_down(struct ckpt_list_window *w, size_t i, size_t n)
 	}
 }
 
-static void
-win_sift_up(struct ckpt_list_window *w, size_t i)
-{
-	while (i > 0) {
-		size_t p = (i - 1) / 2;
-
-		if (win_cmp(w, i, p) <= 0)
-			return;
-		win_swap(w, i, p);
-		i = p;
-	}
-}
-
 /* Grows the slot arrays (doubling, up to max).  0 or -1. */
 static int
 win_grow(struct ckpt_list_window *w)
@@ -440,28 +428,64 @@ ckpt_list_window_offer(struct ckpt_list_window *w, const char *name)
 			w->more = 1;
 			return;
 		}
+		/* kept in arrival order until the window is full */
 		memcpy(w->slots[w->count], name, len + 1);
 		w->heap[w->count] = w->count;
 		w->count++;
-		win_sift_up(w, w->count - 1);
 		return;
 	}
 	w->more = 1;
+	if (!w->heaped) {
+		for (size_t i = w->count / 2; i-- > 0;)
+			win_sift_down(w, i, w->count);
+		w->heaped = 1;
+	}
 	if (ckpt_name_cmp(w->order, name, w->slots[w->heap[0]]) >= 0)
 		return;
 	memcpy(w->slots[w->heap[0]], name, len + 1);
 	win_sift_down(w, 0, w->count);
 }
 
+/* Merge sort of the slot indices a[0..n) by name, tmp as scratch. */
+static void
+win_msort(const struct ckpt_list_window *w, size_t *a, size_t *tmp,
+    size_t n)
+{
+	size_t h = n / 2, i = 0, j = h, k = 0;
+
+	if (n < 2)
+		return;
+	win_msort(w, a, tmp, h);
+	win_msort(w, a + h, tmp, n - h);
+	if (ckpt_name_cmp(w->order, w->slots[a[h - 1]], w->slots[a[h]]) <= 0)
+		return;		/* already in order (sorted input) */
+	while (i < h && j < n)
+		tmp[k++] = ckpt_name_cmp(w->order, w->slots[a[i]],
+		    w->slots[a[j]]) <= 0 ? a[i++] : a[j++];
+	while (i < h)
+		tmp[k++] = a[i++];
+	memcpy(a, tmp, k * sizeof(*a));
+}
+
 size_t
 ckpt_list_window_sort(struct ckpt_list_window *w, int *more)
 {
+	size_t *tmp = w->heaped ? NULL : malloc(w->count * sizeof(*tmp) + 1);
+
+	*more = w->more;
+	if (tmp != NULL) {
+		win_msort(w, w->heap, tmp, w->count);
+		free(tmp);
+		return w->count;
+	}
 	/* heap sort: pop the largest to the end */
+	if (!w->heaped)
+		for (size_t i = w->count / 2; i-- > 0;)
+			win_sift_down(w, i, w->count);
 	for (size_t n = w->count; n > 1; n--) {
 		win_swap(w, 0, n - 1);
 		win_sift_down(w, 0, n - 1);
 	}
-	*more = w->more;
 	return w->count;
 }
 
@@ -540,6 +564,18 @@ ckpt_store_list(struct ckpt_store *st, const char *dir,
 	}
 	free(cursor);
 	return rc;
+}
+
+int
+ckpt_store_scan(struct ckpt_store *st, const char *dir, unsigned flags,
+    ckpt_list_fn cb, void *arg, struct ckpt_error *err)
+{
+	if (path_check(dir, 1, err) != CKPT_OK)
+		return CKPT_FAILED;
+	if (st->ops->scan == NULL)
+		return ckpt_store_list(st, dir, CKPT_LIST_NAME, NULL, cb, arg,
+		    err);
+	return st->ops->scan(st, dir, flags, cb, arg, err);
 }
 
 /* ---- reading ---- */
@@ -675,6 +711,9 @@ ckpt_store_read_all(struct ckpt_store *st, const char *path, size_t max,
 			    path, max);
 			goto out_close;
 		}
+		/* the size it had when opened: no read to see end of file */
+		if (n == f->size && n > 0)
+			break;
 	}
 	buf[n] = '\0';
 	*out = buf;

@@ -94,6 +94,14 @@ struct ckpt_store_ops {
 		ckpt_page_fn cb, void *arg, int *more, int *stopped,
 		struct ckpt_error *err);
 
+	/*
+	 * Optional: ckpt_store_scan (every entry once, backend order;
+	 * size and mtime only with CKPT_SCAN_STAT).  NULL: store.c lists
+	 * in name order instead.
+	 */
+	int (*scan)(struct ckpt_store *st, const char *dir, unsigned flags,
+		ckpt_page_fn cb, void *arg, struct ckpt_error *err);
+
 	/* Streaming read: open sets f->size and f->priv. */
 	int (*open_read)(struct ckpt_store *st, const char *path,
 		struct ckpt_rfile *f, struct ckpt_error *err);

@@ -5,7 +5,13 @@
  * Paths are resolved one component at a time from a descriptor of the
  * root with O_NOFOLLOW, so nothing inside the store is ever reached
  * through a symbolic link (the root itself may be one: the user named
- * it).  Writes are durable and atomic: a temp file
+ * it).  Descriptors of the directories so opened are cached (a few, by
+ * store path, least recently used out), so that a file is reached with
+ * one openat or fstatat below its directory's descriptor: listing and
+ * reading a checkpoint of many batches costs about what readdir + stat
+ * cost.  The cache forgets a directory this handle removes; one that
+ * another process removes is noticed (its descriptor has no links) when
+ * a lookup through it fails, and opened again.  Writes are durable and atomic: a temp file
  * ".<name>.<pid>.<counter>.tmp" beside the target, fsync, rename (or
  * link + unlink for a conditional create), fsync of the directory; new
  * directories are fsynced into their parent.  The lock is a file "lock"
@@ -15,7 +21,9 @@
  * Every write, fsync, rename, link, mkdir and unlink goes through one
  * wrapper per syscall below, which consults the context's fault plan
  * (CKPT_FAULT).  It does not watch the directory for changes made by
- * others, and it does not cache anything between calls.
+ * others; directories inside the store renamed by another process
+ * while a handle is open are followed to where they went (ckpt itself
+ * never renames a directory).
  */
 #include <dirent.h>
 #include <errno.h>
@@ -39,14 +47,29 @@
 #define FS_LOCK_CORRUPT_MS 5000		/* unreadable lock: taken over after */
 #define FS_MSG_PATH 1100		/* path buffer for messages */
 
+#define FS_DCACHE 16		/* directory descriptors kept open */
+#define FS_DPATH 256		/* longest directory path cached */
+
+/* One cached directory descriptor (see fs_dir_get). */
+struct fs_dslot {
+	int fd;			/* -1: free */
+	unsigned refs;		/* borrowers now */
+	int dead;		/* dropped while borrowed: the last put closes */
+	unsigned long used;	/* for least recently used eviction */
+	char path[FS_DPATH];
+};
+
 struct fs_store {
 	int rootfd;
 	char *root;		/* the directory, for messages */
+	pthread_mutex_t mu;	/* guards clock and dc: handles are shared */
+	unsigned long clock;
+	struct fs_dslot dc[FS_DCACHE];
 };
 
 struct fs_rfile {
 	int fd;
-	char *full;
+	char *path;		/* in the store, for messages */
 };
 
 struct fs_wfile {
@@ -229,91 +252,310 @@ err_symlink(struct ckpt_error *err, const char *full)
 	    "'%s' is a symbolic link: not followed", full);
 }
 
+#define FS_DIR_FLAGS (O_RDONLY | O_DIRECTORY | O_NOFOLLOW | O_NONBLOCK | \
+	O_CLOEXEC)
+
 /*
- * Opens the directory made of the first len bytes of path (components
- * of a validated path), one component at a time, never following a
- * symlink.  With create, missing directories are made, each fsynced
- * into its parent.  *out is a new descriptor the caller closes.
+ * Opens directory comp inside dirfd (prefix is its store path, for
+ * messages) without following a symlink.  With create, a missing
+ * directory is made and fsynced into its parent.  *out is new.
  */
 static int
-fs_open_dir(struct ckpt_store *st, const char *path, size_t len, int create,
-    int *out, struct ckpt_error *err)
+fs_open_comp(struct ckpt_store *st, int dirfd, const char *comp,
+    const char *prefix, int create, int *out, struct ckpt_error *err)
 {
-	char comp[CKPT_NAME_MAX], full[FS_MSG_PATH], prefix[4096];
-	size_t i = 0, n;
-	int fd, nfd, e;
+	char full[FS_MSG_PATH];
 	struct stat sb;
+	int e;
 
-	*out = -1;
-	/* a new open file description: readdir offsets are not shared */
-	fd = openat(fs(st)->rootfd, ".", O_RDONLY | O_DIRECTORY | O_CLOEXEC);
-	if (fd < 0)
-		return ckpt_error_set_errno(err, errno, "cannot open '%s'",
-		    fs(st)->root);
-	while (i < len) {
-		n = strcspn(path + i, "/");
-		if (i + n > len)
-			n = len - i;
-		memcpy(comp, path + i, n);
-		comp[n] = '\0';
-		memcpy(prefix, path, i + n);
-		prefix[i + n] = '\0';
-		for (int tries = 0;; tries++) {
-			nfd = openat(fd, comp, O_RDONLY | O_DIRECTORY |
-			    O_NOFOLLOW | O_NONBLOCK | O_CLOEXEC);
-			if (nfd >= 0)
-				break;
-			e = errno;
-			fs_full(st, prefix, full, sizeof(full));
-			if (e == ENOENT && create && tries < 3) {
-				if (sys_mkdir(st->ctx, fd, comp) != 0 &&
-				    errno != EEXIST) {
-					e = errno;
-					close(fd);
-					return ckpt_error_set_errno(err, e,
-					    "cannot create directory '%s'",
-					    full);
-				}
-				if (sys_fsync(st->ctx, fd) != 0) {
-					e = errno;
-					close(fd);
-					return ckpt_error_set_errno(err, e,
-					    "cannot fsync the directory of '%s'",
-					    full);
-				}
-				continue;
-			}
-			if ((e == ELOOP || e == ENOTDIR) &&
-			    fstatat(fd, comp, &sb, AT_SYMLINK_NOFOLLOW) == 0 &&
-			    S_ISLNK(sb.st_mode)) {
-				close(fd);
-				return err_symlink(err, full);
-			}
-			close(fd);
-			return ckpt_error_set_errno(err, e, "cannot open '%s'",
-			    full);
+	for (int tries = 0;; tries++) {
+		*out = openat(dirfd, comp, FS_DIR_FLAGS);
+		if (*out >= 0)
+			return CKPT_OK;
+		e = errno;
+		fs_full(st, prefix, full, sizeof(full));
+		if (e == ENOENT && create && tries < 3) {
+			if (sys_mkdir(st->ctx, dirfd, comp) != 0 &&
+			    errno != EEXIST)
+				return ckpt_error_set_errno(err, errno,
+				    "cannot create directory '%s'", full);
+			if (sys_fsync(st->ctx, dirfd) != 0)
+				return ckpt_error_set_errno(err, errno,
+				    "cannot fsync the directory of '%s'",
+				    full);
+			continue;
 		}
-		close(fd);
-		fd = nfd;
-		i += n + 1;
+		if ((e == ELOOP || e == ENOTDIR) &&
+		    fstatat(dirfd, comp, &sb, AT_SYMLINK_NOFOLLOW) == 0 &&
+		    S_ISLNK(sb.st_mode))
+			return err_symlink(err, full);
+		return ckpt_error_set_errno(err, e, "cannot open '%s'", full);
 	}
-	*out = fd;
+}
+
+/*
+ * The directory cache.  A borrowed directory descriptor (struct
+ * fs_dref) is the root's, a cached one, or one opened for this borrower
+ * alone when the cache is full of borrowed entries; fs_dir_put returns
+ * it either way.  Entries are found by their store path and evicted
+ * least recently used.  fs_dcache_drop forgets a path and everything
+ * below it (after removing a directory); a descriptor still borrowed is
+ * closed by its last borrower.
+ */
+enum { FS_DREF_OWN = -1, FS_DREF_ROOT = -2 };
+
+struct fs_dref {
+	int fd;
+	int slot;		/* cache slot, or FS_DREF_OWN / _ROOT */
+};
+
+static int
+fs_dcache_find(struct fs_store *f, const char *path, size_t len)
+{
+	for (int i = 0; i < FS_DCACHE; i++) {
+		struct fs_dslot *d = &f->dc[i];
+
+		if (d->fd >= 0 && !d->dead && strlen(d->path) == len &&
+		    memcmp(d->path, path, len) == 0)
+			return i;
+	}
+	return -1;
+}
+
+/* Caches fd as path (taken over) and lends it to ref. */
+static void
+fs_dcache_add(struct fs_store *f, const char *path, size_t len, int fd,
+    struct fs_dref *ref)
+{
+	int i, victim = -1;
+
+	ref->fd = fd;
+	ref->slot = FS_DREF_OWN;
+	if (len >= FS_DPATH)
+		return;
+	pthread_mutex_lock(&f->mu);
+	i = fs_dcache_find(f, path, len);
+	if (i >= 0) {
+		/* another thread was first: borrow its descriptor */
+		f->dc[i].refs++;
+		f->dc[i].used = ++f->clock;
+		pthread_mutex_unlock(&f->mu);
+		close(fd);
+		ref->fd = f->dc[i].fd;
+		ref->slot = i;
+		return;
+	}
+	for (i = 0; i < FS_DCACHE; i++) {
+		struct fs_dslot *d = &f->dc[i];
+
+		if (d->fd < 0) {
+			victim = i;
+			break;
+		}
+		if (d->refs == 0 && (victim < 0 ||
+		    d->used < f->dc[victim].used))
+			victim = i;
+	}
+	if (victim >= 0) {
+		struct fs_dslot *d = &f->dc[victim];
+
+		if (d->fd >= 0)
+			close(d->fd);
+		d->fd = fd;
+		d->refs = 1;
+		d->dead = 0;
+		d->used = ++f->clock;
+		memcpy(d->path, path, len);
+		d->path[len] = '\0';
+		ref->slot = victim;
+	}
+	pthread_mutex_unlock(&f->mu);
+}
+
+static void
+fs_dir_put(struct ckpt_store *st, struct fs_dref *ref)
+{
+	struct fs_store *f = fs(st);
+
+	if (ref->fd < 0)
+		return;
+	if (ref->slot == FS_DREF_OWN) {
+		close(ref->fd);
+	} else if (ref->slot >= 0) {
+		struct fs_dslot *d = &f->dc[ref->slot];
+
+		pthread_mutex_lock(&f->mu);
+		if (--d->refs == 0 && d->dead) {
+			close(d->fd);
+			d->fd = -1;
+			d->dead = 0;
+		}
+		pthread_mutex_unlock(&f->mu);
+	}
+	ref->fd = -1;
+}
+
+/* Forgets path and every directory below it ("" forgets everything). */
+static void
+fs_dcache_drop(struct fs_store *f, const char *path)
+{
+	size_t len = strlen(path);
+
+	pthread_mutex_lock(&f->mu);
+	for (int i = 0; i < FS_DCACHE; i++) {
+		struct fs_dslot *d = &f->dc[i];
+
+		if (d->fd < 0 || d->dead || (len > 0 &&
+		    (strncmp(d->path, path, len) != 0 ||
+		    (d->path[len] != '\0' && d->path[len] != '/'))))
+			continue;
+		if (d->refs > 0) {
+			d->dead = 1;
+			continue;
+		}
+		close(d->fd);
+		d->fd = -1;
+	}
+	pthread_mutex_unlock(&f->mu);
+}
+
+static int fs_dir_stale(struct ckpt_store *st, const struct fs_dref *ref);
+
+/*
+ * Borrows a descriptor of the directory made of the first len bytes of
+ * path (components of a validated path; 0 is the root), opening what
+ * is not cached one component at a time below its parent, never
+ * following a symlink.  With create, missing directories are made,
+ * each fsynced into its parent.
+ */
+static int
+fs_dir_get(struct ckpt_store *st, const char *path, size_t len, int create,
+    struct fs_dref *ref, struct ckpt_error *err)
+{
+	struct fs_store *f = fs(st);
+	char comp[CKPT_NAME_MAX], prefix[4096];
+	struct fs_dref parent;
+	size_t plen;
+	int i, fd;
+
+	ref->fd = -1;
+	ref->slot = FS_DREF_OWN;
+	if (len == 0) {
+		ref->fd = f->rootfd;
+		ref->slot = FS_DREF_ROOT;
+		return CKPT_OK;
+	}
+	if (len < FS_DPATH) {
+		pthread_mutex_lock(&f->mu);
+		i = fs_dcache_find(f, path, len);
+		if (i >= 0) {
+			f->dc[i].refs++;
+			f->dc[i].used = ++f->clock;
+			ref->fd = f->dc[i].fd;
+			ref->slot = i;
+		}
+		pthread_mutex_unlock(&f->mu);
+		if (i >= 0)
+			return CKPT_OK;
+	}
+	for (plen = len; plen > 0 && path[plen - 1] != '/'; plen--)
+		;
+	if (len - plen >= sizeof(comp) || len >= sizeof(prefix))
+		return ckpt_error_set(err, CKPT_E_USAGE,
+		    "cannot open '%.*s': path too long", (int)len, path);
+	memcpy(comp, path + plen, len - plen);
+	comp[len - plen] = '\0';
+	memcpy(prefix, path, len);
+	prefix[len] = '\0';
+	for (int attempt = 0;; attempt++) {
+		struct ckpt_error tmp = { 0 };
+
+		if (fs_dir_get(st, path, plen > 0 ? plen - 1 : 0, create,
+		    &parent, err) != CKPT_OK)
+			return CKPT_FAILED;
+		i = fs_open_comp(st, parent.fd, comp, prefix, create, &fd,
+		    &tmp);
+		if (i != CKPT_OK && attempt == 0 &&
+		    tmp.kind == CKPT_E_NOTFOUND && fs_dir_stale(st, &parent)) {
+			fs_dir_put(st, &parent);
+			continue;
+		}
+		fs_dir_put(st, &parent);
+		if (i != CKPT_OK)
+			return err_pass(err, &tmp);
+		break;
+	}
+	fs_dcache_add(f, path, len, fd, ref);
 	return CKPT_OK;
 }
 
 /*
- * Opens the parent directory of path (*dirfd, caller closes) and points
- * *base at path's last component.
+ * After an operation through a cached directory failed with ENOENT:
+ * 1 when that directory has been removed meanwhile (by another
+ * process; it may have been made again), so that the cache is dropped
+ * and the caller should try once more, else 0 (the ENOENT stands).
  */
 static int
-fs_walk(struct ckpt_store *st, const char *path, int create, int *dirfd,
-    const char **base, struct ckpt_error *err)
+fs_dir_stale(struct ckpt_store *st, const struct fs_dref *ref)
+{
+	struct stat sb;
+
+	if (ref->slot < 0 || fstat(ref->fd, &sb) != 0 || sb.st_nlink > 0)
+		return 0;
+	fs_dcache_drop(fs(st), "");
+	return 1;
+}
+
+/*
+ * Borrows the parent directory of path and points *base at path's last
+ * component.
+ */
+static int
+fs_walk(struct ckpt_store *st, const char *path, int create,
+    struct fs_dref *dir, const char **base, struct ckpt_error *err)
 {
 	const char *slash = strrchr(path, '/');
 
 	*base = slash ? slash + 1 : path;
-	return fs_open_dir(st, path, slash ? (size_t)(slash - path) : 0,
-	    create, dirfd, err);
+	return fs_dir_get(st, path, slash ? (size_t)(slash - path) : 0,
+	    create, dir, err);
+}
+
+/*
+ * A new descriptor of directory path (the caller closes it): a new open
+ * file description, so that readdir offsets are never shared.
+ */
+static int
+fs_open_dir(struct ckpt_store *st, const char *path, int *out,
+    struct ckpt_error *err)
+{
+	struct fs_dref parent;
+	const char *base;
+	int rc;
+
+	*out = -1;
+	if (path[0] == '\0') {
+		*out = openat(fs(st)->rootfd, ".", O_RDONLY | O_DIRECTORY |
+		    O_CLOEXEC);
+		if (*out < 0)
+			return ckpt_error_set_errno(err, errno,
+			    "cannot open '%s'", fs(st)->root);
+		return CKPT_OK;
+	}
+	for (int attempt = 0;; attempt++) {
+		struct ckpt_error tmp = { 0 };
+
+		if (fs_walk(st, path, 0, &parent, &base, err) != CKPT_OK)
+			return CKPT_FAILED;
+		rc = fs_open_comp(st, parent.fd, base, path, 0, out, &tmp);
+		if (rc != CKPT_OK && attempt == 0 &&
+		    tmp.kind == CKPT_E_NOTFOUND && fs_dir_stale(st, &parent)) {
+			fs_dir_put(st, &parent);
+			continue;
+		}
+		fs_dir_put(st, &parent);
+		return rc == CKPT_OK ? CKPT_OK : err_pass(err, &tmp);
+	}
 }
 
 static void
@@ -489,6 +731,13 @@ fs_open(struct ckpt_store *st, struct ckpt_error *err)
 		return ckpt_error_set(err, CKPT_E_NOMEM,
 		    "cannot open '%s': out of memory", st->url);
 	f->rootfd = -1;
+	for (int i = 0; i < FS_DCACHE; i++)
+		f->dc[i].fd = -1;
+	if (pthread_mutex_init(&f->mu, NULL) != 0) {
+		free(f);
+		return ckpt_error_set(err, CKPT_E_NOMEM,
+		    "cannot open '%s': out of resources", st->url);
+	}
 	st->priv = f;
 	f->root = fs_url_path(st->url, err);
 	if (f->root == NULL)
@@ -527,6 +776,7 @@ fs_open(struct ckpt_store *st, struct ckpt_error *err)
 	return CKPT_OK;
 
 out_free:
+	pthread_mutex_destroy(&f->mu);
 	free(f->root);
 	free(f);
 	st->priv = NULL;
@@ -540,6 +790,10 @@ fs_close(struct ckpt_store *st)
 
 	if (f == NULL)
 		return;
+	for (int i = 0; i < FS_DCACHE; i++)
+		if (f->dc[i].fd >= 0)
+			close(f->dc[i].fd);
+	pthread_mutex_destroy(&f->mu);
 	if (f->rootfd >= 0)
 		close(f->rootfd);
 	free(f->root);
@@ -557,8 +811,9 @@ fs_stat(struct ckpt_store *st, const char *path, struct ckpt_stat *out,
 {
 	char full[FS_MSG_PATH];
 	const char *base, *slash;
+	struct fs_dref dir;
 	struct stat sb;
-	int dirfd, e;
+	int e;
 
 	if (path[0] == '\0') {
 		if (fstat(fs(st)->rootfd, &sb) != 0)
@@ -569,15 +824,21 @@ fs_stat(struct ckpt_store *st, const char *path, struct ckpt_stat *out,
 		    &sb);
 		return CKPT_OK;
 	}
-	if (fs_walk(st, path, 0, &dirfd, &base, err) != CKPT_OK)
-		return CKPT_FAILED;
-	if (fstatat(dirfd, base, &sb, AT_SYMLINK_NOFOLLOW) != 0) {
+	for (int attempt = 0;; attempt++) {
+		if (fs_walk(st, path, 0, &dir, &base, err) != CKPT_OK)
+			return CKPT_FAILED;
+		if (fstatat(dir.fd, base, &sb, AT_SYMLINK_NOFOLLOW) == 0)
+			break;
 		e = errno;
-		close(dirfd);
+		if (e == ENOENT && attempt == 0 && fs_dir_stale(st, &dir)) {
+			fs_dir_put(st, &dir);
+			continue;
+		}
+		fs_dir_put(st, &dir);
 		fs_full(st, path, full, sizeof(full));
 		return ckpt_error_set_errno(err, e, "cannot stat '%s'", full);
 	}
-	close(dirfd);
+	fs_dir_put(st, &dir);
 	fill_stat(out, base, &sb);
 	return CKPT_OK;
 }
@@ -600,7 +861,7 @@ fs_list_page(struct ckpt_store *st, const char *dir,
 
 	*more = 0;
 	*stopped = 0;
-	if (fs_open_dir(st, dir, strlen(dir), 0, &fd, err) != CKPT_OK)
+	if (fs_open_dir(st, dir, &fd, err) != CKPT_OK)
 		return CKPT_FAILED;
 	fs_full(st, dir, full, sizeof(full));
 	d = fdopendir(fd);
@@ -660,6 +921,95 @@ out_close:
 	return rc;
 }
 
+/*
+ * What readdir says of an entry's type: 1 directory, 0 not one, -1
+ * unknown (the file system does not say; stat then).  The DT_ values
+ * are Linux's ABI; glibc names them only outside strict POSIX.
+ */
+static int
+dirent_is_dir(const struct dirent *de)
+{
+#ifdef _DIRENT_HAVE_D_TYPE
+	if (de->d_type == 4)		/* DT_DIR */
+		return 1;
+	if (de->d_type != 0)		/* not DT_UNKNOWN */
+		return 0;
+#endif
+	(void)de;
+	return -1;
+}
+
+/* ckpt_store_scan: one readdir pass; a stat only when asked or needed. */
+static int
+fs_scan(struct ckpt_store *st, const char *dir, unsigned flags,
+    ckpt_page_fn cb, void *arg, struct ckpt_error *err)
+{
+	char full[FS_MSG_PATH];
+	struct dirent *de;
+	struct ckpt_stat ent;
+	struct stat sb;
+	unsigned long seen = 0;
+	DIR *d;
+	int fd, rc = CKPT_OK, isdir;
+
+	if (fs_open_dir(st, dir, &fd, err) != CKPT_OK)
+		return CKPT_FAILED;
+	d = fdopendir(fd);
+	if (d == NULL) {
+		fs_full(st, dir, full, sizeof(full));
+		rc = ckpt_error_set_errno(err, errno, "cannot list '%s'", full);
+		close(fd);
+		return rc;
+	}
+	for (;;) {
+		errno = 0;
+		de = readdir(d);
+		if (de == NULL) {
+			if (errno != 0) {
+				fs_full(st, dir, full, sizeof(full));
+				rc = ckpt_error_set_errno(err, errno,
+				    "cannot list '%s'", full);
+			}
+			break;
+		}
+		if (strcmp(de->d_name, ".") == 0 ||
+		    strcmp(de->d_name, "..") == 0 ||
+		    strlen(de->d_name) >= CKPT_NAME_MAX)
+			continue;
+		if ((++seen & 4095) == 0) {
+			rc = ckpt_ctx_check_interrupt(st->ctx, "cannot list",
+			    err);
+			if (rc != CKPT_OK)
+				break;
+		}
+		isdir = dirent_is_dir(de);
+		if ((flags & CKPT_SCAN_STAT) || isdir < 0) {
+			if (fstatat(dirfd(d), de->d_name, &sb,
+			    AT_SYMLINK_NOFOLLOW) != 0) {
+				if (errno == ENOENT)
+					continue;	/* removed meanwhile */
+				fs_full(st, dir, full, sizeof(full));
+				rc = ckpt_error_set_errno(err, errno,
+				    "cannot stat '%s/%s'", full, de->d_name);
+				break;
+			}
+			fill_stat(&ent, de->d_name, &sb);
+			if (!(flags & CKPT_SCAN_STAT)) {
+				ent.size = 0;
+				ent.mtime_ms = 0;
+			}
+		} else {
+			memset(&ent, 0, sizeof(ent));
+			memcpy(ent.name, de->d_name, strlen(de->d_name) + 1);
+			ent.is_dir = isdir;
+		}
+		if (cb(arg, &ent) != 0)
+			break;
+	}
+	closedir(d);
+	return rc;
+}
+
 /* ------------------------------------------------------------------ */
 /* Reading                                                              */
 /* ------------------------------------------------------------------ */
@@ -674,47 +1024,50 @@ fs_open_file(struct ckpt_store *st, const char *path, int *fdp,
 {
 	char full[FS_MSG_PATH];
 	const char *base;
-	int dirfd, fd, e;
+	struct fs_dref dir;
+	int fd, e;
 	struct stat lsb;
 
 	*fdp = -1;
-	if (fs_walk(st, path, 0, &dirfd, &base, err) != CKPT_OK)
-		return CKPT_FAILED;
-	fs_full(st, path, full, sizeof(full));
-	fd = openat(dirfd, base,
-	    O_RDONLY | O_NOFOLLOW | O_NONBLOCK | O_CLOEXEC);
-	if (fd < 0) {
+	for (int attempt = 0;; attempt++) {
+		if (fs_walk(st, path, 0, &dir, &base, err) != CKPT_OK)
+			return CKPT_FAILED;
+		fd = openat(dir.fd, base,
+		    O_RDONLY | O_NOFOLLOW | O_NONBLOCK | O_CLOEXEC);
+		if (fd >= 0)
+			break;
 		e = errno;
+		if (e == ENOENT && attempt == 0 && fs_dir_stale(st, &dir)) {
+			fs_dir_put(st, &dir);
+			continue;
+		}
+		fs_full(st, path, full, sizeof(full));
 		if ((e == ELOOP || e == EMLINK) &&
-		    fstatat(dirfd, base, &lsb, AT_SYMLINK_NOFOLLOW) == 0 &&
+		    fstatat(dir.fd, base, &lsb, AT_SYMLINK_NOFOLLOW) == 0 &&
 		    S_ISLNK(lsb.st_mode)) {
-			close(dirfd);
+			fs_dir_put(st, &dir);
 			return err_symlink(err, full);
 		}
-		close(dirfd);
+		fs_dir_put(st, &dir);
 		return ckpt_error_set_errno(err, e, "cannot open '%s'", full);
 	}
-	close(dirfd);
+	fs_dir_put(st, &dir);
 	if (fstat(fd, sb) != 0) {
 		e = errno;
 		close(fd);
+		fs_full(st, path, full, sizeof(full));
 		return ckpt_error_set_errno(err, e, "cannot stat '%s'", full);
-	}
-	if (S_ISDIR(sb->st_mode)) {
-		close(fd);
-		return ckpt_error_set_errno(err, EISDIR, "cannot read '%s'",
-		    full);
 	}
 	if (!S_ISREG(sb->st_mode)) {
 		close(fd);
+		fs_full(st, path, full, sizeof(full));
+		if (S_ISDIR(sb->st_mode))
+			return ckpt_error_set_errno(err, EISDIR,
+			    "cannot read '%s'", full);
 		return ckpt_error_set(err, CKPT_E_UNSUPPORTED,
 		    "cannot read '%s': not a regular file", full);
 	}
-	if (fcntl(fd, F_SETFL, 0) != 0) {
-		e = errno;
-		close(fd);
-		return ckpt_error_set_errno(err, e, "cannot open '%s'", full);
-	}
+	/* O_NONBLOCK stays: it means nothing to a regular file */
 	*fdp = fd;
 	return CKPT_OK;
 }
@@ -730,7 +1083,7 @@ fs_open_read(struct ckpt_store *st, const char *path, struct ckpt_rfile *f,
 	if (fs_open_file(st, path, &fd, &sb, err) != CKPT_OK)
 		return CKPT_FAILED;
 	r = calloc(1, sizeof(*r));
-	if (r == NULL || (r->full = fs_full_dup(st, path)) == NULL) {
+	if (r == NULL || (r->path = strdup(path)) == NULL) {
 		free(r);
 		close(fd);
 		return ckpt_error_set(err, CKPT_E_NOMEM,
@@ -775,10 +1128,14 @@ fs_read(struct ckpt_rfile *f, void *buf, size_t len, size_t *got,
     struct ckpt_error *err)
 {
 	struct fs_rfile *r = f->priv;
+	char full[FS_MSG_PATH];
+	int e;
 
-	if (read_full(r->fd, buf, len, 0, 0, got) != 0)
-		return ckpt_error_set_errno(err, errno, "cannot read '%s'",
-		    r->full);
+	if (read_full(r->fd, buf, len, 0, 0, got) != 0) {
+		e = errno;
+		fs_full(f->st, r->path, full, sizeof(full));
+		return ckpt_error_set_errno(err, e, "cannot read '%s'", full);
+	}
 	return CKPT_OK;
 }
 
@@ -790,7 +1147,7 @@ fs_close_read(struct ckpt_rfile *f)
 	if (r == NULL)
 		return;
 	close(r->fd);
-	free(r->full);
+	free(r->path);
 	free(r);
 	f->priv = NULL;
 }
@@ -1242,10 +1599,21 @@ fs_create(struct ckpt_store *st, const char *path, struct ckpt_wfile *f,
 {
 	struct fs_wfile *w;
 	const char *base;
+	struct fs_dref dir;
 	int dirfd;
 
-	if (fs_walk(st, path, 1, &dirfd, &base, err) != CKPT_OK)
+	if (fs_walk(st, path, 1, &dir, &base, err) != CKPT_OK)
 		return CKPT_FAILED;
+	/* the wfile owns a descriptor of its own */
+	if (dir.slot == FS_DREF_OWN) {
+		dirfd = dir.fd;
+	} else {
+		dirfd = fcntl(dir.fd, F_DUPFD_CLOEXEC, 0);
+		fs_dir_put(st, &dir);
+		if (dirfd < 0)
+			return ckpt_error_set_errno(err, errno,
+			    "cannot create '%s'", path);
+	}
 	if (fs_wfile_start(st, dirfd, base, path, 1, &w, err) != CKPT_OK)
 		return CKPT_FAILED;
 	f->priv = w;
@@ -1282,29 +1650,38 @@ fs_remove(struct ckpt_store *st, const char *path, struct ckpt_error *err)
 	char full[FS_MSG_PATH];
 	const char *base;
 	struct stat sb;
-	int dirfd, e, rc = CKPT_OK;
+	struct fs_dref dir;
+	int e, rc = CKPT_OK;
 	struct ckpt_error tmp = {0};
 
-	if (fs_walk(st, path, 0, &dirfd, &base, &tmp) != CKPT_OK) {
-		if (tmp.kind == CKPT_E_NOTFOUND)
-			return CKPT_OK;
-		return err_pass(err, &tmp);
-	}
-	if (fstatat(dirfd, base, &sb, AT_SYMLINK_NOFOLLOW) != 0) {
+	for (int attempt = 0;; attempt++) {
+		if (fs_walk(st, path, 0, &dir, &base, &tmp) != CKPT_OK) {
+			if (tmp.kind == CKPT_E_NOTFOUND)
+				return CKPT_OK;
+			return err_pass(err, &tmp);
+		}
+		if (fstatat(dir.fd, base, &sb, AT_SYMLINK_NOFOLLOW) == 0)
+			break;
 		e = errno;
-		close(dirfd);
+		if (e == ENOENT && attempt == 0 && fs_dir_stale(st, &dir)) {
+			fs_dir_put(st, &dir);
+			continue;
+		}
+		fs_dir_put(st, &dir);
 		if (e == ENOENT)
 			return CKPT_OK;
 		fs_full(st, path, full, sizeof(full));
 		return ckpt_error_set_errno(err, e, "cannot remove '%s'", full);
 	}
-	if (sys_unlink(st->ctx, dirfd, base,
+	if (S_ISDIR(sb.st_mode))
+		fs_dcache_drop(fs(st), path);
+	if (sys_unlink(st->ctx, dir.fd, base,
 	    S_ISDIR(sb.st_mode) ? AT_REMOVEDIR : 0) != 0 && errno != ENOENT) {
 		e = errno;
 		fs_full(st, path, full, sizeof(full));
 		rc = ckpt_error_set_errno(err, e, "cannot remove '%s'", full);
 	}
-	close(dirfd);
+	fs_dir_put(st, &dir);
 	return rc;
 }
 
@@ -1312,17 +1689,18 @@ static int
 fs_sync_dir(struct ckpt_store *st, const char *dir, struct ckpt_error *err)
 {
 	char full[FS_MSG_PATH];
-	int fd, e;
+	struct fs_dref d;
+	int e;
 
-	if (fs_open_dir(st, dir, strlen(dir), 0, &fd, err) != CKPT_OK)
+	if (fs_dir_get(st, dir, strlen(dir), 0, &d, err) != CKPT_OK)
 		return CKPT_FAILED;
-	if (sys_fsync(st->ctx, fd) != 0) {
+	if (sys_fsync(st->ctx, d.fd) != 0) {
 		e = errno;
-		close(fd);
+		fs_dir_put(st, &d);
 		fs_full(st, dir, full, sizeof(full));
 		return ckpt_error_set_errno(err, e, "cannot fsync '%s'", full);
 	}
-	close(fd);
+	fs_dir_put(st, &d);
 	return CKPT_OK;
 }
 
@@ -1528,8 +1906,13 @@ fs_unlock(struct ckpt_lock *lk)
 	    parsed && sb.st_ino == l->ino && sb.st_dev == l->dev &&
 	    held.pid == l->info.pid && held.since_ms == l->info.since_ms &&
 	    strcmp(held.host, l->info.host) == 0) {
+		/*
+		 * Best effort, so not through the fault wrappers: a lock
+		 * that comes back after a crash is a stale lock, which the
+		 * next writer takes over; the run has succeeded either way.
+		 */
 		if (sys_unlink(st->ctx, fs(st)->rootfd, FS_LOCK_NAME, 0) == 0)
-			sys_fsync(st->ctx, fs(st)->rootfd);
+			(void)fsync(fs(st)->rootfd);
 	}
 	free(l);
 	lk->priv = NULL;
@@ -1561,6 +1944,7 @@ const struct ckpt_store_ops ckpt_store_file_ops = {
 	.close = fs_close,
 	.stat = fs_stat,
 	.list_page = fs_list_page,
+	.scan = fs_scan,
 	.open_read = fs_open_read,
 	.read = fs_read,
 	.close_read = fs_close_read,
