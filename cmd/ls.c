@@ -242,7 +242,7 @@ list_batches(struct ls *ls, struct ckpt_error *err)
 	struct ckpt_batch b;
 	int every = ls->all || ls->lng || ls->cli->json;
 	uint64_t i, first;
-	int rc;
+	int rc, ids = 0;
 
 	if (ls->cli->json) {
 		jw_key(&ls->jw, "batches");
@@ -251,6 +251,10 @@ list_batches(struct ls *ls, struct ckpt_error *err)
 		printf("\n%10s  %-6s  %-5s  %-24s  %6s  %10s\n", "BATCH",
 			"COMMIT", "STATE", "TIME", "FILES", "BYTES");
 	}
+	/* only the shown batches are read in full */
+	if (!every)
+		ids = (ckpt_set_hints(ls->c, CKPT_HINT_NO_TOTALS |
+			CKPT_HINT_BATCH_IDS) & CKPT_HINT_BATCH_IDS) != 0;
 	rc = ckpt_batch_iter_open(ls->c, &it, err);
 	if (rc != CKPT_OK)
 		return rc;
@@ -264,6 +268,7 @@ list_batches(struct ls *ls, struct ckpt_error *err)
 		ls->nbatches++;
 	}
 	ckpt_batch_iter_close(it);
+	ckpt_set_hints(ls->c, CKPT_HINT_NO_TOTALS);
 	if (rc != CKPT_EOF)
 		return rc;
 	if (ls->cli->json) {
@@ -278,8 +283,12 @@ list_batches(struct ls *ls, struct ckpt_error *err)
 	if (first > 0)
 		printf("%10s  ... %" PRIu64 " older batch%s (use -a to list "
 			"all)\n", "", first, first == 1 ? "" : "es");
-	for (i = first; i < ls->nbatches; i++)
+	for (i = first; i < ls->nbatches; i++) {
+		if (ids && ckpt_batch_fill(ls->c, &ls->ring[i % LS_RING],
+		    err) != CKPT_OK)
+			return CKPT_FAILED;
 		text_batch(ls, &ls->ring[i % LS_RING]);
+	}
 	return CKPT_OK;
 }
 
@@ -850,6 +859,8 @@ cmd_ls(struct cli *cli, int argc, char **argv)
 	rc = ckpt_open(ctx, argv[0], &ls.c, &err);
 	if (rc != CKPT_OK)
 		goto out_ctx;
+	/* ls adds up the files itself (list_files) */
+	ckpt_set_hints(ls.c, CKPT_HINT_NO_TOTALS);
 	rc = ckpt_info_get(ls.c, &ls.info, &err);
 	if (rc != CKPT_OK)
 		goto out_close;

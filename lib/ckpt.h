@@ -362,6 +362,22 @@ CKPT_API int ckpt_batch_iter_next(struct ckpt_batch_iter *it,
 CKPT_API void ckpt_batch_iter_close(struct ckpt_batch_iter *it);
 
 /*
+ * ---- Listing hints (issue 3: ls of many batches) ----
+ * What the caller will not look at, so that a driver may skip the work
+ * (a stat of every file, a read of every commit entry).  Returns the
+ * hints the driver honours (others have no effect); 0 turns them off.
+ * CKPT_HINT_NO_TOTALS: ckpt_info_get may leave files and bytes 0.
+ * CKPT_HINT_BATCH_IDS: the batch iterator fills only id, has_offsets,
+ * committed and is_restart_point (time_ms CKPT_NONE, the rest 0);
+ * ckpt_batch_fill then fills the rest of one such batch.
+ */
+#define CKPT_HINT_NO_TOTALS 0x1u
+#define CKPT_HINT_BATCH_IDS 0x2u
+CKPT_API unsigned ckpt_set_hints(struct ckpt *c, unsigned hints);
+CKPT_API int ckpt_batch_fill(struct ckpt *c, struct ckpt_batch *b,
+	struct ckpt_error *err);
+
+/*
  * Details of one batch as JSON object text (malloc'd, caller frees):
  * {"batch":N,"offsets":{...},"commit":{...}|null,"sources":[...]}.
  * Each driver documents its fields; CKPT_E_NOTFOUND if no such batch.

@@ -253,6 +253,21 @@ ckpt_batch_iter_close(struct ckpt_batch_iter *it)
 	free(it);
 }
 
+unsigned
+ckpt_set_hints(struct ckpt *c, unsigned hints)
+{
+	c->hints = hints & c->ops->hints;
+	return c->hints;
+}
+
+int
+ckpt_batch_fill(struct ckpt *c, struct ckpt_batch *b, struct ckpt_error *err)
+{
+	if (c->ops->batch_fill == NULL)
+		return unsupported(c, "describe a batch", err);
+	return c->ops->batch_fill(c, b, err);
+}
+
 int
 ckpt_batch_json(struct ckpt *c, int64_t batch, char **json,
     struct ckpt_error *err)

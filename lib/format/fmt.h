@@ -23,6 +23,7 @@ struct ckpt {
 	int own_store;
 	const struct ckpt_format_ops *ops;
 	void *priv;			/* the driver's state */
+	unsigned hints;			/* CKPT_HINT_* in force (ckpt_set_hints) */
 };
 
 struct ckpt_format_ops {
@@ -47,6 +48,9 @@ struct ckpt_format_ops {
 	int (*batch_iter_next)(struct ckpt *c, void *state,
 		struct ckpt_batch *out, struct ckpt_error *err);
 	void (*batch_iter_close)(struct ckpt *c, void *state);
+	/* Optional (with CKPT_HINT_BATCH_IDS): fills the rest of b. */
+	int (*batch_fill)(struct ckpt *c, struct ckpt_batch *b,
+		struct ckpt_error *err);
 	int (*batch_json)(struct ckpt *c, int64_t batch, char **json,
 		struct ckpt_error *err);
 
@@ -86,6 +90,9 @@ struct ckpt_format_ops {
 	 */
 	int (*state_version)(struct ckpt *c, int64_t batch,
 		int64_t *version, struct ckpt_error *err);
+
+	/* The CKPT_HINT_* this driver honours (ckpt_set_hints). */
+	unsigned hints;
 };
 
 /*

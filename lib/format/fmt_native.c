@@ -24,9 +24,23 @@
 int
 nat_path_batch(char *buf, size_t cap, const char *dir, int64_t batch)
 {
-	int n = snprintf(buf, cap, "%s/%020" PRId64, dir, batch);
+	size_t dl = strlen(dir);
+	uint64_t v = (uint64_t)batch;
 
-	return n < 0 || (size_t)n >= cap ? -1 : 0;
+	/* "<dir>/" and 20 digits, without printf: ls makes one per batch */
+	if (batch < 0 || dl + 1 + NAT_DIGITS >= cap) {
+		int n = snprintf(buf, cap, "%s/%020" PRId64, dir, batch);
+
+		return n < 0 || (size_t)n >= cap ? -1 : 0;
+	}
+	memcpy(buf, dir, dl);
+	buf[dl] = '/';
+	for (int i = NAT_DIGITS; i > 0; i--) {
+		buf[dl + i] = (char)('0' + v % 10);
+		v /= 10;
+	}
+	buf[dl + 1 + NAT_DIGITS] = '\0';
+	return 0;
 }
 
 int
@@ -136,6 +150,144 @@ nat_list(struct ckpt_store *st, const char *dir, nat_list_fn cb, void *arg,
 		return CKPT_OK;
 	}
 	return CKPT_FAILED;
+}
+
+int
+nat_scan(struct ckpt_store *st, const char *dir, nat_list_fn cb, void *arg,
+    struct ckpt_error *err)
+{
+	if (ckpt_store_scan(st, dir, 0, cb, arg, err) == CKPT_OK)
+		return CKPT_OK;
+	if (err != NULL && err->kind == CKPT_E_NOTFOUND) {
+		ckpt_error_clear(err);
+		return CKPT_OK;
+	}
+	return CKPT_FAILED;
+}
+
+struct ids_arg {
+	struct nat_ids *ids;
+	int64_t lo, hi;
+	size_t max;
+	int newest;
+	int heap;		/* v is a heap of the kept ids (full) */
+	int nomem;
+};
+
+/* Heap order: the id to drop first at the root. */
+static int
+ids_above(const struct ids_arg *a, int64_t x, int64_t y)
+{
+	return a->newest ? x < y : x > y;
+}
+
+static void
+ids_sift_down(struct ids_arg *a, size_t i)
+{
+	int64_t *v = a->ids->v;
+	size_t n = a->ids->n;
+
+	for (;;) {
+		size_t l = 2 * i + 1, r = l + 1, m = i;
+		int64_t t;
+
+		if (l < n && ids_above(a, v[l], v[m]))
+			m = l;
+		if (r < n && ids_above(a, v[r], v[m]))
+			m = r;
+		if (m == i)
+			return;
+		t = v[i];
+		v[i] = v[m];
+		v[m] = t;
+		i = m;
+	}
+}
+
+static int
+ids_cb(void *arg, const struct ckpt_stat *ent)
+{
+	struct ids_arg *a = arg;
+	struct nat_ids *ids = a->ids;
+	int64_t x;
+
+	if (ent->is_dir || nat_parse_seq(ent->name, &x) != 0 || x <= a->lo ||
+	    x >= a->hi)
+		return 0;
+	if (ids->total++ == 0 || x < ids->min)
+		ids->min = x;
+	if (ids->total == 1 || x > ids->max)
+		ids->max = x;
+	if (ids->n < a->max) {
+		if (ids->n == ids->cap) {
+			size_t cap = ids->cap ? ids->cap * 2 : 256;
+			int64_t *v;
+
+			if (cap > a->max)
+				cap = a->max;
+			v = realloc(ids->v, cap * sizeof(*v));
+			if (v == NULL) {
+				a->nomem = 1;
+				return 1;
+			}
+			ids->v = v;
+			ids->cap = cap;
+		}
+		ids->v[ids->n++] = x;
+		return 0;
+	}
+	ids->more = 1;
+	if (!a->heap) {
+		for (size_t i = ids->n / 2; i-- > 0;)
+			ids_sift_down(a, i);
+		a->heap = 1;
+	}
+	if (ids_above(a, ids->v[0], x)) {
+		ids->v[0] = x;
+		ids_sift_down(a, 0);
+	}
+	return 0;
+}
+
+static int
+ids_cmp(const void *x, const void *y)
+{
+	int64_t a = *(const int64_t *)x, b = *(const int64_t *)y;
+
+	return a < b ? -1 : a > b;
+}
+
+int
+nat_ids_scan(struct ckpt_store *st, const char *dir, int64_t lo, int64_t hi,
+    size_t max, int newest, struct nat_ids *ids, struct ckpt_error *err)
+{
+	struct ids_arg a;
+
+	ids->n = 0;
+	ids->more = 0;
+	ids->total = 0;
+	ids->min = ids->max = CKPT_NONE;
+	memset(&a, 0, sizeof(a));
+	a.ids = ids;
+	a.lo = lo;
+	a.hi = hi;
+	a.max = max > 0 ? max : 1;
+	a.newest = newest;
+	if (nat_scan(st, dir, ids_cb, &a, err) != CKPT_OK)
+		return CKPT_FAILED;
+	if (a.nomem)
+		return ckpt_error_set(err, CKPT_E_NOMEM,
+		    "cannot list '%s': out of memory", dir);
+	if (ids->n > 1)
+		qsort(ids->v, ids->n, sizeof(*ids->v), ids_cmp);
+	return CKPT_OK;
+}
+
+void
+nat_ids_free(struct nat_ids *ids)
+{
+	free(ids->v);
+	memset(ids, 0, sizeof(*ids));
 }
 
 static struct nat_priv *
@@ -470,49 +622,38 @@ nat_commit_files_present(struct ckpt_store *st, const struct nat_commit *cm,
 
 #define RING 256
 
-struct ring_arg {
-	int64_t upper;		/* only ids below this */
-	int64_t ids[RING];
-	int n;			/* entries (at most RING) */
-	int head;		/* next slot */
+/*
+ * Newest first, RING commit ids per scan of commits/: the first whose
+ * entry parses is the newest commit, the first whose manifest files are
+ * all present is the restart point.
+ */
+struct count_arg {
+	int64_t n, first, last;
 };
 
+/* nat_find_restart; *com (if not NULL) counts commits/ on the way. */
 static int
-ring_cb(void *arg, const struct ckpt_stat *ent)
+find_restart(struct ckpt_store *st, int64_t *restart, int64_t *state,
+    int64_t *newest_commit, struct count_arg *com, struct ckpt_error *err)
 {
-	struct ring_arg *a = arg;
-	int64_t v;
-
-	if (ent->is_dir || nat_parse_seq(ent->name, &v) != 0 || v >= a->upper)
-		return 0;
-	a->ids[a->head] = v;
-	a->head = (a->head + 1) % RING;
-	if (a->n < RING)
-		a->n++;
-	return 0;
-}
-
-int
-nat_find_restart(struct ckpt_store *st, int64_t *restart, int64_t *state,
-    int64_t *newest_commit, struct ckpt_error *err)
-{
-	struct ring_arg *a;
+	struct nat_ids ids = { 0 };
 	char why[CKPT_ERROR_MSG_MAX];
+	int64_t upper = INT64_MAX;
 
 	*restart = *state = *newest_commit = CKPT_NONE;
-	a = calloc(1, sizeof(*a));
-	if (a == NULL)
-		return ckpt_error_set(err, CKPT_E_NOMEM,
-		    "cannot find the restart point: out of memory");
-	a->upper = INT64_MAX;
 	for (;;) {
-		a->n = a->head = 0;
-		if (nat_list(st, "commits", ring_cb, a, err) != CKPT_OK)
+		if (nat_ids_scan(st, "commits", -1, upper, RING, 1, &ids,
+		    err) != CKPT_OK)
 			goto fail;
-		if (a->n == 0)
+		if (com != NULL && upper == INT64_MAX) {
+			com->n = ids.total;
+			com->first = ids.min;
+			com->last = ids.max;
+		}
+		if (ids.n == 0)
 			break;
-		for (int i = 0; i < a->n; i++) {
-			int64_t b = a->ids[(a->head - 1 - i + RING) % RING];
+		for (size_t i = ids.n; i-- > 0;) {
+			int64_t b = ids.v[i];
 			struct nat_commit cm;
 			int rc;
 
@@ -538,16 +679,23 @@ nat_find_restart(struct ckpt_store *st, int64_t *restart, int64_t *state,
 			if (rc == CKPT_OK)
 				goto done;
 		}
-		if (a->n < RING)
+		if (!ids.more)
 			break;
-		a->upper = a->ids[a->head];	/* the oldest in a full ring */
+		upper = ids.v[0];	/* the oldest of this round */
 	}
 done:
-	free(a);
+	nat_ids_free(&ids);
 	return CKPT_OK;
 fail:
-	free(a);
+	nat_ids_free(&ids);
 	return CKPT_FAILED;
+}
+
+int
+nat_find_restart(struct ckpt_store *st, int64_t *restart, int64_t *state,
+    int64_t *newest_commit, struct ckpt_error *err)
+{
+	return find_restart(st, restart, state, newest_commit, NULL, err);
 }
 
 /* ------------------------------------------------------------------ */
@@ -619,9 +767,16 @@ nat_open(struct ckpt *c, struct ckpt_error *err)
 		    "cannot open '%s': out of memory", ckpt_store_url(c->st));
 	if (nat_meta_load(c->st, &p->meta, err) != CKPT_OK)
 		goto fail;
-	if (nat_find_restart(c->st, &p->restart, &p->restart_state,
-	    &p->newest_commit, err) != CKPT_OK)
-		goto fail;
+	{
+		struct count_arg com = { 0, CKPT_NONE, CKPT_NONE };
+
+		if (find_restart(c->st, &p->restart, &p->restart_state,
+		    &p->newest_commit, &com, err) != CKPT_OK)
+			goto fail;
+		p->ncommits = com.n;
+		p->first_commit = com.first;
+		p->last_commit = com.last;
+	}
 	if (p->restart == CKPT_NONE)
 		snprintf(p->restart_rule, sizeof(p->restart_rule),
 		    "no commit entry with all its files present");
@@ -658,10 +813,6 @@ nat_close(struct ckpt *c)
 /* Info                                                                 */
 /* ------------------------------------------------------------------ */
 
-struct count_arg {
-	int64_t n, first, last;
-};
-
 static int
 count_cb(void *arg, const struct ckpt_stat *ent)
 {
@@ -697,12 +848,16 @@ nat_info(struct ckpt *c, struct ckpt_info *out, struct ckpt_error *err)
 {
 	struct nat_priv *p = priv(c);
 	struct count_arg off = { 0, CKPT_NONE, CKPT_NONE };
-	struct count_arg com = { 0, CKPT_NONE, CKPT_NONE };
+	/* commits/ was counted by the restart point search at open */
+	struct count_arg com = { p->ncommits, p->first_commit,
+		p->last_commit };
 	struct size_arg sz = { 0, 0 };
 
 	memset(out, 0, sizeof(*out));
-	if (nat_list(c->st, "offsets", count_cb, &off, err) != CKPT_OK ||
-	    nat_list(c->st, "commits", count_cb, &com, err) != CKPT_OK ||
+	if (nat_scan(c->st, "offsets", count_cb, &off, err) != CKPT_OK)
+		return CKPT_FAILED;
+	/* the totals cost a stat per file: skipped when nobody looks */
+	if (!(c->hints & CKPT_HINT_NO_TOTALS) &&
 	    nat_files_walk_raw(c, size_cb, &sz, err) != CKPT_OK)
 		return CKPT_FAILED;
 	snprintf(out->format, sizeof(out->format), "native");
@@ -739,48 +894,29 @@ nat_info(struct ckpt *c, struct ckpt_info *out, struct ckpt_error *err)
 /* Batches                                                              */
 /* ------------------------------------------------------------------ */
 
-#define PAGE 1024
-
+/* One page of the ids of offsets/ or commits/, after a cursor. */
 struct page {
-	int64_t ids[PAGE];
-	int n, pos;
+	struct nat_ids ids;
+	size_t pos;
 	int eof;
-	char after[CKPT_NAME_MAX];
+	int64_t after;		/* ids after this one come next */
 };
-
-struct page_arg {
-	struct page *pg;
-};
-
-static int
-page_cb(void *arg, const struct ckpt_stat *ent)
-{
-	struct page *pg = arg;
-	int64_t v;
-
-	snprintf(pg->after, sizeof(pg->after), "%s", ent->name);
-	if (ent->is_dir || nat_parse_seq(ent->name, &v) != 0)
-		return pg->n >= PAGE;
-	pg->ids[pg->n++] = v;
-	return pg->n >= PAGE;
-}
 
 /* Refills pg from dir after its cursor when it is used up. */
 static int
 page_fill(struct ckpt_store *st, const char *dir, struct page *pg,
     struct ckpt_error *err)
 {
-	if (pg->pos < pg->n || pg->eof)
+	if (pg->pos < pg->ids.n || pg->eof)
 		return CKPT_OK;
-	pg->n = pg->pos = 0;
-	if (ckpt_store_list(st, dir, CKPT_LIST_NAME,
-	    pg->after[0] ? pg->after : NULL, page_cb, pg, err) != CKPT_OK) {
-		if (err == NULL || err->kind != CKPT_E_NOTFOUND)
-			return CKPT_FAILED;
-		ckpt_error_clear(err);
-	}
-	if (pg->n < PAGE)
+	pg->pos = 0;
+	if (nat_ids_scan(st, dir, pg->after, INT64_MAX, NAT_IDS_PAGE, 0,
+	    &pg->ids, err) != CKPT_OK)
+		return CKPT_FAILED;
+	if (!pg->ids.more)
 		pg->eof = 1;
+	if (pg->ids.n > 0)
+		pg->after = pg->ids.v[pg->ids.n - 1];
 	return CKPT_OK;
 }
 
@@ -796,6 +932,7 @@ nat_batch_iter_open(struct ckpt *c, void **state, struct ckpt_error *err)
 	if (it == NULL)
 		return ckpt_error_set(err, CKPT_E_NOMEM,
 		    "cannot list batches: out of memory");
+	it->off.after = it->com.after = -1;
 	*state = it;
 	return CKPT_OK;
 }
@@ -803,7 +940,13 @@ nat_batch_iter_open(struct ckpt *c, void **state, struct ckpt_error *err)
 static void
 nat_batch_iter_close(struct ckpt *c, void *state)
 {
-	free(state);
+	struct batch_iter *it = state;
+
+	if (it == NULL)
+		return;
+	nat_ids_free(&it->off.ids);
+	nat_ids_free(&it->com.ids);
+	free(it);
 }
 
 /* Sums a commit's manifest into b. */
@@ -884,12 +1027,12 @@ nat_batch_iter_next(struct ckpt *c, void *state, struct ckpt_batch *out,
 	if (page_fill(c->st, "offsets", &it->off, err) != CKPT_OK ||
 	    page_fill(c->st, "commits", &it->com, err) != CKPT_OK)
 		return CKPT_FAILED;
-	ho = it->off.pos < it->off.n;
-	hc = it->com.pos < it->com.n;
+	ho = it->off.pos < it->off.ids.n;
+	hc = it->com.pos < it->com.ids.n;
 	if (!ho && !hc)
 		return CKPT_EOF;
-	o = ho ? it->off.ids[it->off.pos] : INT64_MAX;
-	m = hc ? it->com.ids[it->com.pos] : INT64_MAX;
+	o = ho ? it->off.ids.v[it->off.pos] : INT64_MAX;
+	m = hc ? it->com.ids.v[it->com.pos] : INT64_MAX;
 	id = o < m ? o : m;
 	ho = o == id;
 	hc = m == id;
@@ -897,7 +1040,23 @@ nat_batch_iter_next(struct ckpt *c, void *state, struct ckpt_batch *out,
 		it->off.pos++;
 	if (hc)
 		it->com.pos++;
+	if (c->hints & CKPT_HINT_BATCH_IDS) {
+		memset(out, 0, sizeof(*out));
+		out->id = id;
+		out->has_offsets = ho;
+		out->committed = hc;
+		out->time_ms = CKPT_NONE;
+		out->is_restart_point = id == priv(c)->restart;
+		return CKPT_OK;
+	}
 	return batch_fill(c, id, ho, hc, out, err);
+}
+
+/* ckpt_batch_fill: the rest of a batch listed under CKPT_HINT_BATCH_IDS. */
+static int
+nat_batch_fill(struct ckpt *c, struct ckpt_batch *b, struct ckpt_error *err)
+{
+	return batch_fill(c, b->id, b->has_offsets, b->committed, b, err);
 }
 
 static int
@@ -1272,6 +1431,7 @@ const struct ckpt_format_ops ckpt_fmt_native_ops = {
 	.batch_iter_open = nat_batch_iter_open,
 	.batch_iter_next = nat_batch_iter_next,
 	.batch_iter_close = nat_batch_iter_close,
+	.batch_fill = nat_batch_fill,
 	.batch_json = nat_batch_json,
 	.operator_count = nat_operator_count,
 	.operator_get = nat_operator_get,
@@ -1284,6 +1444,7 @@ const struct ckpt_format_ops ckpt_fmt_native_ops = {
 	.file_regions = nat_file_regions,
 	.prune = &ckpt_prune_native_ops,
 	.state_version = nat_state_version,
+	.hints = CKPT_HINT_NO_TOTALS | CKPT_HINT_BATCH_IDS,
 };
 
 /* For fmt_native_state.c and fmt_native_verify.c. */

@@ -35,10 +35,47 @@ struct walk {
 	int failed;
 	int depth;
 	int raw;		/* sizes only: skip classification */
+	/*
+	 * The commit ids in (com_lo, com_hi]: one page of commits/ from
+	 * an unsorted scan, so that "has batch N a commit" costs no stat
+	 * while the walk goes through a directory in id order.
+	 */
+	struct nat_ids com;
+	int64_t com_lo, com_hi;
+	int com_ok;
+	int com_collect;	/* walking commits/: fill com on the way */
 };
 
+/* Keeps commit id v (they come in order) while walking commits/. */
+static void
+commit_collect(struct walk *w, int64_t v)
+{
+	struct nat_ids *ids = &w->com;
+
+	if (ids->n >= NAT_IDS_PAGE) {
+		ids->more = 1;
+		return;
+	}
+	if (ids->n == ids->cap) {
+		size_t cap = ids->cap ? ids->cap * 2 : 256;
+		int64_t *nv;
+
+		if (cap > NAT_IDS_PAGE)
+			cap = NAT_IDS_PAGE;
+		nv = realloc(ids->v, cap * sizeof(*nv));
+		if (nv == NULL) {
+			w->com_collect = 0;	/* commit_exists scans */
+			return;
+		}
+		ids->v = nv;
+		ids->cap = cap;
+	}
+	ids->v[ids->n++] = v;
+}
+
+/* Whether commits/<batch> exists (one stat). */
 static int
-commit_exists(struct ckpt_store *st, int64_t batch)
+commit_stat(struct ckpt_store *st, int64_t batch)
 {
 	char path[NAT_PATH_MAX];
 	struct ckpt_stat sb;
@@ -46,6 +83,36 @@ commit_exists(struct ckpt_store *st, int64_t batch)
 
 	nat_path_batch(path, sizeof(path), "commits", batch);
 	return ckpt_store_stat(st, path, &sb, &e) == CKPT_OK;
+}
+
+/* Whether commits/<batch> exists (a page of commit ids per scan). */
+static int
+commit_exists(struct walk *w, int64_t batch)
+{
+	struct ckpt_error e = { 0 };
+	size_t lo = 0, hi;
+
+	if (!w->com_ok || batch <= w->com_lo || batch > w->com_hi) {
+		w->com_ok = 0;
+		if (nat_ids_scan(w->c->st, "commits", batch - 1, INT64_MAX,
+		    NAT_IDS_PAGE, 0, &w->com, &e) != CKPT_OK) {
+			/* no memory for a page: ask the store */
+			return commit_stat(w->c->st, batch);
+		}
+		w->com_ok = 1;
+		w->com_lo = batch - 1;
+		w->com_hi = w->com.more ? w->com.v[w->com.n - 1] : INT64_MAX;
+	}
+	hi = w->com.n;
+	while (lo < hi) {
+		size_t mid = lo + (hi - lo) / 2;
+
+		if (w->com.v[mid] < batch)
+			lo = mid + 1;
+		else
+			hi = mid;
+	}
+	return lo < w->com.n && w->com.v[lo] == batch;
 }
 
 static int
@@ -90,8 +157,12 @@ classify(struct walk *w, const char *path, const struct ckpt_stat *ent,
 	top[0] = a[0] = b[0] = '\0';
 	while ((slash = strchr(s, '/')) != NULL && n < 3) {
 		char *dst = n == 0 ? top : n == 1 ? a : b;
+		size_t len = (size_t)(slash - s);
 
-		snprintf(dst, NAT_PATH_MAX, "%.*s", (int)(slash - s), s);
+		if (len >= NAT_PATH_MAX)
+			len = NAT_PATH_MAX - 1;
+		memcpy(dst, s, len);
+		dst[len] = '\0';
 		s = slash + 1;
 		n++;
 	}
@@ -112,9 +183,11 @@ classify(struct walk *w, const char *path, const struct ckpt_stat *ent,
 		if (nat_parse_seq(ent->name, &v) != 0)
 			return;
 		f->batch = v;
+		if (top[0] == 'c' && w->com_collect && !ent->is_dir)
+			commit_collect(w, v);
 		if (top[0] == 'c')
 			f->role = CKPT_F_COMMIT;
-		else if (v == p->restart || commit_exists(w->c->st, v))
+		else if (v == p->restart || commit_exists(w, v))
 			f->role = CKPT_F_OFFSETS;
 		else
 			f->role = CKPT_F_UNCOMMITTED;
@@ -127,7 +200,7 @@ classify(struct walk *w, const char *path, const struct ckpt_stat *ent,
 		f->batch = v;
 		f->op = op;
 		f->partition = part;
-		if (!commit_exists(w->c->st, v))
+		if (!commit_exists(w, v))
 			f->role = CKPT_F_ORPHAN;
 		else
 			f->role = kind == NAT_K_SNAPSHOT ? CKPT_F_SNAPSHOT :
@@ -141,8 +214,7 @@ classify(struct walk *w, const char *path, const struct ckpt_stat *ent,
 
 		if (nat_parse_seq(ent->name, &v) == 0) {
 			f->batch = v;
-			if (role == CKPT_F_OUTPUT &&
-			    !commit_exists(w->c->st, v))
+			if (role == CKPT_F_OUTPUT && !commit_exists(w, v))
 				role = CKPT_F_UNCOMMITTED;
 		}
 		f->role = role;
@@ -165,10 +237,17 @@ frame_cb(void *arg, const struct ckpt_stat *ent)
 	struct ckpt_file f;
 	int n;
 
-	n = snprintf(path, sizeof(path), "%s%s%s", fr->dir,
-	    fr->dir[0] ? "/" : "", ent->name);
-	if (n < 0 || (size_t)n >= sizeof(path))
-		return 0;
+	{
+		size_t dl = strlen(fr->dir), nl = strlen(ent->name);
+
+		if (dl + 1 + nl >= sizeof(path))
+			return 0;
+		memcpy(path, fr->dir, dl);
+		n = dl > 0;
+		if (n)
+			path[dl] = '/';
+		memcpy(path + dl + n, ent->name, nl + 1);
+	}
 	if (ckpt_ctx_interrupted(w->c->ctx)) {
 		ckpt_ctx_check_interrupt(w->c->ctx, "cannot list files",
 		    w->err);
@@ -204,9 +283,25 @@ static int
 walk_dir(struct walk *w, const char *dir)
 {
 	struct walk_frame fr = { w, dir };
+	int commits = !w->raw && strcmp(dir, "commits") == 0;
 
-	if (nat_list(w->c->st, dir, frame_cb, &fr, w->err) != CKPT_OK)
+	/* commits/ is listed in order anyway: its ids are the commit set */
+	if (commits) {
+		w->com_ok = 0;
+		w->com.n = 0;
+		w->com.more = 0;
+		w->com_collect = 1;
+	}
+	if (nat_list(w->c->st, dir, frame_cb, &fr, w->err) != CKPT_OK) {
+		w->com_collect = 0;
 		return CKPT_FAILED;
+	}
+	if (commits && w->com_collect && !w->stop && !w->failed) {
+		w->com_ok = 1;
+		w->com_lo = -1;
+		w->com_hi = w->com.more ? w->com.v[w->com.n - 1] : INT64_MAX;
+	}
+	w->com_collect = 0;
 	return w->failed ? CKPT_FAILED : CKPT_OK;
 }
 
@@ -214,17 +309,31 @@ int
 nat_files_walk(struct ckpt *c, ckpt_file_fn cb, void *arg,
     struct ckpt_error *err)
 {
-	struct walk w = { c, cb, arg, err, 0, 0, 0, 0 };
+	struct walk w;
+	int rc;
 
-	return walk_dir(&w, "");
+	memset(&w, 0, sizeof(w));
+	w.c = c;
+	w.cb = cb;
+	w.arg = arg;
+	w.err = err;
+	rc = walk_dir(&w, "");
+	nat_ids_free(&w.com);
+	return rc;
 }
 
 int
 nat_files_walk_raw(struct ckpt *c, ckpt_file_fn cb, void *arg,
     struct ckpt_error *err)
 {
-	struct walk w = { c, cb, arg, err, 0, 0, 0, 1 };
+	struct walk w;
 
+	memset(&w, 0, sizeof(w));
+	w.c = c;
+	w.cb = cb;
+	w.arg = arg;
+	w.err = err;
+	w.raw = 1;
 	return walk_dir(&w, "");
 }
 
@@ -661,7 +770,7 @@ v_commit(struct vctx *v, int64_t batch, struct chain *ch)
 		    "state_batch %" PRId64 " does not follow the previous "
 		    "commit's %" PRId64, cm.state_batch, ch->prev_state);
 	else if (cm.state_batch != batch && cm.state_batch != CKPT_NONE &&
-	    !commit_exists(v->c->st, cm.state_batch))
+	    !commit_stat(v->c->st, cm.state_batch))
 		problem(v, batch == v->p->restart ? CKPT_PROBLEM_ERROR :
 		    CKPT_PROBLEM_WARNING, CKPT_E_NOTFOUND, path, -1,
 		    "state_batch %" PRId64 " has no commit entry",
@@ -771,7 +880,7 @@ v_offsets(struct vctx *v)
 			char path[NAT_PATH_MAX], *text = NULL;
 			int r;
 
-			if (commit_exists(v->c->st, b))
+			if (commit_stat(v->c->st, b))
 				continue;	/* checked with its commit */
 			nat_path_batch(path, sizeof(path), "offsets", b);
 			r = v_small(v, path, NAT_K_OFFSETS, &text);

@@ -261,6 +261,8 @@ struct nat_priv {
 	int64_t restart;	/* CKPT_NONE if none */
 	int64_t restart_state;	/* its state_batch, CKPT_NONE */
 	int64_t newest_commit;	/* newest commits/ entry that parses */
+	int64_t ncommits;	/* commits/ entries when opened */
+	int64_t first_commit, last_commit;	/* their ids, CKPT_NONE */
 	char restart_rule[160];
 };
 
@@ -312,6 +314,29 @@ int nat_find_restart(struct ckpt_store *st, int64_t *restart,
 typedef int (*nat_list_fn)(void *arg, const struct ckpt_stat *ent);
 int nat_list(struct ckpt_store *st, const char *dir, nat_list_fn cb,
 	void *arg, struct ckpt_error *err);
+
+/*
+ * Ids of a directory of <seq> files from one unsorted scan (no stat per
+ * file; ckpt_store_scan): the max smallest ids in (lo, hi), or with
+ * newest the max largest, sorted ascending in v[0..n).  more is 1 when
+ * some id in range did not fit.  A missing dir is an empty one.  Memory:
+ * max ids.  nat_ids_free releases v.  nat_scan is nat_list unsorted.
+ */
+struct nat_ids {
+	int64_t *v;
+	size_t n, cap;
+	int more;
+	int64_t total;		/* ids in range, kept or not */
+	int64_t min, max;	/* of those, CKPT_NONE when none */
+};
+int nat_ids_scan(struct ckpt_store *st, const char *dir, int64_t lo,
+	int64_t hi, size_t max, int newest, struct nat_ids *ids,
+	struct ckpt_error *err);
+void nat_ids_free(struct nat_ids *ids);
+int nat_scan(struct ckpt_store *st, const char *dir, nat_list_fn cb,
+	void *arg, struct ckpt_error *err);
+/* Ids per page of batch iteration and of the file walk's commit set. */
+#define NAT_IDS_PAGE 16384
 
 /* Lowercase hex of an XXH3-64 ("%016llx"). */
 void nat_hex64(char out[17], uint64_t v);

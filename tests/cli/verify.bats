@@ -145,7 +145,8 @@ setup() {
 
 @test "verify: SIGINT stops it with exit 130" {
 	local big=$BATS_TEST_TMPDIR/big
-	mkckpt "$big" --batches 2000 --keys 2 --partitions 1 --state-every 100
+	# big state, so that verify still runs after 0.1 s (~0.6 s in all)
+	mkckpt "$big" --batches 2 --keys 4000000 --partitions 2 --state-every 1
 	"$CKPT" verify --read-state "$big" >/dev/null 2>"$BATS_TEST_TMPDIR/err" &
 	local pid=$!
 	sleep 0.1
