@@ -316,6 +316,14 @@ struct ckpt_list_window {
 	size_t count;		/* names kept */
 	size_t nslots;		/* slots allocated (<= max) */
 	char (*slots)[CKPT_NAME_MAX];
+	/*
+	 * Per slot: an all-digit name's value and length (0: not one).
+	 * Two such names of one length compare as their values, in
+	 * either order: the sort of a directory of batch ids then makes
+	 * no strcmp.
+	 */
+	uint64_t *keys;
+	unsigned char *klen;
 	size_t *heap;		/* slot indices, a max-heap by name */
 	int more;		/* a name after `after` did not fit */
 	int nomem;
@@ -355,15 +363,44 @@ ckpt_list_window_free(struct ckpt_list_window *w)
 		return;
 	free(w->after);
 	free(w->slots);
+	free(w->keys);
+	free(w->klen);
 	free(w->heap);
 	free(w);
+}
+
+/* Compares the names in slots a and b. */
+static int
+win_slot_cmp(const struct ckpt_list_window *w, size_t a, size_t b)
+{
+	if (w->klen[a] != 0 && w->klen[a] == w->klen[b])
+		return w->keys[a] < w->keys[b] ? -1 : w->keys[a] > w->keys[b];
+	return ckpt_name_cmp(w->order, w->slots[a], w->slots[b]);
+}
+
+/* Puts name (len bytes) into slot i with its key. */
+static void
+win_set(struct ckpt_list_window *w, size_t i, const char *name, size_t len)
+{
+	uint64_t v = 0;
+	size_t k;
+
+	memcpy(w->slots[i], name, len + 1);
+	for (k = 0; k < len && k < 20 && is_digit(name[k]); k++) {
+		unsigned d = (unsigned)(name[k] - '0');
+
+		if (v > (UINT64_MAX - d) / 10)
+			break;
+		v = v * 10 + d;
+	}
+	w->keys[i] = v;
+	w->klen[i] = k == len && len > 0 ? (unsigned char)len : 0;
 }
 
 static int
 win_cmp(const struct ckpt_list_window *w, size_t i, size_t j)
 {
-	return ckpt_name_cmp(w->order, w->slots[w->heap[i]],
-	    w->slots[w->heap[j]]);
+	return win_slot_cmp(w, w->heap[i], w->heap[j]);
 }
 
 static void
@@ -409,6 +446,14 @@ win_grow(struct ckpt_list_window *w)
 	if (h == NULL)
 		return -1;
 	w->heap = h;
+	h = realloc(w->keys, n * sizeof(*w->keys));
+	if (h == NULL)
+		return -1;
+	w->keys = h;
+	h = realloc(w->klen, n * sizeof(*w->klen));
+	if (h == NULL)
+		return -1;
+	w->klen = h;
 	w->nslots = n;
 	return 0;
 }
@@ -429,7 +474,7 @@ ckpt_list_window_offer(struct ckpt_list_window *w, const char *name)
 			return;
 		}
 		/* kept in arrival order until the window is full */
-		memcpy(w->slots[w->count], name, len + 1);
+		win_set(w, w->count, name, len);
 		w->heap[w->count] = w->count;
 		w->count++;
 		return;
@@ -442,7 +487,7 @@ ckpt_list_window_offer(struct ckpt_list_window *w, const char *name)
 	}
 	if (ckpt_name_cmp(w->order, name, w->slots[w->heap[0]]) >= 0)
 		return;
-	memcpy(w->slots[w->heap[0]], name, len + 1);
+	win_set(w, w->heap[0], name, len);
 	win_sift_down(w, 0, w->count);
 }
 
@@ -457,14 +502,52 @@ win_msort(const struct ckpt_list_window *w, size_t *a, size_t *tmp,
 		return;
 	win_msort(w, a, tmp, h);
 	win_msort(w, a + h, tmp, n - h);
-	if (ckpt_name_cmp(w->order, w->slots[a[h - 1]], w->slots[a[h]]) <= 0)
+	if (win_slot_cmp(w, a[h - 1], a[h]) <= 0)
 		return;		/* already in order (sorted input) */
 	while (i < h && j < n)
-		tmp[k++] = ckpt_name_cmp(w->order, w->slots[a[i]],
-		    w->slots[a[j]]) <= 0 ? a[i++] : a[j++];
+		tmp[k++] = win_slot_cmp(w, a[i], a[j]) <= 0 ? a[i++] : a[j++];
 	while (i < h)
 		tmp[k++] = a[i++];
 	memcpy(a, tmp, k * sizeof(*a));
+}
+
+/*
+ * When every kept name is all digits of one length (a directory of
+ * batch ids), their order is their keys': LSD radix sort of the slot
+ * indices, 11 bits a pass.  0 done, -1 not such a window.
+ */
+static int
+win_radix(struct ckpt_list_window *w, size_t *tmp)
+{
+	size_t cnt[2048], *src = w->heap, *dst = tmp, n = w->count;
+	uint64_t max = 0;
+
+	for (size_t i = 0; i < n; i++) {
+		if (w->klen[i] == 0 || w->klen[i] != w->klen[0])
+			return -1;
+		if (w->keys[i] > max)
+			max = w->keys[i];
+	}
+	for (int shift = 0; shift < 64 && (max >> shift) != 0; shift += 11) {
+		size_t sum = 0;
+
+		memset(cnt, 0, sizeof(cnt));
+		for (size_t i = 0; i < n; i++)
+			cnt[(w->keys[src[i]] >> shift) & 2047]++;
+		for (size_t d = 0; d < 2048; d++) {
+			size_t c = cnt[d];
+
+			cnt[d] = sum;
+			sum += c;
+		}
+		for (size_t i = 0; i < n; i++)
+			dst[cnt[(w->keys[src[i]] >> shift) & 2047]++] = src[i];
+		src = dst;
+		dst = src == w->heap ? tmp : w->heap;
+	}
+	if (src != w->heap)
+		memcpy(w->heap, src, n * sizeof(*src));
+	return 0;
 }
 
 size_t
@@ -474,7 +557,9 @@ ckpt_list_window_sort(struct ckpt_list_window *w, int *more)
 
 	*more = w->more;
 	if (tmp != NULL) {
-		win_msort(w, w->heap, tmp, w->count);
+		/* slots were filled in order: heap[i] == i */
+		if (w->count < 64 || win_radix(w, tmp) != 0)
+			win_msort(w, w->heap, tmp, w->count);
 		free(tmp);
 		return w->count;
 	}
@@ -508,8 +593,10 @@ static int
 list_relay(void *arg, const struct ckpt_stat *ent)
 {
 	struct list_state *ls = arg;
+	size_t n = strnlen(ent->name, sizeof(ls->last) - 1);
 
-	snprintf(ls->last, sizeof(ls->last), "%s", ent->name);
+	memcpy(ls->last, ent->name, n);
+	ls->last[n] = '\0';
 	ls->delivered++;
 	return ls->cb(ls->arg, ent);
 }

@@ -490,10 +490,11 @@ fs_dir_get(struct ckpt_store *st, const char *path, size_t len, int create,
 }
 
 /*
- * After an operation through a cached directory failed with ENOENT:
- * 1 when that directory has been removed meanwhile (by another
- * process; it may have been made again), so that the cache is dropped
- * and the caller should try once more, else 0 (the ENOENT stands).
+ * After an operation through a cached directory failed with ENOENT
+ * (and before a write or fsync through one): 1 when that directory has
+ * been removed meanwhile (by another process; it may have been made
+ * again), so that the cache is dropped and the caller should try once
+ * more, else 0.  One fstat; the root and uncached ones are never stale.
  */
 static int
 fs_dir_stale(struct ckpt_store *st, const struct fs_dref *ref)
@@ -1604,6 +1605,12 @@ fs_create(struct ckpt_store *st, const char *path, struct ckpt_wfile *f,
 
 	if (fs_walk(st, path, 1, &dir, &base, err) != CKPT_OK)
 		return CKPT_FAILED;
+	/* a write must not land in a directory removed meanwhile */
+	if (fs_dir_stale(st, &dir)) {
+		fs_dir_put(st, &dir);
+		if (fs_walk(st, path, 1, &dir, &base, err) != CKPT_OK)
+			return CKPT_FAILED;
+	}
 	/* the wfile owns a descriptor of its own */
 	if (dir.slot == FS_DREF_OWN) {
 		dirfd = dir.fd;
@@ -1694,6 +1701,11 @@ fs_sync_dir(struct ckpt_store *st, const char *dir, struct ckpt_error *err)
 
 	if (fs_dir_get(st, dir, strlen(dir), 0, &d, err) != CKPT_OK)
 		return CKPT_FAILED;
+	if (fs_dir_stale(st, &d)) {
+		fs_dir_put(st, &d);
+		if (fs_dir_get(st, dir, strlen(dir), 0, &d, err) != CKPT_OK)
+			return CKPT_FAILED;
+	}
 	if (sys_fsync(st->ctx, d.fd) != 0) {
 		e = errno;
 		fs_dir_put(st, &d);

@@ -964,3 +964,184 @@ DEFINE_TEST(test_store_readonly)
 	CHECK_FAILS(ckpt_store_lock(st, "x", &lk, &err), CKPT_E_USAGE);
 	ckpt_store_close(st);
 }
+
+/*
+ * Names that are all digits of one length sort by their value without
+ * strcmp (store.c's window keys and radix sort): the order must still
+ * be bytewise, also next to names that overflow 64 bits or are not
+ * digits at all.
+ */
+DEFINE_TEST(test_store_list_digit_names)
+{
+	struct ckpt_error err = {0};
+	struct ckpt_ctx *ctx;
+	struct ckpt_store *st = store_fixture(&ctx, CKPT_STORE_RDWR);
+	static const char *const odd[] = { "99999999999999999999",
+		"18446744073709551615", "18446744073709551616",
+		"18446744073709551614", "1844674407370955161", "x", NULL };
+	struct order_check o;
+	char name[64];
+	int fd;
+
+	CHECK(mkdir(ROOT "/ids", 0755) == 0);
+	CHECK(mkdir(ROOT "/mixed", 0755) == 0);
+	for (int i = 0; i < 3000; i++) {
+		long k = ((long)i * 7919) % 3000 * 1000003L;
+
+		snprintf(name, sizeof(name), ROOT "/ids/%020ld", k);
+		fd = open(name, O_WRONLY | O_CREAT | O_EXCL, 0644);
+		CHECK(fd >= 0);
+		if (fd >= 0)
+			close(fd);
+		snprintf(name, sizeof(name), ROOT "/mixed/%020ld", k);
+		fd = open(name, O_WRONLY | O_CREAT | O_EXCL, 0644);
+		if (fd >= 0)
+			close(fd);
+	}
+	for (int i = 0; odd[i] != NULL; i++) {
+		snprintf(name, sizeof(name), ROOT "/mixed/%s", odd[i]);
+		fd = open(name, O_WRONLY | O_CREAT | O_EXCL, 0644);
+		CHECK(fd >= 0);
+		if (fd >= 0)
+			close(fd);
+	}
+	for (int order = CKPT_LIST_NAME; order <= CKPT_LIST_NUMERIC;
+	    order++) {
+		memset(&o, 0, sizeof(o));
+		o.order = (enum ckpt_list_order)order;
+		CHECK_OK(ckpt_store_list(st, "ids", o.order, NULL, order_cb,
+		    &o, &err));
+		CHECK_EQ_INT(o.n, 3000);
+		CHECK_EQ_INT(o.bad, 0);
+		memset(&o, 0, sizeof(o));
+		o.order = (enum ckpt_list_order)order;
+		CHECK_OK(ckpt_store_list(st, "mixed", o.order, NULL, order_cb,
+		    &o, &err));
+		CHECK_EQ_INT(o.n, 3006);
+		CHECK_EQ_INT(o.bad, 0);
+	}
+	CHECK_STR(o.prev, "x");
+	fixture_close(st, ctx);
+}
+
+struct scan_count {
+	long files, dirs, stop_at;
+	uint64_t bytes;
+	char seen[8][CKPT_NAME_MAX];
+};
+
+static int
+scan_cb(void *arg, const struct ckpt_stat *ent)
+{
+	struct scan_count *s = arg;
+
+	if (s->files + s->dirs < 8)
+		snprintf(s->seen[s->files + s->dirs], CKPT_NAME_MAX, "%s",
+		    ent->name);
+	if (ent->is_dir)
+		s->dirs++;
+	else
+		s->files++;
+	s->bytes += ent->size;
+	return s->stop_at != 0 && s->files + s->dirs >= s->stop_at;
+}
+
+/* ckpt_store_scan: every entry once, a stat only with CKPT_SCAN_STAT. */
+DEFINE_TEST(test_store_scan)
+{
+	struct ckpt_error err = {0};
+	struct ckpt_ctx *ctx;
+	struct ckpt_store *st = store_fixture(&ctx, CKPT_STORE_RDWR);
+	struct scan_count s;
+	int found;
+
+	CHECK_OK(ckpt_store_write_atomic(st, "d/a", 0, "xyz", 3, &err));
+	CHECK_OK(ckpt_store_write_atomic(st, "d/b", 0, "12345", 5, &err));
+	CHECK_OK(ckpt_store_write_atomic(st, "d/sub/c", 0, "x", 1, &err));
+	CHECK(symlink("a", ROOT "/d/link") == 0);
+	memset(&s, 0, sizeof(s));
+	CHECK_OK(ckpt_store_scan(st, "d", 0, scan_cb, &s, &err));
+	CHECK_EQ_INT(s.files, 3);	/* a, b and the link */
+	CHECK_EQ_INT(s.dirs, 1);
+	CHECK_EQ_INT(s.bytes, 0);
+	memset(&s, 0, sizeof(s));
+	CHECK_OK(ckpt_store_scan(st, "d", CKPT_SCAN_STAT, scan_cb, &s, &err));
+	CHECK_EQ_INT(s.files, 3);
+	CHECK_EQ_INT(s.dirs, 1);
+	CHECK_EQ_INT(s.bytes, 8);	/* the link counts 0 */
+	found = 0;
+	for (int i = 0; i < 4; i++)
+		found += strcmp(s.seen[i], "sub") == 0;
+	CHECK_EQ_INT(found, 1);
+	memset(&s, 0, sizeof(s));
+	s.stop_at = 2;
+	CHECK_OK(ckpt_store_scan(st, "d", 0, scan_cb, &s, &err));
+	CHECK_EQ_INT(s.files + s.dirs, 2);
+	CHECK_FAILS(ckpt_store_scan(st, "nope", 0, scan_cb, &s, &err),
+	    CKPT_E_NOTFOUND);
+	CHECK_FAILS(ckpt_store_scan(st, "d/link", 0, scan_cb, &s, &err),
+	    CKPT_E_UNSUPPORTED);
+	CHECK_FAILS(ckpt_store_scan(st, "../x", 0, scan_cb, &s, &err),
+	    CKPT_E_USAGE);
+	fixture_close(st, ctx);
+}
+
+/*
+ * The file store keeps directories open between calls.  A directory
+ * another process removes and makes again must be seen anew (stat,
+ * list, read, write), and one this handle removes must be forgotten.
+ * Planted behind the store's back, as another process would.
+ */
+DEFINE_TEST(test_store_dir_cache_renewed)
+{
+	struct ckpt_error err = {0};
+	struct ckpt_ctx *ctx;
+	struct ckpt_store *st = store_fixture(&ctx, CKPT_STORE_RDWR);
+	struct ckpt_stat sb;
+	struct collect c;
+	char *data = NULL;
+	size_t len = 0;
+
+	CHECK_OK(ckpt_store_write_atomic(st, "a/b/f1", 0, "one", 3, &err));
+	CHECK_OK(ckpt_store_stat(st, "a/b/f1", &sb, &err));
+	/* another process: rm -r a/b, then a new a/b with f2 */
+	CHECK(unlink(ROOT "/a/b/f1") == 0);
+	CHECK(rmdir(ROOT "/a/b") == 0);
+	CHECK(mkdir(ROOT "/a/b", 0755) == 0);
+	unit_write_file(ROOT "/a/b/f2", "two!", 4);
+	CHECK_OK(ckpt_store_stat(st, "a/b/f2", &sb, &err));
+	CHECK_EQ_INT(sb.size, 4);
+	CHECK_FAILS(ckpt_store_stat(st, "a/b/f1", &sb, &err), CKPT_E_NOTFOUND);
+	CHECK_STR(list_names(st, "a/b", CKPT_LIST_NAME, NULL, &c), "f2");
+	CHECK_OK(ckpt_store_read_all(st, "a/b/f2", 100, &data, &len, &err));
+	CHECK_EQ_INT(len, 4);
+	free(data);
+	/* the same, two levels up, then a write through the store */
+	CHECK(unlink(ROOT "/a/b/f2") == 0);
+	CHECK(rmdir(ROOT "/a/b") == 0);
+	CHECK(rmdir(ROOT "/a") == 0);
+	CHECK(mkdir(ROOT "/a", 0755) == 0);
+	CHECK(mkdir(ROOT "/a/b", 0755) == 0);
+	ckpt_error_clear(&err);
+	CHECK_OK(ckpt_store_write_atomic(st, "a/b/f3", 0, "3", 1, &err));
+	CHECK(access(ROOT "/a/b/f3", F_OK) == 0);
+	CHECK_OK(ckpt_store_read_all(st, "a/b/f3", 100, &data, &len, &err));
+	CHECK_EQ_INT(len, 1);
+	free(data);
+	/* removed through the store, made again through the store */
+	CHECK_OK(ckpt_store_remove(st, "a/b/f3", &err));
+	CHECK_OK(ckpt_store_remove(st, "a/b", &err));
+	CHECK_FAILS(ckpt_store_stat(st, "a/b", &sb, &err), CKPT_E_NOTFOUND);
+	ckpt_error_clear(&err);
+	CHECK_OK(ckpt_store_write_atomic(st, "a/b/f4", 0, "4", 1, &err));
+	CHECK_STR(list_names(st, "a/b", CKPT_LIST_NAME, NULL, &c), "f4");
+	/* a directory swapped for a symlink is still not followed */
+	CHECK(mkdir(ROOT "/elsewhere", 0755) == 0);
+	unit_write_file(ROOT "/elsewhere/f5", "5", 1);
+	CHECK(unlink(ROOT "/a/b/f4") == 0);
+	CHECK(rmdir(ROOT "/a/b") == 0);
+	CHECK(symlink("../elsewhere", ROOT "/a/b") == 0);
+	CHECK_FAILS(ckpt_store_stat(st, "a/b/f5", &sb, &err),
+	    CKPT_E_UNSUPPORTED);
+	fixture_close(st, ctx);
+}
