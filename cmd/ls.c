@@ -44,6 +44,7 @@ struct ls {
 	struct jw jw;
 	struct ckpt_batch ring[LS_RING];
 	uint64_t nbatches;
+	int64_t last_offsets;	/* newest batch with offsets, CKPT_NONE */
 	uint64_t files, bytes;
 	uint64_t nleft;
 	uint64_t ndfile, ndlog, ndrdd;	/* DStream sections shown */
@@ -254,11 +255,14 @@ list_batches(struct ls *ls, struct ckpt_error *err)
 	/* only the shown batches are read in full */
 	if (!every)
 		ids = (ckpt_set_hints(ls->c, CKPT_HINT_NO_TOTALS |
-			CKPT_HINT_BATCH_IDS) & CKPT_HINT_BATCH_IDS) != 0;
+			CKPT_HINT_NO_COUNTS | CKPT_HINT_BATCH_IDS) &
+			CKPT_HINT_BATCH_IDS) != 0;
 	rc = ckpt_batch_iter_open(ls->c, &it, err);
 	if (rc != CKPT_OK)
 		return rc;
 	while ((rc = ckpt_batch_iter_next(it, &b, err)) == CKPT_OK) {
+		if (b.has_offsets)
+			ls->last_offsets = b.id;
 		if (ls->cli->json)
 			json_batch(ls, &b);
 		else if (every)
@@ -268,7 +272,7 @@ list_batches(struct ls *ls, struct ckpt_error *err)
 		ls->nbatches++;
 	}
 	ckpt_batch_iter_close(it);
-	ckpt_set_hints(ls->c, CKPT_HINT_NO_TOTALS);
+	ckpt_set_hints(ls->c, CKPT_HINT_NO_TOTALS | CKPT_HINT_NO_COUNTS);
 	if (rc != CKPT_EOF)
 		return rc;
 	if (ls->cli->json) {
@@ -424,7 +428,9 @@ sources_json(const struct ls *ls, char **json)
 	if (b != CKPT_NONE && ckpt_batch_json(ls->c, b, json, &e2) ==
 	    CKPT_OK)
 		return b;
-	b = ls->info.last_batch;
+	/* info leaves it unknown under CKPT_HINT_NO_COUNTS */
+	b = ls->info.last_batch != CKPT_NONE ? ls->info.last_batch :
+		ls->last_offsets;
 	if (b != CKPT_NONE && ckpt_batch_json(ls->c, b, json, &e2) ==
 	    CKPT_OK)
 		return b;
@@ -849,6 +855,7 @@ cmd_ls(struct cli *cli, int argc, char **argv)
 
 	memset(&ls, 0, sizeof(ls));
 	ls.cli = cli;
+	ls.last_offsets = CKPT_NONE;
 	n = opt_parse(cli, argc, argv, opts, ls_usage, 0);
 	if (n != 1)
 		opt_usage_error(cli, ls_usage, n == 0 ? "missing PATH" :
@@ -859,8 +866,11 @@ cmd_ls(struct cli *cli, int argc, char **argv)
 	rc = ckpt_open(ctx, argv[0], &ls.c, &err);
 	if (rc != CKPT_OK)
 		goto out_ctx;
-	/* ls adds up the files itself (list_files) */
-	ckpt_set_hints(ls.c, CKPT_HINT_NO_TOTALS);
+	/*
+	 * ls adds up the files itself (list_files) and finds the newest
+	 * batch as it lists them (list_batches)
+	 */
+	ckpt_set_hints(ls.c, CKPT_HINT_NO_TOTALS | CKPT_HINT_NO_COUNTS);
 	rc = ckpt_info_get(ls.c, &ls.info, &err);
 	if (rc != CKPT_OK)
 		goto out_close;

@@ -367,12 +367,15 @@ CKPT_API void ckpt_batch_iter_close(struct ckpt_batch_iter *it);
  * (a stat of every file, a read of every commit entry).  Returns the
  * hints the driver honours (others have no effect); 0 turns them off.
  * CKPT_HINT_NO_TOTALS: ckpt_info_get may leave files and bytes 0.
+ * CKPT_HINT_NO_COUNTS: ckpt_info_get may leave batches 0 and first_batch
+ * and last_batch CKPT_NONE (no listing of every offsets entry).
  * CKPT_HINT_BATCH_IDS: the batch iterator fills only id, has_offsets,
  * committed and is_restart_point (time_ms CKPT_NONE, the rest 0);
  * ckpt_batch_fill then fills the rest of one such batch.
  */
 #define CKPT_HINT_NO_TOTALS 0x1u
 #define CKPT_HINT_BATCH_IDS 0x2u
+#define CKPT_HINT_NO_COUNTS 0x4u
 CKPT_API unsigned ckpt_set_hints(struct ckpt *c, unsigned hints);
 CKPT_API int ckpt_batch_fill(struct ckpt *c, struct ckpt_batch *b,
 	struct ckpt_error *err);

@@ -96,6 +96,13 @@ detect(struct ckpt_store *st, const struct ckpt_format_ops **out,
 		} else if (b == best_bid && b > 0) {
 			tie = fmt_drivers[i];
 		}
+		/*
+		 * 100 is a matched magic number (only native has one): no
+		 * later bid can beat it, and the later bidders may list
+		 * whole directories (Spark's offsets/) to find out.
+		 */
+		if (best_bid >= 100 && tie == NULL)
+			break;
 	}
 	if (best == NULL)
 		return ckpt_error_set(err, CKPT_E_NOTCKPT,

@@ -257,6 +257,46 @@ ids_cmp(const void *x, const void *y)
 	return a < b ? -1 : a > b;
 }
 
+/*
+ * Sorts n non-negative ids ascending: LSD radix, 11 bits a pass, only
+ * as many passes as the largest id needs (two for 10,000 batches);
+ * qsort if there is no memory for the scratch copy.
+ */
+static void
+ids_sort(int64_t *v, size_t n, int64_t max)
+{
+	size_t cnt[2048];
+	int64_t *tmp, *src = v, *dst;
+	int shift;
+
+	if (n < 64 || (tmp = malloc(n * sizeof(*tmp))) == NULL) {
+		qsort(v, n, sizeof(*v), ids_cmp);
+		return;
+	}
+	dst = tmp;
+	for (shift = 0; shift < 64 && ((uint64_t)max >> shift) != 0;
+	    shift += 11) {
+		size_t sum = 0;
+
+		memset(cnt, 0, sizeof(cnt));
+		for (size_t i = 0; i < n; i++)
+			cnt[((uint64_t)src[i] >> shift) & 2047]++;
+		for (size_t d = 0; d < 2048; d++) {
+			size_t c = cnt[d];
+
+			cnt[d] = sum;
+			sum += c;
+		}
+		for (size_t i = 0; i < n; i++)
+			dst[cnt[((uint64_t)src[i] >> shift) & 2047]++] = src[i];
+		src = dst;
+		dst = src == v ? tmp : v;
+	}
+	if (src != v)
+		memcpy(v, src, n * sizeof(*v));
+	free(tmp);
+}
+
 int
 nat_ids_scan(struct ckpt_store *st, const char *dir, int64_t lo, int64_t hi,
     size_t max, int newest, struct nat_ids *ids, struct ckpt_error *err)
@@ -279,7 +319,7 @@ nat_ids_scan(struct ckpt_store *st, const char *dir, int64_t lo, int64_t hi,
 		return ckpt_error_set(err, CKPT_E_NOMEM,
 		    "cannot list '%s': out of memory", dir);
 	if (ids->n > 1)
-		qsort(ids->v, ids->n, sizeof(*ids->v), ids_cmp);
+		ids_sort(ids->v, ids->n, ids->max);
 	return CKPT_OK;
 }
 
@@ -854,7 +894,8 @@ nat_info(struct ckpt *c, struct ckpt_info *out, struct ckpt_error *err)
 	struct size_arg sz = { 0, 0 };
 
 	memset(out, 0, sizeof(*out));
-	if (nat_scan(c->st, "offsets", count_cb, &off, err) != CKPT_OK)
+	if (!(c->hints & CKPT_HINT_NO_COUNTS) &&
+	    nat_scan(c->st, "offsets", count_cb, &off, err) != CKPT_OK)
 		return CKPT_FAILED;
 	/* the totals cost a stat per file: skipped when nobody looks */
 	if (!(c->hints & CKPT_HINT_NO_TOTALS) &&
@@ -868,7 +909,8 @@ nat_info(struct ckpt *c, struct ckpt_info *out, struct ckpt_error *err)
 	snprintf(out->name, sizeof(out->name), "%s", p->meta.job);
 	out->first_batch = off.first;
 	if (com.first != CKPT_NONE && (out->first_batch == CKPT_NONE ||
-	    com.first < out->first_batch))
+	    com.first < out->first_batch) &&
+	    !(c->hints & CKPT_HINT_NO_COUNTS))
 		out->first_batch = com.first;
 	out->last_batch = off.last;
 	out->last_commit = com.last;
@@ -982,11 +1024,38 @@ batch_fill(struct ckpt *c, int64_t id, int has_off, int has_com,
 	b->committed = has_com;
 	b->time_ms = CKPT_NONE;
 	b->is_restart_point = id == priv(c)->restart;
-	if (has_com && nat_commit_load(c->st, id, &cm, err) == CKPT_OK) {
-		b->time_ms = cm.time_ms;
-		manifest_sum(&cm, b);
-		nat_commit_release(&cm);
-		return CKPT_OK;
+	if (has_com) {
+		struct nat_quick q;
+		char *text;
+		size_t len;
+		int rc;
+
+		nat_path_batch(path, sizeof(path), "commits", id);
+		rc = nat_read_small(c->st, path, NAT_K_COMMIT, &text, &len,
+		    NULL, err);
+		if (rc == CKPT_OK && nat_commit_quick(text, len, id, &q) == 0) {
+			b->time_ms = q.time_ms;
+			b->files = q.files;
+			b->bytes = q.bytes;
+			b->has_state = q.has_state;
+			free(text);
+			return CKPT_OK;
+		}
+		if (rc == CKPT_OK) {
+			/* not the plain shape: in full, as nat_commit_load */
+			rc = nat_commit_parse(text, path, &cm, err);
+			free(text);
+			if (rc == CKPT_OK && cm.batch != id) {
+				nat_commit_release(&cm);
+				rc = CKPT_FAILED;
+			}
+		}
+		if (rc == CKPT_OK) {
+			b->time_ms = cm.time_ms;
+			manifest_sum(&cm, b);
+			nat_commit_release(&cm);
+			return CKPT_OK;
+		}
 	}
 	ckpt_error_clear(err);
 	if (has_off) {
@@ -1444,7 +1513,8 @@ const struct ckpt_format_ops ckpt_fmt_native_ops = {
 	.file_regions = nat_file_regions,
 	.prune = &ckpt_prune_native_ops,
 	.state_version = nat_state_version,
-	.hints = CKPT_HINT_NO_TOTALS | CKPT_HINT_BATCH_IDS,
+	.hints = CKPT_HINT_NO_TOTALS | CKPT_HINT_BATCH_IDS |
+	    CKPT_HINT_NO_COUNTS,
 };
 
 /* For fmt_native_state.c and fmt_native_verify.c. */

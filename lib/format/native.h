@@ -338,6 +338,20 @@ int nat_scan(struct ckpt_store *st, const char *dir, nat_list_fn cb,
 /* Ids per page of batch iteration and of the file walk's commit set. */
 #define NAT_IDS_PAGE 16384
 
+/*
+ * A commit entry's time, files, bytes and whether it wrote state, read
+ * from its JSON text without a cJSON tree (fmt_native_quick.c).  0 when
+ * text is in the plain subset the writers produce and is exactly what
+ * nat_commit_parse accepts for batch; -1 otherwise (then parse in full).
+ */
+struct nat_quick {
+	int64_t time_ms;	/* CKPT_NONE when absent */
+	uint64_t files, bytes;
+	int has_state;
+};
+int nat_commit_quick(const char *text, size_t len, int64_t batch,
+	struct nat_quick *out);
+
 /* Lowercase hex of an XXH3-64 ("%016llx"). */
 void nat_hex64(char out[17], uint64_t v);
 int nat_parse_hex64(const char *s, uint64_t *v);
