@@ -764,6 +764,11 @@ ckpt_store_read_all(struct ckpt_store *st, const char *path, size_t max,
 	*len = 0;
 	if (max > SIZE_MAX / 4)
 		max = SIZE_MAX / 4;	/* keeps cap arithmetic from wrapping */
+	if (st->ops->read_all != NULL) {
+		if (path_check(path, 0, err) != CKPT_OK)
+			return CKPT_FAILED;
+		return st->ops->read_all(st, path, max, out, len, err);
+	}
 	rc = ckpt_store_open_read(st, path, &f, err);
 	if (rc != CKPT_OK)
 		return rc;

@@ -117,6 +117,14 @@ struct ckpt_store_ops {
 		struct ckpt_error *err);
 
 	/*
+	 * Optional: ckpt_store_read_all at once (path checked, max at most
+	 * SIZE_MAX / 4), with store.c's messages.  NULL: store.c opens,
+	 * reads and closes.
+	 */
+	int (*read_all)(struct ckpt_store *st, const char *path, size_t max,
+		char **out, size_t *len, struct ckpt_error *err);
+
+	/*
 	 * Durable atomic write (optional for read-only backends).  create
 	 * sets f->priv; nothing is visible at path until commit.  commit
 	 * with CKPT_WRITE_EXCL is a conditional create: CKPT_E_EXISTS when

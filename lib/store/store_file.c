@@ -1096,6 +1096,53 @@ fs_open_read(struct ckpt_store *st, const char *path, struct ckpt_rfile *f,
 	return CKPT_OK;
 }
 
+static int read_full(int fd, void *buf, size_t len, uint64_t off,
+    int use_off, size_t *got);
+
+/*
+ * ckpt_store_read_all in one go: no handle, no second read to see the
+ * end (the size it had when opened), store.c's messages.
+ */
+static int
+fs_read_all(struct ckpt_store *st, const char *path, size_t max, char **out,
+    size_t *len, struct ckpt_error *err)
+{
+	char full[FS_MSG_PATH], *buf;
+	struct stat sb;
+	size_t got = 0;
+	int fd, e;
+
+	*out = NULL;
+	*len = 0;
+	if (fs_open_file(st, path, &fd, &sb, err) != CKPT_OK)
+		return CKPT_FAILED;
+	if ((uint64_t)sb.st_size > max) {
+		close(fd);
+		return ckpt_error_set(err, CKPT_E_FORMAT,
+		    "cannot read '%s': file too large (%llu bytes, at most %zu)",
+		    path, (unsigned long long)sb.st_size, max);
+	}
+	buf = malloc((size_t)sb.st_size + 1);
+	if (buf == NULL) {
+		close(fd);
+		return ckpt_error_set(err, CKPT_E_NOMEM,
+		    "cannot read '%s': out of memory", path);
+	}
+	if (sb.st_size > 0 &&
+	    read_full(fd, buf, (size_t)sb.st_size, 0, 0, &got) != 0) {
+		e = errno;
+		close(fd);
+		free(buf);
+		fs_full(st, path, full, sizeof(full));
+		return ckpt_error_set_errno(err, e, "cannot read '%s'", full);
+	}
+	close(fd);
+	buf[got] = '\0';
+	*out = buf;
+	*len = got;
+	return CKPT_OK;
+}
+
 /* read(2) until len bytes or end of file. */
 static int
 read_full(int fd, void *buf, size_t len, uint64_t off, int use_off,
@@ -1961,6 +2008,7 @@ const struct ckpt_store_ops ckpt_store_file_ops = {
 	.read = fs_read,
 	.close_read = fs_close_read,
 	.read_range = fs_read_range,
+	.read_all = fs_read_all,
 	.create = fs_create,
 	.write = fs_write,
 	.commit = fs_commit,
