@@ -193,17 +193,63 @@ json_header(struct ls *ls, const char *path)
 
 /* ---- batches ---- */
 
+/*
+ * Appends s to *p padded with spaces to width (left-aligned or right-
+ * aligned), as printf's %-Ns / %Ns do: -l prints a line per batch, and
+ * printf's format parsing was a tenth of its time.
+ */
+static void
+put_pad(char **p, const char *s, int width, int left)
+{
+	size_t n = strlen(s);
+	int pad = (size_t)width > n ? width - (int)n : 0;
+
+	if (!left)
+		for (; pad > 0; pad--)
+			*(*p)++ = ' ';
+	memcpy(*p, s, n);
+	*p += n;
+	for (; pad > 0; pad--)
+		*(*p)++ = ' ';
+}
+
+static void
+put_u64(char **p, uint64_t v, int neg, int width)
+{
+	char d[24];
+	int i = (int)sizeof(d) - 1;
+
+	d[i] = '\0';
+	do {
+		d[--i] = (char)('0' + v % 10);
+		v /= 10;
+	} while (v > 0);
+	if (neg)
+		d[--i] = '-';
+	put_pad(p, d + i, width, 0);
+}
+
 static void
 text_batch(struct ls *ls, const struct ckpt_batch *b)
 {
-	char t[CLI_FMT_MAX], sz[CLI_FMT_MAX];
+	char t[CLI_FMT_MAX], sz[CLI_FMT_MAX], line[256], *p = line;
 	const char *commit = b->committed ? "yes" :
 		b->has_offsets ? "no" : "-";
 
-	printf("%10" PRId64 "  %-6s  %-5s  %-24s  %6" PRIu64 "  %10s",
-		b->id, commit, b->has_state ? "yes" : "-",
-		cli_fmt_time(t, b->time_ms), b->files,
-		cli_fmt_size(sz, b->bytes));
+	/* "%10" PRId64 "  %-6s  %-5s  %-24s  %6" PRIu64 "  %10s" */
+	put_u64(&p, b->id < 0 ? 0 - (uint64_t)b->id : (uint64_t)b->id,
+		b->id < 0, 10);
+	put_pad(&p, "  ", 0, 1);
+	put_pad(&p, commit, 6, 1);
+	put_pad(&p, "  ", 0, 1);
+	put_pad(&p, b->has_state ? "yes" : "-", 5, 1);
+	put_pad(&p, "  ", 0, 1);
+	put_pad(&p, cli_fmt_time(t, b->time_ms), 24, 1);
+	put_pad(&p, "  ", 0, 1);
+	put_u64(&p, b->files, 0, 6);
+	put_pad(&p, "  ", 0, 1);
+	put_pad(&p, cli_fmt_size(sz, b->bytes), 10, 0);
+	fwrite(line, 1, (size_t)(p - line), stdout);
 	if (b->is_restart_point)
 		printf("  %s<- restart point%s", cli_color(ls->cli, CLI_GREEN),
 			cli_color(ls->cli, CLI_RESET));

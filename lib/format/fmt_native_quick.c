@@ -39,14 +39,17 @@ static int
 qk_str(struct qk *q, const char **s, size_t *n)
 {
 	const char *p;
+	int bad = 0;
 
 	qk_ws(q);
 	if (q->p >= q->end || *q->p != '"')
 		return -1;
-	for (p = q->p + 1; p < q->end && *p != '"'; p++)
-		if (*p == '\\' || (unsigned char)*p < 0x20)
-			return -1;
-	if (p >= q->end)
+	p = memchr(q->p + 1, '"', (size_t)(q->end - q->p - 1));
+	if (p == NULL)
+		return -1;
+	for (const char *c = q->p + 1; c < p; c++)
+		bad |= *c == '\\' || (unsigned char)*c < 0x20;
+	if (bad)
 		return -1;
 	*s = q->p + 1;
 	*n = (size_t)(p - *s);
