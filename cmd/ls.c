@@ -8,8 +8,12 @@
  * files of uncommitted batches and whether recovery replays them,
  * orphans, foreign files) and totals.  Batches and files are streamed
  * from the library iterators: nothing grows with the checkpoint except
- * a fixed ring of the newest batches.  The sources and their offsets
- * come from the batch a restart starts from (ckpt_batch_json).
+ * a fixed ring of the newest batches.  Listing hints tell the driver
+ * what ls does not need (info's totals and counts; without -a/-l the
+ * details of batches not shown, filled for the ring alone), so that a
+ * checkpoint of many batches costs about a readdir + stat of its files.
+ * The sources and their offsets come from the batch a restart starts
+ * from (ckpt_batch_json).
  *
  * It changes nothing and reads no state record (see inspect.c).
  */

@@ -3,11 +3,17 @@
  * metadata, commit entries, the restart point, info, batch iteration,
  * operators and partitions (ckpt-format(5)).
  *
- * Directory listings are streamed (ckpt_store_list pages through them)
- * and never held whole: batch iteration merges offsets/ and commits/ a
- * page at a time; the restart point search keeps a window of the newest
- * commit ids.  State iteration lives in fmt_native_state.c, verify and
- * file roles in fmt_native_verify.c, the writer in fmt_native_writer.c.
+ * Directory listings are streamed and never held whole.  Directories
+ * of batch ids are read by one unsorted scan each (ckpt_store_scan, no
+ * stat per file) into a bounded page of sorted ids (nat_ids_scan):
+ * batch iteration merges pages of offsets/ and commits/; the restart
+ * point search keeps the newest commit ids and counts commits/ for
+ * info.  Batch details come from commit entries read quickly where
+ * they have the plain shape (fmt_native_quick.c).  Under the listing
+ * hints (ckpt_set_hints) info skips the totals and counts and the
+ * iterator yields ids only.  State iteration lives in
+ * fmt_native_state.c, verify and file roles in fmt_native_verify.c,
+ * the writer in fmt_native_writer.c.
  */
 #include <inttypes.h>
 #include <stdio.h>
