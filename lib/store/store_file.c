@@ -1323,8 +1323,14 @@ fs_wfile_start(struct ckpt_store *st, int dirfd, const char *base,
 		bl = 180;
 	/* another handle of this process may hold the same name: skip it */
 	for (int tries = 0; tries < 16 && w->fd < 0; tries++) {
+		unsigned long k;
+
+		/* the engine's writer thread creates files too */
+		pthread_mutex_lock(&fs(st)->mu);
+		k = st->tmp_counter++;
+		pthread_mutex_unlock(&fs(st)->mu);
 		snprintf(w->tmp, sizeof(w->tmp), ".%.*s.%ld.%lu.tmp", (int)bl,
-		    base, (long)getpid(), st->tmp_counter++);
+		    base, (long)getpid(), k);
 		w->fd = openat(dirfd, w->tmp, O_WRONLY | O_CREAT | O_EXCL |
 		    O_NOFOLLOW | O_CLOEXEC, 0644);
 		if (w->fd < 0 && errno != EEXIST)
