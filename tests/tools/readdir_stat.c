@@ -1,7 +1,15 @@
 /*
- * readdir_stat.c - the reference loop for the `ckpt ls` benchmark: list
- * DIR/offsets and DIR/commits with readdir and lstat every entry, the
- * least work any tool listing batches must do.  Prints the count.
+ * readdir_stat.c - the reference loops for the `ckpt ls` benchmark.
+ *
+ *   readdir_stat DIR          readdir every directory of the tree under
+ *                             DIR and lstat every entry (what `find DIR
+ *                             -ls` or `du` must do): the least work a
+ *                             tool reporting the batches, totals and
+ *                             leftovers of a checkpoint can do;
+ *   readdir_stat -b DIR       DIR/offsets and DIR/commits only: the
+ *                             least work of a tool listing batch ids.
+ *
+ * Prints the number of entries.
  */
 #include <dirent.h>
 #include <stdio.h>
@@ -9,7 +17,7 @@
 #include <sys/stat.h>
 
 static long
-walk(const char *root, const char *sub)
+walk(const char *dir, int recurse)
 {
 	char path[4096];
 	struct dirent *de;
@@ -17,16 +25,19 @@ walk(const char *root, const char *sub)
 	long n = 0;
 	DIR *d;
 
-	snprintf(path, sizeof(path), "%s/%s", root, sub);
-	d = opendir(path);
+	d = opendir(dir);
 	if (d == NULL)
 		return 0;
 	while ((de = readdir(d)) != NULL) {
-		if (de->d_name[0] == '.')
+		if (strcmp(de->d_name, ".") == 0 ||
+		    strcmp(de->d_name, "..") == 0)
 			continue;
-		snprintf(path, sizeof(path), "%s/%s/%s", root, sub, de->d_name);
-		if (lstat(path, &sb) == 0)
-			n++;
+		snprintf(path, sizeof(path), "%s/%s", dir, de->d_name);
+		if (lstat(path, &sb) != 0)
+			continue;
+		n++;
+		if (recurse && S_ISDIR(sb.st_mode))
+			n += walk(path, 1);
 	}
 	closedir(d);
 	return n;
@@ -35,10 +46,20 @@ walk(const char *root, const char *sub)
 int
 main(int argc, char **argv)
 {
-	if (argc != 2) {
-		fprintf(stderr, "usage: readdir_stat DIR\n");
+	char path[4096];
+	long n;
+
+	if (argc == 3 && strcmp(argv[1], "-b") == 0) {
+		snprintf(path, sizeof(path), "%s/offsets", argv[2]);
+		n = walk(path, 0);
+		snprintf(path, sizeof(path), "%s/commits", argv[2]);
+		n += walk(path, 0);
+	} else if (argc == 2) {
+		n = walk(argv[1], 1);
+	} else {
+		fprintf(stderr, "usage: readdir_stat [-b] DIR\n");
 		return 2;
 	}
-	printf("%ld\n", walk(argv[1], "offsets") + walk(argv[1], "commits"));
+	printf("%ld\n", n);
 	return 0;
 }
