@@ -1565,7 +1565,11 @@ recover(struct run *r, int64_t *next, int64_t *next_time, int *planned,
 	int rc;
 
 	*planned = 0;
-	if (ckpt_info_get(r->rd, &info, err) != CKPT_OK)
+	/* the restart point, not the totals (a stat of every file) */
+	ckpt_set_hints(r->rd, CKPT_HINT_NO_TOTALS);
+	rc = ckpt_info_get(r->rd, &info, err);
+	ckpt_set_hints(r->rd, 0);
+	if (rc != CKPT_OK)
 		return CKPT_FAILED;
 	R = info.restart_point;
 	*next = info.next_batch != CKPT_NONE ? info.next_batch :
