@@ -43,12 +43,11 @@
 #define OUT_PATH_FMT "output/%020" PRId64
 
 /*
- * Batches computed ahead while a state checkpoint is written in the
- * background, at most: their outputs wait in memory (also capped by
- * ENG_QUEUE_BYTES), nothing of them is on disk yet.
+ * Batch buffers: the one being computed and those waiting for the
+ * persister thread (their outputs wait in memory, nothing of them is
+ * on disk yet).
  */
 #define ENG_QUEUE 8
-#define ENG_QUEUE_BYTES ((size_t)64 << 20)
 
 struct bstate;
 struct ckwrite;
@@ -82,14 +81,23 @@ struct run {
 	/* counters of the batch being computed */
 	uint64_t b_in, b_malformed;
 	/*
-	 * Computed batches not yet committed (section "Pipeline"): q[0]
-	 * may have its state checkpoint being written by the writer
-	 * thread while later batches are computed into cur and queued.
+	 * The persister (section "Pipeline"): batch buffers, the free
+	 * ones, the queue of computed ones (a ring), its state.
 	 */
-	struct bstate *cur, *q[ENG_QUEUE];
-	int qlen;
-	struct ckwrite *ck;		/* the state checkpoint writer */
-	int async_ok;			/* may use the writer thread */
+	struct bstate *pool[ENG_QUEUE];
+	struct bstate *freel[ENG_QUEUE], *q[ENG_QUEUE];
+	int nfree, qhead, qlen;
+	int busy;			/* the persister holds a batch */
+	int ck_busy;			/* r->ck is captured, not written */
+	int pstop;			/* end when the queue is empty */
+	int pfailed;			/* it failed: perr says why */
+	struct ckpt_error perr;
+	pthread_mutex_t mu;
+	pthread_cond_t cv;
+	pthread_t pth;
+	int pth_on;
+	struct ckwrite *ck;		/* the captured state checkpoint */
+	int async_ok;			/* may use the persister thread */
 };
 
 void
@@ -551,10 +559,6 @@ struct ckwrite {
 	struct ckpt_nwriter *w;
 	int64_t t0;			/* capture start (mono ms) */
 	int64_t ms;			/* capture start to files written */
-	pthread_t th;
-	int running;			/* th started and not joined */
-	int rc;
-	struct ckpt_error err;
 };
 
 /*
@@ -703,62 +707,18 @@ ckw_partition(struct ckwrite *ck, int p, struct ckpt_error *err)
 	return ckpt_swriter_finish(sw, err);
 }
 
-/* Writes every partition's state file: the writer thread's body. */
-static void *
-ckw_write(void *arg)
+/* Writes every partition's state file and lands them (the persister). */
+static int
+ckw_write(struct ckwrite *ck, struct ckpt_error *err)
 {
-	struct ckwrite *ck = arg;
+	int rc = CKPT_OK;
 
-	ck->rc = CKPT_OK;
-	ckpt_error_clear(&ck->err);
-	for (int p = 0; p < ck->nparts && ck->rc == CKPT_OK; p++)
-		ck->rc = ckw_partition(ck, p, &ck->err);
-	if (ck->rc == CKPT_OK)	/* the fsyncs too, off the engine's thread */
-		ck->rc = ckpt_nwriter_land_state(ck->w, &ck->err);
+	for (int p = 0; p < ck->nparts && rc == CKPT_OK; p++)
+		rc = ckw_partition(ck, p, err);
+	if (rc == CKPT_OK)	/* the fsyncs too, off the engine's thread */
+		rc = ckpt_nwriter_land_state(ck->w, err);
 	ck->ms = mono_ms() - ck->t0;
-	return NULL;
-}
-
-/*
- * Starts writing the captured checkpoint: on the writer thread when
- * allowed (*async set), else inline (then done on return).
- */
-static int
-ckw_start(struct run *r, int *async, struct ckpt_error *err)
-{
-	struct ckwrite *ck = r->ck;
-
-	*async = 0;
-	if (r->async_ok && pthread_create(&ck->th, NULL, ckw_write, ck) ==
-	    0) {
-		ck->running = 1;
-		*async = 1;
-		return CKPT_OK;
-	}
-	ckw_write(ck);
-	if (ck->rc != CKPT_OK) {
-		*err = ck->err;
-		return CKPT_FAILED;
-	}
-	return CKPT_OK;
-}
-
-/* Waits for the writer thread, if one runs; its status. */
-static int
-ckw_join(struct run *r, struct ckpt_error *err)
-{
-	struct ckwrite *ck = r->ck;
-
-	if (ck == NULL || !ck->running)
-		return CKPT_OK;
-	pthread_join(ck->th, NULL);
-	ck->running = 0;
-	if (ck->rc != CKPT_OK) {
-		if (err != NULL)
-			*err = ck->err;
-		return CKPT_FAILED;
-	}
-	return CKPT_OK;
+	return rc;
 }
 
 static void
@@ -768,7 +728,6 @@ ckw_free(struct run *r)
 
 	if (ck == NULL)
 		return;
-	ckw_join(r, NULL);
 	for (int p = 0; p < ck->nparts; p++) {
 		ckpt_buf_release(&ck->parts[p].kbuf);
 		free(ck->parts[p].v);
@@ -1017,7 +976,6 @@ struct bstate {
 	struct eng_pos start, endpos;
 	uint64_t in, malformed, out_records, keys;
 	int due;			/* a state checkpoint is due */
-	int writing;			/* its checkpoint is on the thread */
 	const char *ckpt_kind;		/* NULL: no state checkpoint */
 	int64_t since_snapshot;		/* after this checkpoint */
 	int64_t ckpt_ms;
@@ -1198,25 +1156,30 @@ account_commit(struct run *r, struct bstate *bs)
 /* ------------------------------------------------------------------ */
 
 /*
- * A new batch goes through three steps.  compute_batch() reads its
- * lines and runs the job, in memory only (a wall-clock source writes
- * the offsets entry first: its range is cut by the clock).  Then
- * start_batch() writes the offsets entry and, when a state checkpoint
- * is due, captures the state and hands it to the writer thread; and
- * finish_batch() waits for that thread and writes the output and the
- * commit entry.  So the disk sees, batch after batch, exactly the
- * sequence of the commit protocol (offsets, state, output, commit),
- * and nothing of a batch is written before its offsets entry.
+ * A new batch is computed in memory by compute_batch() (a wall-clock
+ * source writes its offsets entry first: its range is cut by the
+ * clock); when a state checkpoint is due, capture() copies the state
+ * right after; then persist() writes the batch: offsets entry, state
+ * files, output, commit entry.  So the disk sees, batch after batch,
+ * exactly the sequence of the commit protocol, and nothing of a batch
+ * is written before its offsets entry.
  *
- * What the thread buys: while batch N's state files are written, the
- * engine computes batches N+1, N+2, ... into the queue r->q (up to
- * ENG_QUEUE batches or ENG_QUEUE_BYTES of output); they are written
- * and committed in order once N is committed.  The queue is drained
- * (settle) before waiting for input, before another checkpoint, and
- * at the end of the run, so a committed batch is never held back by
- * an idle source.  Without threads (fault injection, test hooks,
- * --sync-checkpoint, a wall-clock source) every batch is started and
- * finished right after it is computed.
+ * persist() runs on a thread of its own, the persister, fed through
+ * the queue r->q: while it compresses, writes, syncs and commits batch
+ * N (and its state checkpoint, if any), the engine computes batches
+ * N+1, N+2, ... (up to ENG_QUEUE waiting).  The engine waits for the
+ * persister only to take a free batch buffer, to capture a checkpoint
+ * while the previous one is still being written, and to drain the
+ * queue before it waits for input and at the end of the run, so a
+ * computed batch is never held back by an idle source.  Without
+ * threads (a fault plan, the power-loss journal, --sync-checkpoint, a
+ * wall-clock source) persist() runs inline, right after the capture.
+ *
+ * The threads share: the queue, the free list and the flags below,
+ * under r->mu; the capture buffers r->ck, handed over by ck_busy;
+ * nothing else.  The persister alone uses the writer, the reader, the
+ * commit text, the run result and the metrics state; the engine alone
+ * uses the source, the tables and the batch counters.
  */
 
 static struct bstate *
@@ -1235,12 +1198,11 @@ bstate_free(struct bstate *bs)
 	free(bs);
 }
 
-/* Runs batch `batch` into r->cur; *last tells whether the run ends. */
+/* Runs batch `batch` into bs; *last tells whether the run ends. */
 static int
-compute_batch(struct run *r, int64_t batch, int64_t time_ms, int *last,
-    struct ckpt_error *err)
+compute_batch(struct run *r, struct bstate *bs, int64_t batch,
+    int64_t time_ms, int *last, struct ckpt_error *err)
 {
-	struct bstate *bs = r->cur;
 	int wall = r->src->wall_clock;
 	struct eng_pos end;
 
@@ -1254,7 +1216,6 @@ compute_batch(struct run *r, int64_t batch, int64_t time_ms, int *last,
 	bs->ckpt_kind = NULL;
 	bs->ckpt_ms = 0;
 	bs->ckpt_bytes = 0;
-	bs->writing = 0;
 	batch_reset(r, batch, time_ms);
 	if (wall) {
 		int64_t deadline = time_ms + r->e.p.batch_ms;
@@ -1300,43 +1261,23 @@ compute_batch(struct run *r, int64_t batch, int64_t time_ms, int *last,
 }
 
 /*
- * Writes bs's offsets entry (unless the clock already did) and starts
- * its state checkpoint when one is due; bs->writing tells whether the
- * writer thread has it.  Must directly follow bs's computation or the
- * start of the batch before it: the state captured is the tables'.
+ * Writes and commits bs: its offsets entry (unless the clock already
+ * did), the state captured with it, its output, its commit entry.
  */
 static int
-start_batch(struct run *r, struct bstate *bs, struct ckpt_error *err)
-{
-	if (!r->src->wall_clock && ckpt_nwriter_begin_batch(r->w, bs->batch,
-	    bs->time_ms, (char *)bs->offs.data, err) != CKPT_OK)
-		return CKPT_FAILED;
-	if (!bs->due)
-		return CKPT_OK;
-	if (capture(r, &bs->ckpt_kind, err) != CKPT_OK)
-		return CKPT_FAILED;
-	bs->since_snapshot = r->since_snapshot;
-	if (ckw_start(r, &bs->writing, err) != CKPT_OK)
-		return CKPT_FAILED;
-	if (!bs->writing)
-		bs->ckpt_ms = r->ck->ms;
-	return CKPT_OK;
-}
-
-/* Waits for bs's state files, writes its output and commits it. */
-static int
-finish_batch(struct run *r, struct bstate *bs, struct ckpt_error *err)
+persist(struct run *r, struct bstate *bs, struct ckpt_error *err)
 {
 	char path[64];
 
-	if (bs->writing) {
-		bs->writing = 0;
-		if (ckw_join(r, err) != CKPT_OK)
+	if (!r->src->wall_clock && ckpt_nwriter_begin_batch(r->w, bs->batch,
+	    bs->time_ms, (char *)bs->offs.data, err) != CKPT_OK)
+		return CKPT_FAILED;
+	if (bs->ckpt_kind != NULL) {
+		if (ckw_write(r->ck, err) != CKPT_OK)
 			return CKPT_FAILED;
 		bs->ckpt_ms = r->ck->ms;
-	}
-	if (bs->ckpt_kind != NULL)
 		ckpt_crash_point(r->e.ctx, "engine.after_checkpoint");
+	}
 	if (bs->out.len > 0) {
 		snprintf(path, sizeof(path), OUT_PATH_FMT, bs->batch);
 		if (ckpt_nwriter_file(r->w, path, bs->out.data, bs->out.len,
@@ -1362,69 +1303,167 @@ finish_batch(struct run *r, struct bstate *bs, struct ckpt_error *err)
 	return CKPT_OK;
 }
 
+/* The persister thread: persists queued batches in order. */
+static void *
+persister(void *arg)
+{
+	struct run *r = arg;
+	struct ckpt_error err = { 0 };
+
+	pthread_mutex_lock(&r->mu);
+	for (;;) {
+		struct bstate *bs;
+		int rc;
+
+		while (r->qlen == 0 && !r->pstop)
+			pthread_cond_wait(&r->cv, &r->mu);
+		if (r->qlen == 0)
+			break;
+		bs = r->q[r->qhead];
+		r->qhead = (r->qhead + 1) % ENG_QUEUE;
+		r->qlen--;
+		r->busy = 1;
+		pthread_mutex_unlock(&r->mu);
+		rc = persist(r, bs, &err);
+		pthread_mutex_lock(&r->mu);
+		r->busy = 0;
+		if (bs->ckpt_kind != NULL)
+			r->ck_busy = 0;
+		r->freel[r->nfree++] = bs;
+		if (rc != CKPT_OK) {
+			r->pfailed = 1;
+			r->perr = err;
+			r->qlen = 0;
+		}
+		pthread_cond_broadcast(&r->cv);
+		if (rc != CKPT_OK)
+			break;
+	}
+	pthread_mutex_unlock(&r->mu);
+	return NULL;
+}
+
 /*
- * Commits the queued batches in order.  With keep, a last one whose
- * checkpoint goes to the writer thread stays queued (alone).
+ * Waits (under r->mu, held) until what() holds or the persister
+ * failed; CKPT_FAILED with its error then.
  */
 static int
-settle(struct run *r, int keep, struct ckpt_error *err)
+pwait(struct run *r, int (*what)(const struct run *), struct ckpt_error *err)
 {
-	int n = r->qlen;
-
-	for (int i = 0; i < n; i++) {
-		struct bstate *bs = r->q[i];
-
-		if (i > 0 && start_batch(r, bs, err) != CKPT_OK)
-			return CKPT_FAILED;
-		if (keep && i == n - 1 && bs->writing) {
-			r->q[i] = r->q[0];
-			r->q[0] = bs;
-			r->qlen = 1;
-			return CKPT_OK;
-		}
-		if (finish_batch(r, bs, err) != CKPT_OK)
-			return CKPT_FAILED;
+	while (!r->pfailed && !what(r))
+		pthread_cond_wait(&r->cv, &r->mu);
+	if (r->pfailed) {
+		*err = r->perr;
+		return CKPT_FAILED;
 	}
-	r->qlen = 0;
 	return CKPT_OK;
 }
 
-/* Before waiting for input: nothing computed waits to be committed. */
+static int has_free(const struct run *r) { return r->nfree > 0; }
+static int ck_free(const struct run *r) { return !r->ck_busy; }
+static int drained(const struct run *r) { return r->qlen == 0 && !r->busy; }
+
+/* Before waiting for input and at the end: every batch committed. */
 static int
 settle_all(struct run *r, struct ckpt_error *err)
 {
-	return r->qlen > 0 ? settle(r, 0, err) : CKPT_OK;
+	int rc;
+
+	if (!r->pth_on)
+		return CKPT_OK;
+	pthread_mutex_lock(&r->mu);
+	rc = pwait(r, drained, err);
+	pthread_mutex_unlock(&r->mu);
+	return rc;
+}
+
+/* Starts the persister when threads may be used (else runs inline). */
+static void
+persister_start(struct run *r)
+{
+	if (!r->async_ok || pthread_mutex_init(&r->mu, NULL) != 0)
+		return;
+	if (pthread_cond_init(&r->cv, NULL) != 0) {
+		pthread_mutex_destroy(&r->mu);
+		return;
+	}
+	if (pthread_create(&r->pth, NULL, persister, r) != 0) {
+		pthread_cond_destroy(&r->cv);
+		pthread_mutex_destroy(&r->mu);
+		return;
+	}
+	r->pth_on = 1;
+}
+
+/* Ends the persister: after the queue with drain, else at once. */
+static void
+persister_stop(struct run *r, int drain)
+{
+	if (!r->pth_on)
+		return;
+	pthread_mutex_lock(&r->mu);
+	r->pstop = 1;
+	if (!drain)
+		r->qlen = 0;
+	pthread_cond_broadcast(&r->cv);
+	pthread_mutex_unlock(&r->mu);
+	pthread_join(r->pth, NULL);
+	pthread_cond_destroy(&r->cv);
+	pthread_mutex_destroy(&r->mu);
+	r->pth_on = 0;
 }
 
 /*
- * Runs batch `batch` (new or re-planned): computes it, then starts and
- * finishes it now or queues it behind a checkpoint being written.
+ * Runs batch `batch` (new or re-planned): computes it, captures its
+ * state when a checkpoint is due, and hands it to the persister (or
+ * persists it now).
  */
 static int
 run_batch(struct run *r, int64_t batch, int64_t time_ms, int *last,
     struct ckpt_error *err)
 {
 	struct bstate *bs;
-	size_t queued = 0;
+	int rc;
 
-	if (compute_batch(r, batch, time_ms, last, err) != CKPT_OK)
-		return CKPT_FAILED;
-	bs = r->cur;
-	r->cur = r->q[r->qlen];
-	r->q[r->qlen++] = bs;
-	if (r->qlen == 1) {
-		if (start_batch(r, bs, err) != CKPT_OK)
+	if (!r->pth_on) {
+		bs = r->pool[0];
+		if (compute_batch(r, bs, batch, time_ms, last, err) !=
+		    CKPT_OK)
 			return CKPT_FAILED;
-		if (bs->writing && !*last)
-			return CKPT_OK;
-		return settle(r, 0, err);
+		if (bs->due) {
+			if (capture(r, &bs->ckpt_kind, err) != CKPT_OK)
+				return CKPT_FAILED;
+			bs->since_snapshot = r->since_snapshot;
+		}
+		return persist(r, bs, err);
 	}
-	for (int i = 0; i < r->qlen; i++)
-		queued += r->q[i]->out.len;
-	if (bs->due || *last || r->qlen == ENG_QUEUE ||
-	    queued >= ENG_QUEUE_BYTES)
-		return settle(r, !*last, err);
-	return CKPT_OK;
+	pthread_mutex_lock(&r->mu);
+	rc = pwait(r, has_free, err);
+	bs = rc == CKPT_OK ? r->freel[--r->nfree] : NULL;
+	pthread_mutex_unlock(&r->mu);
+	if (rc != CKPT_OK)
+		return CKPT_FAILED;
+	rc = compute_batch(r, bs, batch, time_ms, last, err);
+	if (rc == CKPT_OK && bs->due) {
+		pthread_mutex_lock(&r->mu);
+		rc = pwait(r, ck_free, err);
+		pthread_mutex_unlock(&r->mu);
+		if (rc == CKPT_OK)
+			rc = capture(r, &bs->ckpt_kind, err);
+		bs->since_snapshot = r->since_snapshot;
+	}
+	pthread_mutex_lock(&r->mu);
+	if (rc != CKPT_OK) {
+		r->freel[r->nfree++] = bs;
+	} else {
+		if (bs->ckpt_kind != NULL)
+			r->ck_busy = 1;
+		r->q[(r->qhead + r->qlen) % ENG_QUEUE] = bs;
+		r->qlen++;
+		pthread_cond_broadcast(&r->cv);
+	}
+	pthread_mutex_unlock(&r->mu);
+	return rc;
 }
 
 /*
@@ -1738,9 +1777,8 @@ run_release(struct run *r)
 	ckpt_buf_release(&r->out);
 	ckpt_buf_release(&r->json);
 	ckw_free(r);
-	bstate_free(r->cur);
 	for (int i = 0; i < ENG_QUEUE; i++)
-		bstate_free(r->q[i]);
+		bstate_free(r->pool[i]);
 }
 
 int
@@ -1799,15 +1837,13 @@ ckpt_run(struct ckpt_ctx *ctx, const struct ckpt_run_opts *o,
 	}
 	for (int p = 0; p < r.e.p.partitions; p++)
 		eng_table_init(&r.e.parts[p]);
-	if ((r.cur = bstate_new()) == NULL) {
-		nomem(err, "allocate the state");
-		goto out;
-	}
-	for (int i = 0; i < ENG_QUEUE; i++)
-		if ((r.q[i] = bstate_new()) == NULL) {
+	for (int i = 0; i < ENG_QUEUE; i++) {
+		if ((r.pool[i] = bstate_new()) == NULL) {
 			nomem(err, "allocate the state");
 			goto out;
 		}
+		r.freel[r.nfree++] = r.pool[i];
+	}
 	if (open_source(&r, err) != CKPT_OK)
 		goto out;
 	r.src->stop = o->stop;
@@ -1824,7 +1860,11 @@ ckpt_run(struct ckpt_ctx *ctx, const struct ckpt_run_opts *o,
 	if (resumed && recover(&r, &next, &next_time, &planned, err) !=
 	    CKPT_OK)
 		goto out;
+	persister_start(&r);
 	rc = main_loop(&r, next, next_time, planned, err);
+	if (rc == CKPT_OK)
+		rc = settle_all(&r, err);
+	persister_stop(&r, 0);
 out:
 	free(id);
 	ckpt_buf_release(&cfg);
