@@ -418,7 +418,7 @@ cmd_run(struct cli *cli, int argc, char **argv)
 		OPT_ENUM(0, "format-version", &fmtv, "V", versions,
 		    "native format version: 1 snapshots, 2 deltas"),
 		OPT_BOOL(0, "sync-checkpoint", &synck,
-		    "write state checkpoints inside the batch, no thread"),
+		    "write batches and checkpoints on the engine's thread"),
 		OPT_STRING(0, "window", &window, "D", "window length"),
 		OPT_STRING(0, "slide", &slide, "D", "window slide"),
 		OPT_STRING(0, "timeout", &timeout, "D",
