@@ -89,6 +89,7 @@ struct run {
 	int nfree, qhead, qlen;
 	int busy;			/* the persister holds a batch */
 	int ck_busy;			/* r->ck is captured, not written */
+	int ck_help;			/* its partitions may be claimed */
 	int pstop;			/* end when the queue is empty */
 	int pfailed;			/* it failed: perr says why */
 	struct ckpt_error perr;
@@ -559,6 +560,13 @@ struct ckwrite {
 	struct ckpt_nwriter *w;
 	int64_t t0;			/* capture start (mono ms) */
 	int64_t ms;			/* capture start to files written */
+	struct ckpt_swriter **sw;	/* per partition, while written */
+	/* filling shared with the engine's thread (par), under mu */
+	int par;
+	pthread_mutex_t mu;
+	pthread_cond_t cv;
+	int open, next, done, rc;
+	struct ckpt_error err;
 };
 
 /*
@@ -649,13 +657,34 @@ capture(struct run *r, const char **kind, struct ckpt_error *err)
 	if (ck == NULL) {
 		if ((ck = calloc(1, sizeof(*ck))) == NULL ||
 		    (ck->parts = calloc((size_t)np, sizeof(*ck->parts))) ==
+		    NULL || (ck->sw = calloc((size_t)np, sizeof(*ck->sw))) ==
 		    NULL) {
+			if (ck != NULL)
+				free(ck->parts);
+			free(ck);
+			return nomem(err, "write a state checkpoint");
+		}
+		if (pthread_mutex_init(&ck->mu, NULL) != 0) {
+			free(ck->sw);
+			free(ck->parts);
+			free(ck);
+			return nomem(err, "write a state checkpoint");
+		}
+		if (pthread_cond_init(&ck->cv, NULL) != 0) {
+			pthread_mutex_destroy(&ck->mu);
+			free(ck->sw);
+			free(ck->parts);
 			free(ck);
 			return nomem(err, "write a state checkpoint");
 		}
 		ck->nparts = np;
 		r->ck = ck;
 	}
+	/*
+	 * Both threads may fill partitions unless calls are counted
+	 * (crash points, the hit trace): those want one order.
+	 */
+	ck->par = r->pth_on && !ckpt_crash_armed(r->e.ctx);
 	ck->delta = r->e.p.format_version >= 2 && r->since_snapshot >= 0 &&
 	    r->since_snapshot + 1 < r->e.p.snapshot_every;
 	ck->w = r->w;
@@ -671,13 +700,13 @@ capture(struct run *r, const char **kind, struct ckpt_error *err)
 	return CKPT_OK;
 }
 
-/* Sorts partition p's captured keys and writes its state file. */
+/* Sorts partition p's captured keys and writes them to ck->sw[p]. */
 static int
-ckw_partition(struct ckwrite *ck, int p, struct ckpt_error *err)
+ckw_fill(struct ckwrite *ck, int p, struct ckpt_error *err)
 {
 	struct ckpart *cp = &ck->parts[p];
+	struct ckpt_swriter *sw = ck->sw[p];
 	struct skey *v = cp->v;
-	struct ckpt_swriter *sw = NULL;
 	size_t n = cp->n;
 	int rc = CKPT_OK;
 
@@ -690,9 +719,6 @@ ckw_partition(struct ckwrite *ck, int p, struct ckpt_error *err)
 	}
 	if (n > 1)	/* v is NULL for an empty partition */
 		skey_sort(v, v + n, n);
-	if (ckpt_nwriter_state_open(ck->w, 0, p, ck->delta ?
-	    CKPT_STATE_DELTA : CKPT_STATE_SNAPSHOT, &sw, err) != CKPT_OK)
-		return CKPT_FAILED;
 	for (size_t i = 0; i < n && rc == CKPT_OK; i++) {
 		if (v[i].vlen == SIZE_MAX)
 			rc = ckpt_swriter_del(sw, v[i].k, v[i].klen, err);
@@ -700,21 +726,89 @@ ckw_partition(struct ckwrite *ck, int p, struct ckpt_error *err)
 			rc = ckpt_swriter_put(sw, v[i].k, v[i].klen,
 			    v[i].k + v[i].klen, v[i].vlen, err);
 	}
-	if (rc != CKPT_OK) {
-		ckpt_swriter_finish(sw, NULL);
-		return CKPT_FAILED;
-	}
-	return ckpt_swriter_finish(sw, err);
+	return rc;
 }
 
-/* Writes every partition's state file and lands them (the persister). */
+/*
+ * Fills partitions of the checkpoint being written until none is left
+ * to claim; the number filled.  Called by the persister and, while it
+ * waits for the persister anyway, by the engine's thread.
+ */
 static int
-ckw_write(struct ckwrite *ck, struct ckpt_error *err)
+ckw_help(struct ckwrite *ck)
 {
-	int rc = CKPT_OK;
+	struct ckpt_error err = { 0 };
+	int n = 0, p, rc;
 
-	for (int p = 0; p < ck->nparts && rc == CKPT_OK; p++)
-		rc = ckw_partition(ck, p, err);
+	pthread_mutex_lock(&ck->mu);
+	while (ck->open && ck->next < ck->nparts) {
+		p = ck->next++;
+		pthread_mutex_unlock(&ck->mu);
+		rc = ckw_fill(ck, p, &err);
+		pthread_mutex_lock(&ck->mu);
+		if (rc != CKPT_OK && ck->rc == CKPT_OK) {
+			ck->rc = rc;
+			ck->err = err;
+		}
+		n++;
+		if (++ck->done == ck->nparts)
+			pthread_cond_broadcast(&ck->cv);
+	}
+	pthread_mutex_unlock(&ck->mu);
+	return n;
+}
+
+/*
+ * Writes every partition's state file and lands them (the persister).
+ * The files are opened and finished in partition order, so the
+ * manifest is the same however the filling was shared.
+ */
+static int
+ckw_write(struct run *r, struct ckwrite *ck, struct ckpt_error *err)
+{
+	int np = ck->nparts, rc = CKPT_OK, opened = 0;
+
+	for (; opened < np && rc == CKPT_OK; opened++)
+		rc = ckpt_nwriter_state_open(ck->w, 0, opened, ck->delta ?
+		    CKPT_STATE_DELTA : CKPT_STATE_SNAPSHOT, &ck->sw[opened],
+		    err);
+	if (rc != CKPT_OK)
+		opened--;	/* the failed one is not open */
+	if (rc == CKPT_OK && ck->par) {
+		pthread_mutex_lock(&ck->mu);
+		ck->next = 0;
+		ck->done = 0;
+		ck->rc = CKPT_OK;
+		ck->open = 1;
+		pthread_mutex_unlock(&ck->mu);
+		pthread_mutex_lock(&r->mu);
+		r->ck_help = 1;
+		pthread_cond_broadcast(&r->cv);
+		pthread_mutex_unlock(&r->mu);
+		ckw_help(ck);
+		pthread_mutex_lock(&ck->mu);
+		while (ck->done < np)
+			pthread_cond_wait(&ck->cv, &ck->mu);
+		ck->open = 0;
+		if (ck->rc != CKPT_OK) {
+			rc = ck->rc;
+			*err = ck->err;
+		}
+		pthread_mutex_unlock(&ck->mu);
+		pthread_mutex_lock(&r->mu);
+		r->ck_help = 0;
+		pthread_mutex_unlock(&r->mu);
+	} else {
+		for (int p = 0; p < opened && rc == CKPT_OK; p++)
+			rc = ckw_fill(ck, p, err);
+	}
+	for (int p = 0; p < opened; p++) {
+		if (rc == CKPT_OK)
+			rc = ckpt_swriter_finish(ck->sw[p], err);
+		else
+			ckpt_swriter_finish(ck->sw[p], NULL);
+		ck->sw[p] = NULL;
+	}
 	if (rc == CKPT_OK)	/* the fsyncs too, off the engine's thread */
 		rc = ckpt_nwriter_land_state(ck->w, err);
 	ck->ms = mono_ms() - ck->t0;
@@ -732,6 +826,9 @@ ckw_free(struct run *r)
 		ckpt_buf_release(&ck->parts[p].kbuf);
 		free(ck->parts[p].v);
 	}
+	pthread_cond_destroy(&ck->cv);
+	pthread_mutex_destroy(&ck->mu);
+	free(ck->sw);
 	free(ck->parts);
 	free(ck);
 	r->ck = NULL;
@@ -1273,7 +1370,7 @@ persist(struct run *r, struct bstate *bs, struct ckpt_error *err)
 	    bs->time_ms, (char *)bs->offs.data, err) != CKPT_OK)
 		return CKPT_FAILED;
 	if (bs->ckpt_kind != NULL) {
-		if (ckw_write(r->ck, err) != CKPT_OK)
+		if (ckw_write(r, r->ck, err) != CKPT_OK)
 			return CKPT_FAILED;
 		bs->ckpt_ms = r->ck->ms;
 		ckpt_crash_point(r->e.ctx, "engine.after_checkpoint");
@@ -1350,8 +1447,18 @@ persister(void *arg)
 static int
 pwait(struct run *r, int (*what)(const struct run *), struct ckpt_error *err)
 {
-	while (!r->pfailed && !what(r))
+	while (!r->pfailed && !what(r)) {
+		if (r->ck_help) {	/* idle anyway: fill partitions */
+			int n;
+
+			pthread_mutex_unlock(&r->mu);
+			n = ckw_help(r->ck);
+			pthread_mutex_lock(&r->mu);
+			if (n > 0)
+				continue;
+		}
 		pthread_cond_wait(&r->cv, &r->mu);
+	}
 	if (r->pfailed) {
 		*err = r->perr;
 		return CKPT_FAILED;
