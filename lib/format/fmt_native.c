@@ -1017,6 +1017,19 @@ manifest_sum(const struct nat_commit *cm, struct ckpt_batch *b)
 }
 
 /* Fills b for batch id from its files (best effort on damage). */
+/* The fields of a batch its id and the two listings give. */
+static void
+batch_ids(struct ckpt *c, int64_t id, int has_off, int has_com,
+    struct ckpt_batch *b)
+{
+	memset(b, 0, sizeof(*b));
+	b->id = id;
+	b->has_offsets = has_off;
+	b->committed = has_com;
+	b->time_ms = CKPT_NONE;
+	b->is_restart_point = id == priv(c)->restart;
+}
+
 static int
 batch_fill(struct ckpt *c, int64_t id, int has_off, int has_com,
     struct ckpt_batch *b, struct ckpt_error *err)
@@ -1024,12 +1037,7 @@ batch_fill(struct ckpt *c, int64_t id, int has_off, int has_com,
 	struct nat_commit cm;
 	char path[NAT_PATH_MAX];
 
-	memset(b, 0, sizeof(*b));
-	b->id = id;
-	b->has_offsets = has_off;
-	b->committed = has_com;
-	b->time_ms = CKPT_NONE;
-	b->is_restart_point = id == priv(c)->restart;
+	batch_ids(c, id, has_off, has_com, b);
 	if (has_com) {
 		struct nat_quick q;
 		char *text;
@@ -1116,12 +1124,7 @@ nat_batch_iter_next(struct ckpt *c, void *state, struct ckpt_batch *out,
 	if (hc)
 		it->com.pos++;
 	if (c->hints & CKPT_HINT_BATCH_IDS) {
-		memset(out, 0, sizeof(*out));
-		out->id = id;
-		out->has_offsets = ho;
-		out->committed = hc;
-		out->time_ms = CKPT_NONE;
-		out->is_restart_point = id == priv(c)->restart;
+		batch_ids(c, id, ho, hc, out);
 		return CKPT_OK;
 	}
 	return batch_fill(c, id, ho, hc, out, err);
