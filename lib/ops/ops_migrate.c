@@ -35,6 +35,7 @@
 
 #include "ops.h"
 #include "../ctx.h"
+#include "../store/store.h"
 #include "../format/fmt.h"
 #include "../format/native.h"
 #include "../engine/engine.h"
@@ -1413,6 +1414,10 @@ ckpt_migrate(struct ckpt_ctx *ctx, const char *url,
 		return ckpt_error_set(err, CKPT_E_UNSUPPORTED,
 		    "cannot migrate to '%s': migrate writes local directories "
 		    "only", o->dest);
+	if (dpath != NULL && ckpt_store_archive_name(dpath))
+		return ckpt_error_set(err, CKPT_E_UNSUPPORTED,
+		    "cannot migrate to '%s': archive destinations are not "
+		    "built yet; give a directory", o->dest);
 	if (o->dest == NULL && path == NULL)
 		return ckpt_error_set(err, CKPT_E_UNSUPPORTED,
 		    "cannot migrate '%s' in place: only local directories can "

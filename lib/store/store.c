@@ -114,8 +114,8 @@ url_scheme_len(const char *url)
 	return 0;
 }
 
-static int
-is_archive_name(const char *url)
+int
+ckpt_store_archive_name(const char *url)
 {
 	static const char *const sfx[] = { ".tar", ".tar.gz", ".tar.zst",
 		".tgz", ".zip", NULL };
@@ -190,7 +190,7 @@ ckpt_store_open(struct ckpt_ctx *ctx, const char *url, unsigned flags,
 			rc = ckpt_error_set(err, CKPT_E_UNSUPPORTED,
 			    "cannot open '%s': s3:// support is not built yet",
 			    u);
-		else if (sl == 0 && is_archive_name(url))
+		else if (sl == 0 && ckpt_store_archive_name(url))
 			rc = ckpt_error_set(err, CKPT_E_UNSUPPORTED,
 			    "cannot open '%s': archive support is not built yet",
 			    u);

@@ -208,4 +208,8 @@ int ckpt_lock_conflict(struct ckpt_error *err, const char *root,
 /* Milliseconds since the epoch (CLOCK_REALTIME). */
 int64_t ckpt_now_ms(void);
 
+/* Non-zero when url names an archive (.tar, .tar.gz, .tar.zst, .tgz,
+ * .zip): the archive backend's, not yet built. */
+int ckpt_store_archive_name(const char *url);
+
 #endif /* CKPT_STORE_H */

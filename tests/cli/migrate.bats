@@ -239,6 +239,10 @@ assert_same_as_ref() {
 	run -2 --separate-stderr "$CKPT" migrate "$CK" rename-operator counts sessions
 	run -2 --separate-stderr "$CKPT" migrate "$CK" repartition --partitions 4 --to-earliest
 	run -10 --separate-stderr "$CKPT" migrate "$BATS_TEST_TMPDIR/missing" copy --to x
+	# an archive name is not silently made a directory
+	run -1 --separate-stderr "$CKPT" migrate "$CK" copy --to "$BATS_TEST_TMPDIR/out.tar.zst" --execute
+	[[ $stderr == "ckpt migrate: cannot migrate to '$BATS_TEST_TMPDIR/out.tar.zst': archive destinations are not built yet; give a directory" ]]
+	[ ! -e "$BATS_TEST_TMPDIR/out.tar.zst" ]
 	# in place through a symbolic link would swap the link: refused
 	ln -s "$CK" "$BATS_TEST_TMPDIR/link"
 	run -1 --separate-stderr "$CKPT" migrate "$BATS_TEST_TMPDIR/link" format --to-version 1 --execute
