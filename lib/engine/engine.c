@@ -10,17 +10,20 @@
  * rewritten), and the run continues with batch R+1.  Otherwise a new
  * directory is created.
  *
- * A batch: begin_batch writes offsets/N (the input start and the batch
- * time) before anything runs; lines are read and cut by logical time
- * (batch k covers [start + k*interval, start + (k+1)*interval)), or by
- * arrival for a wall-clock source; the job's stage and operator process
- * them; every checkpoint interval (and at the end, and on a stop
- * request) the state of each partition is written as a snapshot or a
- * delta of the keys changed since the previous state checkpoint; the
- * batch's output is written as output/N; the commit entry, carrying the
- * input end position, makes it all durable at once.  Nothing written
- * depends on the wall clock for logical-time sources, so the same input
- * and configuration give byte-identical output and state.
+ * A batch: lines are read and cut by logical time (batch k covers
+ * [start + k*interval, start + (k+1)*interval)), or by arrival for a
+ * wall-clock source; the job's stage and operator process them in
+ * memory; every checkpoint interval (and at the end, and on a stop
+ * request) the state of each partition is captured as a snapshot or a
+ * delta of the keys changed since the previous state checkpoint.  Then
+ * the batch is written: offsets/N (the input start and the batch time;
+ * before the batch runs for a wall-clock source), the state files,
+ * output/N, and the commit entry, carrying the input end position,
+ * which makes it all durable at once.  The writing runs on a persister
+ * thread while the next batches are computed ("Pipeline" below).
+ * Nothing written depends on the wall clock for logical-time sources,
+ * so the same input and configuration give byte-identical output and
+ * state.
  *
  * What this file does not do: parse input (sources), know what a job
  * computes (stages and operators), lay out bytes (the native writer).
@@ -542,10 +545,11 @@ skey_sort(struct skey *v, struct skey *tmp, size_t n)
  * (snapshot: all live keys; delta: the dirty ones, removed keys as
  * tombstones) into one arena per partition, so the tables may change
  * right after.  ckw_write() then sorts each partition's keys and
- * writes its state file through the native writer; it runs on a
- * thread of its own while the next batches are computed (see
- * "Pipeline" below), or inline when threads are off.  The arenas are
- * kept for the next checkpoint.
+ * writes its state file through the native writer; it runs on the
+ * persister thread while the next batches are computed (see
+ * "Pipeline" below), the engine's thread sharing the sorting and
+ * compressing when it waits anyway, or inline when threads are off.
+ * The arenas are kept for the next checkpoint.
  */
 struct ckpart {
 	struct ckpt_buf kbuf;		/* encoded keys and values */
