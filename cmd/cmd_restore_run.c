@@ -760,25 +760,19 @@ fault_errno(const char *spec)
 static int
 fault_reached(const char *spec, const char *trace)
 {
-	char line[160], op[32];
-	unsigned long want = 1, seen = 0;
-	const char *c1 = strchr(spec, ':'), *c2;
-	FILE *f;
+	struct rt_result hits;
+	size_t n = strcspn(spec, ":");
+	const char *last = strrchr(spec, ':');
+	unsigned long want = 1;
+	int op = rt_fop_index(spec, n);
 
-	if (c1 == NULL || (size_t)(c1 - spec) >= sizeof(op))
+	if (op < 0)
 		return 0;
-	snprintf(op, sizeof(op), "fault %.*s", (int)(c1 - spec), spec);
-	if ((c2 = strchr(c1 + 1, ':')) != NULL)
-		want = strtoul(c2 + 1, NULL, 10);
-	if ((f = fopen(trace, "r")) == NULL)
-		return 0;
-	while (seen < want && fgets(line, sizeof(line), f) != NULL) {
-		line[strcspn(line, "\n")] = '\0';
-		if (strcmp(line, op) == 0)
-			seen++;
-	}
-	fclose(f);
-	return seen >= want && want > 0;
+	if (last != NULL && last != spec + n)	/* "op:ERR:N" */
+		want = strtoul(last + 1, NULL, 10);
+	memset(&hits, 0, sizeof(hits));
+	read_trace(trace, &hits);
+	return want > 0 && hits.fop_hits[op] >= want;
 }
 
 /*

@@ -87,8 +87,8 @@ point_index(const char *name, size_t len)
 	return -1;
 }
 
-static int
-fop_index(const char *name, size_t len)
+int
+rt_fop_index(const char *name, size_t len)
 {
 	for (int i = 0; i < RT_NFOPS; i++)
 		if (strlen(rt_fault_ops[i]) == len &&
@@ -136,7 +136,7 @@ static int
 parse_fault_item(const char *item, char *base, size_t blen, long *occ)
 {
 	size_t n = strcspn(item, ":"), m;
-	int op = fop_index(item, n);
+	int op = rt_fop_index(item, n);
 	const char *e;
 
 	if (op < 0 || item[n] != ':')

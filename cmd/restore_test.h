@@ -27,6 +27,8 @@
 
 extern const char *const rt_job_names[];	/* NULL-terminated */
 extern const char *const rt_fault_ops[];	/* RT_NFOPS names */
+/* Index in rt_fault_ops of the len-byte name, or -1. */
+int rt_fop_index(const char *name, size_t len);
 
 /* What arms one attempt of a case. */
 enum rt_item_type {
