@@ -647,6 +647,33 @@ capture_partition(struct run *r, struct ckwrite *ck, int p)
 	return 0;
 }
 
+/* Capture buffers for np partitions, or NULL. */
+static struct ckwrite *
+ckw_new(int np)
+{
+	struct ckwrite *ck = calloc(1, sizeof(*ck));
+
+	if (ck == NULL)
+		return NULL;
+	ck->parts = calloc((size_t)np, sizeof(*ck->parts));
+	ck->sw = calloc((size_t)np, sizeof(*ck->sw));
+	if (ck->parts == NULL || ck->sw == NULL)
+		goto fail;
+	if (pthread_mutex_init(&ck->mu, NULL) != 0)
+		goto fail;
+	if (pthread_cond_init(&ck->cv, NULL) != 0) {
+		pthread_mutex_destroy(&ck->mu);
+		goto fail;
+	}
+	ck->nparts = np;
+	return ck;
+fail:
+	free(ck->sw);
+	free(ck->parts);
+	free(ck);
+	return NULL;
+}
+
 /*
  * Captures the state to checkpoint at the end of the batch just
  * computed and marks the tables checkpointed (the next delta starts
@@ -659,29 +686,8 @@ capture(struct run *r, const char **kind, struct ckpt_error *err)
 	int np = r->e.p.partitions;
 
 	if (ck == NULL) {
-		if ((ck = calloc(1, sizeof(*ck))) == NULL ||
-		    (ck->parts = calloc((size_t)np, sizeof(*ck->parts))) ==
-		    NULL || (ck->sw = calloc((size_t)np, sizeof(*ck->sw))) ==
-		    NULL) {
-			if (ck != NULL)
-				free(ck->parts);
-			free(ck);
+		if ((ck = ckw_new(np)) == NULL)
 			return nomem(err, "write a state checkpoint");
-		}
-		if (pthread_mutex_init(&ck->mu, NULL) != 0) {
-			free(ck->sw);
-			free(ck->parts);
-			free(ck);
-			return nomem(err, "write a state checkpoint");
-		}
-		if (pthread_cond_init(&ck->cv, NULL) != 0) {
-			pthread_mutex_destroy(&ck->mu);
-			free(ck->sw);
-			free(ck->parts);
-			free(ck);
-			return nomem(err, "write a state checkpoint");
-		}
-		ck->nparts = np;
 		r->ck = ck;
 	}
 	/*
@@ -1474,18 +1480,26 @@ static int has_free(const struct run *r) { return r->nfree > 0; }
 static int ck_free(const struct run *r) { return !r->ck_busy; }
 static int drained(const struct run *r) { return r->qlen == 0 && !r->busy; }
 
-/* Before waiting for input and at the end: every batch committed. */
+/* pwait() taking the lock; CKPT_OK at once without a persister. */
 static int
-settle_all(struct run *r, struct ckpt_error *err)
+pwait_for(struct run *r, int (*what)(const struct run *),
+    struct ckpt_error *err)
 {
 	int rc;
 
 	if (!r->pth_on)
 		return CKPT_OK;
 	pthread_mutex_lock(&r->mu);
-	rc = pwait(r, drained, err);
+	rc = pwait(r, what, err);
 	pthread_mutex_unlock(&r->mu);
 	return rc;
+}
+
+/* Before waiting for input and at the end: every batch committed. */
+static int
+settle_all(struct run *r, struct ckpt_error *err)
+{
+	return pwait_for(r, drained, err);
 }
 
 /* Starts the persister when threads may be used (else runs inline). */
@@ -1533,36 +1547,26 @@ static int
 run_batch(struct run *r, int64_t batch, int64_t time_ms, int *last,
     struct ckpt_error *err)
 {
-	struct bstate *bs;
-	int rc;
+	struct bstate *bs = r->pool[0];	/* the only one without threads */
+	int rc = CKPT_OK;
 
-	if (!r->pth_on) {
-		bs = r->pool[0];
-		if (compute_batch(r, bs, batch, time_ms, last, err) !=
-		    CKPT_OK)
-			return CKPT_FAILED;
-		if (bs->due) {
-			if (capture(r, &bs->ckpt_kind, err) != CKPT_OK)
-				return CKPT_FAILED;
-			bs->since_snapshot = r->since_snapshot;
-		}
-		return persist(r, bs, err);
-	}
-	pthread_mutex_lock(&r->mu);
-	rc = pwait(r, has_free, err);
-	bs = rc == CKPT_OK ? r->freel[--r->nfree] : NULL;
-	pthread_mutex_unlock(&r->mu);
-	if (rc != CKPT_OK)
-		return CKPT_FAILED;
-	rc = compute_batch(r, bs, batch, time_ms, last, err);
-	if (rc == CKPT_OK && bs->due) {
+	if (r->pth_on) {
 		pthread_mutex_lock(&r->mu);
-		rc = pwait(r, ck_free, err);
-		pthread_mutex_unlock(&r->mu);
+		rc = pwait(r, has_free, err);
 		if (rc == CKPT_OK)
-			rc = capture(r, &bs->ckpt_kind, err);
+			bs = r->freel[--r->nfree];
+		pthread_mutex_unlock(&r->mu);
+		if (rc != CKPT_OK)
+			return CKPT_FAILED;
+	}
+	rc = compute_batch(r, bs, batch, time_ms, last, err);
+	if (rc == CKPT_OK && bs->due &&
+	    (rc = pwait_for(r, ck_free, err)) == CKPT_OK) {
+		rc = capture(r, &bs->ckpt_kind, err);
 		bs->since_snapshot = r->since_snapshot;
 	}
+	if (!r->pth_on)
+		return rc == CKPT_OK ? persist(r, bs, err) : rc;
 	pthread_mutex_lock(&r->mu);
 	if (rc != CKPT_OK) {
 		r->freel[r->nfree++] = bs;
