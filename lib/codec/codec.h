@@ -107,6 +107,17 @@ int ckpt_varint_put(struct ckpt_buf *b, uint64_t v);
 int ckpt_varint_get(const uint8_t *p, size_t len, uint64_t *v,
     size_t *used);
 
+/*
+ * Writes the value encoding of string s (what ckpt_enc_string appends)
+ * to dst, which has room for CKPT_ENC_STRING_MAX(n) bytes; returns the
+ * bytes written.  For loops that reserve once per item.
+ */
+#define CKPT_ENC_STRING_MAX(n) (1 + CKPT_VARINT_MAX + (n))
+size_t ckpt_enc_string_at(uint8_t *dst, const char *s, size_t n);
+/* The same for ckpt_enc_int64: at most CKPT_ENC_INT64_MAX bytes. */
+#define CKPT_ENC_INT64_MAX (1 + CKPT_VARINT_MAX)
+size_t ckpt_enc_int64_at(uint8_t *dst, int64_t v);
+
 /* Zigzag maps signed to unsigned so small magnitudes stay short. */
 uint64_t ckpt_zigzag(int64_t v);
 int64_t ckpt_unzigzag(uint64_t u);

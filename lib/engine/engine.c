@@ -39,6 +39,7 @@
 
 #include "engine.h"
 #include "engine_json.h"
+#include "../codec/codec.h"
 #include "../ctx.h"
 #include "../ctx_test.h"
 #include "../jobs/job.h"
@@ -456,89 +457,6 @@ dir_size(struct ckpt_store *st)
 /* State checkpoints and restore                                        */
 /* ------------------------------------------------------------------ */
 
-struct skey {
-	uint64_t pfx;		/* first 8 bytes, big-endian: most compares */
-	const uint8_t *k;	/* encoded key, then the encoded value */
-	size_t klen;
-	size_t vlen;		/* SIZE_MAX: a tombstone */
-	size_t off;
-};
-
-static int
-skey_cmp(const void *a, const void *b)
-{
-	const struct skey *x = a, *y = b;
-	size_t n = x->klen < y->klen ? x->klen : y->klen;
-	int c;
-
-	if (x->pfx != y->pfx)
-		return x->pfx < y->pfx ? -1 : 1;
-	c = memcmp(x->k, y->k, n);
-	if (c != 0)
-		return c;
-	return (x->klen > y->klen) - (x->klen < y->klen);
-}
-
-/*
- * Sorts v by skey_cmp: an LSD radix sort on the 8-byte prefixes (bytes
- * that are the same in every key are skipped), then runs of equal
- * prefixes by skey_cmp.  Falls back to qsort when out of memory.
- */
-static void
-skey_sort(struct skey *v, struct skey *tmp, size_t n)
-{
-	struct skey *a = v, *b = tmp;
-	size_t cnt[8][256];
-	uint64_t all_or = 0, all_and = ~(uint64_t)0;
-
-	if (n < 64) {
-		if (n > 1)
-			qsort(v, n, sizeof(*v), skey_cmp);
-		return;
-	}
-	memset(cnt, 0, sizeof(cnt));
-	for (size_t i = 0; i < n; i++) {
-		uint64_t x = v[i].pfx;
-
-		all_or |= x;
-		all_and &= x;
-		for (int d = 0; d < 8; d++)
-			cnt[d][(x >> (8 * d)) & 0xff]++;
-	}
-	for (int d = 0; d < 8; d++) {
-		size_t sum = 0;
-
-		if ((((all_or ^ all_and) >> (8 * d)) & 0xff) == 0)
-			continue;	/* one value in every key */
-		for (int k = 0; k < 256; k++) {
-			size_t c = cnt[d][k];
-
-			cnt[d][k] = sum;
-			sum += c;
-		}
-		for (size_t i = 0; i < n; i++)
-			b[cnt[d][(a[i].pfx >> (8 * d)) & 0xff]++] = a[i];
-		{
-			struct skey *t = a;
-
-			a = b;
-			b = t;
-		}
-	}
-	if (a != v)
-		memcpy(v, a, n * sizeof(*v));
-	/* equal prefixes: the rest of the key decides */
-	for (size_t i = 0; i < n;) {
-		size_t j = i + 1;
-
-		while (j < n && v[j].pfx == v[i].pfx)
-			j++;
-		if (j - i > 1)
-			qsort(v + i, j - i, sizeof(*v), skey_cmp);
-		i = j;
-	}
-}
-
 /*
  * A state checkpoint is taken in two steps.  capture() runs on the
  * engine's thread between batches: it encodes every key to write
@@ -552,8 +470,8 @@ skey_sort(struct skey *v, struct skey *tmp, size_t n)
  * The arenas are kept for the next checkpoint.
  */
 struct ckpart {
-	struct ckpt_buf kbuf;		/* encoded keys and values */
-	struct skey *v;			/* n items, then sort space */
+	struct ckpt_buf kbuf;		/* captured items (struct eng_khdr) */
+	struct eng_kitem *v;		/* n handles, then sort scratch */
 	size_t n, cap;
 };
 
@@ -575,30 +493,62 @@ struct ckwrite {
 
 /*
  * Appends en's encoded key and (unless a tombstone) value to the
- * partition's arena.
+ * partition's arena, with its sort handle.
  */
 static int
-add_item(struct run *r, struct ckpart *cp, struct eng_entry *en, int tomb)
+add_item(struct run *r, struct ckpart *cp, const struct eng_entry *en,
+    int tomb)
 {
-	struct skey *it = &cp->v[cp->n];
-	size_t k0 = cp->kbuf.len;
+	struct ckpt_buf *b = &cp->kbuf;
+	struct eng_khdr h;
+	size_t at = b->len, v0;
+	uint8_t *k;
 
-	it->off = k0;
-	if (ckpt_enc_string(&cp->kbuf, en->key, en->klen) != 0)
+	if (ckpt_buf_reserve(b, sizeof(h) + CKPT_ENC_STRING_MAX(en->klen) +
+	    ENG_VALUE_AT_MAX) != 0)
 		return -1;
-	it->klen = cp->kbuf.len - k0;
-	if (tomb) {
-		it->vlen = SIZE_MAX;
-	} else {
-		if (r->e.op->encode(&r->e, en, &cp->kbuf) != 0)
+	k = b->data + at + sizeof(h);
+	h.klen = (uint32_t)ckpt_enc_string_at(k, en->key, en->klen);
+	cp->v[cp->n].pfx = eng_key_prefix(k, h.klen);
+	cp->v[cp->n].off = at;
+	b->len = v0 = at + sizeof(h) + h.klen;
+	h.vlen = ENG_KTOMB;
+	if (!tomb && r->e.op->encode_at != NULL) {
+		h.vlen = (uint32_t)r->e.op->encode_at(en, k + h.klen);
+		b->len += h.vlen;
+	} else if (!tomb) {
+		if (r->e.op->encode(&r->e, en, b) != 0 ||
+		    b->len - v0 >= ENG_KTOMB)
 			return -1;
-		it->vlen = cp->kbuf.len - k0 - it->klen;
+		h.vlen = (uint32_t)(b->len - v0);
 	}
+	memcpy(b->data + at, &h, sizeof(h));
 	cp->n++;
 	return 0;
 }
 
-/* Encodes partition p's keys to write into ck->parts[p]. */
+struct cap_arg {
+	struct run *r;
+	struct ckpart *cp;
+};
+
+/* A dirty entry into a delta: its value, or a tombstone when removed
+ * (unless no checkpoint ever wrote it). */
+static int
+cap_dirty(void *arg, struct eng_entry *en)
+{
+	struct cap_arg *a = arg;
+	int del = (en->flags & ENG_E_DELETED) != 0;
+
+	if (del && !(en->flags & ENG_E_PERSISTED))
+		return 0;
+	return add_item(a->r, a->cp, en, del);
+}
+
+/*
+ * Encodes partition p's keys to write into ck->parts[p] and marks its
+ * table checkpointed (the next delta starts here).
+ */
 static int
 capture_partition(struct run *r, struct ckwrite *ck, int p)
 {
@@ -617,19 +567,10 @@ capture_partition(struct run *r, struct ckwrite *ck, int p)
 	cp->n = 0;
 	cp->kbuf.len = 0;
 	if (ck->delta) {
-		for (size_t i = 0; i < t->ndirty; i++) {
-			struct eng_entry *en = t->dirty[i];
-			int del = (en->flags & ENG_E_DELETED) != 0;
+		struct cap_arg a = { r, cp };
 
-#if defined(__GNUC__)	/* dirty entries are scattered: ask ahead */
-			if (i + 16 < t->ndirty)
-				eng_entry_prefetch(t->dirty[i + 16]);
-#endif
-			if (del && !(en->flags & ENG_E_PERSISTED))
-				continue;
-			if (add_item(r, cp, en, del) != 0)
-				return -1;
-		}
+		if (eng_table_take_dirty(t, cap_dirty, &a) != 0)
+			return -1;
 	} else {
 		for (size_t i = 0; i < t->cap; i++) {
 			struct eng_entry *en = t->slots[i].e;
@@ -644,6 +585,7 @@ capture_partition(struct run *r, struct ckwrite *ck, int p)
 				return -1;
 		}
 	}
+	eng_table_checkpointed(t, r->e.op->free_ext);
 	return 0;
 }
 
@@ -703,8 +645,6 @@ capture(struct run *r, const char **kind, struct ckpt_error *err)
 	for (int p = 0; p < np; p++)
 		if (capture_partition(r, ck, p) != 0)
 			return nomem(err, "write a state checkpoint");
-	for (int p = 0; p < np; p++)
-		eng_table_checkpointed(&r->e.parts[p], r->e.op->free_ext);
 	*kind = ck->delta ? "delta" : "snapshot";
 	r->since_snapshot = ck->delta ? r->since_snapshot + 1 : 0;
 	return CKPT_OK;
@@ -716,25 +656,26 @@ ckw_fill(struct ckwrite *ck, int p, struct ckpt_error *err)
 {
 	struct ckpart *cp = &ck->parts[p];
 	struct ckpt_swriter *sw = ck->sw[p];
-	struct skey *v = cp->v;
+	const uint8_t *base = cp->kbuf.data;
 	size_t n = cp->n;
 	int rc = CKPT_OK;
 
-	for (size_t i = 0; i < n; i++) {
-		v[i].k = cp->kbuf.data + v[i].off;
-		v[i].pfx = 0;
-		for (size_t j = 0; j < 8; j++)
-			v[i].pfx = (v[i].pfx << 8) |
-			    (j < v[i].klen ? v[i].k[j] : 0);
-	}
 	if (n > 1)	/* v is NULL for an empty partition */
-		skey_sort(v, v + n, n);
+		eng_ksort(cp->v, cp->v + n, n, base);
 	for (size_t i = 0; i < n && rc == CKPT_OK; i++) {
-		if (v[i].vlen == SIZE_MAX)
-			rc = ckpt_swriter_del(sw, v[i].k, v[i].klen, err);
+		struct eng_khdr h;
+		const uint8_t *k = eng_kitem_key(base, &cp->v[i]);
+
+#if defined(__GNUC__)	/* sorted: the items are scattered in the arena */
+		if (i + 8 < n)
+			__builtin_prefetch(base + cp->v[i + 8].off);
+#endif
+		memcpy(&h, base + cp->v[i].off, sizeof(h));
+		if (h.vlen == ENG_KTOMB)
+			rc = ckpt_swriter_del(sw, k, h.klen, err);
 		else
-			rc = ckpt_swriter_put(sw, v[i].k, v[i].klen,
-			    v[i].k + v[i].klen, v[i].vlen, err);
+			rc = ckpt_swriter_put(sw, k, h.klen, k + h.klen,
+			    h.vlen, err);
 	}
 	return rc;
 }

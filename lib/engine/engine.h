@@ -266,6 +266,61 @@ void eng_table_checkpointed(struct eng_table *t, void (*free_ext)(void *));
 int eng_table_each(struct eng_table *t,
     int (*fn)(void *arg, struct eng_entry *e), void *arg);
 
+/*
+ * Calls fn on every entry changed since the last checkpoint, removed
+ * ones (ENG_E_DELETED) included, in the order they changed, and marks
+ * each live one checkpointed as it goes: a capture walks the entries
+ * once, not twice.  Only the removed entries stay on the dirty list,
+ * for eng_table_checkpointed() to purge, which must follow.  Stops at
+ * fn's first non-zero return and returns it; the table must then not
+ * be checkpointed (the run fails).
+ */
+int eng_table_take_dirty(struct eng_table *t,
+    int (*fn)(void *arg, struct eng_entry *e), void *arg);
+
+/*
+ * A key captured for a state checkpoint (engine_ksort.c): in the
+ * partition's arena, a header, the encoded key (klen bytes), then the
+ * encoded value (vlen bytes; ENG_KTOMB: none, a tombstone).
+ */
+struct eng_khdr {
+	uint32_t klen;
+	uint32_t vlen;
+};
+#define ENG_KTOMB UINT32_MAX
+
+/* Sort handle: encoded key bytes 1..8 (after the tag, which all keys
+ * share) big-endian, and the item's offset in the arena. */
+struct eng_kitem {
+	uint64_t pfx;
+	uint64_t off;
+};
+
+static inline const uint8_t *
+eng_kitem_key(const uint8_t *base, const struct eng_kitem *it)
+{
+	return base + it->off + sizeof(struct eng_khdr);
+}
+
+/* The prefix of an encoded string key k of n bytes (zero-padded). */
+static inline uint64_t
+eng_key_prefix(const uint8_t *k, size_t n)
+{
+	uint64_t p = 0;
+
+	if (n > 9)
+		n = 9;
+	for (size_t i = 1; i < n; i++)	/* k[0], the tag, is left out */
+		p |= (uint64_t)k[i] << (8 * (8 - i));
+	return p;
+}
+/*
+ * Sorts v[0..n) by encoded key (memcmp, then length) of the arena at
+ * base; tmp holds n items of scratch.
+ */
+void eng_ksort(struct eng_kitem *v, struct eng_kitem *tmp, size_t n,
+    const uint8_t *base);
+
 /* Sorts entries by key bytes (memcmp, then length); -1 on ENOMEM. */
 int eng_entries_sort(struct eng_entry **v, size_t n);
 
@@ -323,6 +378,7 @@ typedef int (*eng_stage_fn)(struct eng *e, const char *line, size_t len,
  * record of a batch (the operator appends the batch's output lines to
  * out), and uses encode/decode for state checkpoints and restores.
  */
+#define ENG_VALUE_AT_MAX 16
 struct eng_op_ops {
 	const char *type;		/* "reduceByKey", "window", "session" */
 	const char *value_schema;	/* native schema text */
@@ -333,6 +389,12 @@ struct eng_op_ops {
 	/* Appends the typed encoding of entry's value to b. */
 	int (*encode)(struct eng *e, const struct eng_entry *en,
 	    struct ckpt_buf *b);
+	/*
+	 * Optional, for values of at most ENG_VALUE_AT_MAX bytes: writes
+	 * the same encoding to dst and returns its length (a checkpoint's
+	 * capture, one reserve per key).
+	 */
+	size_t (*encode_at)(const struct eng_entry *en, uint8_t *dst);
 	/* Loads entry's value from its typed encoding. */
 	int (*decode)(struct eng *e, struct eng_entry *en,
 	    const uint8_t *v, size_t vlen, struct ckpt_error *err);

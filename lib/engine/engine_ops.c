@@ -22,6 +22,7 @@
 #include <string.h>
 
 #include "engine.h"
+#include "../codec/codec.h"
 #include "../jobs/job.h"
 
 int
@@ -292,6 +293,14 @@ reduce_encode(struct eng *e, const struct eng_entry *en, struct ckpt_buf *b)
 	return ckpt_enc_int64(b, en->count);
 }
 
+_Static_assert(CKPT_ENC_INT64_MAX <= ENG_VALUE_AT_MAX, "encode_at room");
+
+static size_t
+reduce_encode_at(const struct eng_entry *en, uint8_t *dst)
+{
+	return ckpt_enc_int64_at(dst, en->count);
+}
+
 static int
 reduce_decode(struct eng *e, struct eng_entry *en, const uint8_t *v,
     size_t vlen, struct ckpt_error *err)
@@ -308,6 +317,7 @@ const struct eng_op_ops eng_op_reduce = {
 	.add = reduce_add,
 	.end_batch = reduce_end_batch,
 	.encode = reduce_encode,
+	.encode_at = reduce_encode_at,
 	.decode = reduce_decode,
 	.free_ext = NULL,
 };

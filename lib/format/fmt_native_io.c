@@ -308,6 +308,7 @@ struct nat_fwriter {
 	int level;			/* zstd level (1) */
 	struct ckpt_xxh3 *hash;		/* bytes before the footer */
 	struct ckpt_zstd *z;		/* one zstd context for all blocks */
+	int z_lent;			/* z is the caller's: not freed */
 	char path[NAT_PATH_MAX];
 };
 
@@ -493,8 +494,20 @@ nat_fw_abort(struct nat_fwriter *fw)
 	ckpt_buf_release(&fw->blk);
 	ckpt_buf_release(&fw->out);
 	ckpt_xxh3_free(fw->hash);
-	ckpt_zstd_free(fw->z);
+	if (!fw->z_lent)
+		ckpt_zstd_free(fw->z);
 	free(fw);
+}
+
+void
+nat_fw_lend_zstd(struct nat_fwriter *fw, struct ckpt_zstd *z)
+{
+	if (z == NULL)
+		return;
+	if (!fw->z_lent)
+		ckpt_zstd_free(fw->z);
+	fw->z = z;
+	fw->z_lent = 1;
 }
 
 int

@@ -28,6 +28,7 @@
 #include "../codec/codec.h"
 
 #define NW_PENDING 64
+#define NW_ZPOOL 16	/* zstd contexts kept for the next files */
 
 struct ckpt_nwriter {
 	struct ckpt_ctx *ctx;
@@ -56,6 +57,14 @@ struct ckpt_nwriter {
 	int npending;
 	int state_landed;	/* commit.after_state reached this batch */
 	int land_failed;	/* a group failed to land: no commit */
+	/*
+	 * zstd contexts lent to the files being written and given back
+	 * when each is finished: an engine writes a few files per batch,
+	 * and setting a context up (a few hundred KB) costs more than
+	 * compressing a small file with it.
+	 */
+	struct ckpt_zstd *zpool[NW_ZPOOL];
+	int nzpool;
 };
 
 struct ckpt_swriter {
@@ -66,7 +75,30 @@ struct ckpt_swriter {
 	struct ckpt_buf last;	/* previous key */
 	int has_last;
 	int failed;
+	struct ckpt_zstd *z;	/* lent by w, given back at the finish */
 };
+
+/* A zstd context for a file about to be written (NULL: it makes its
+ * own). */
+static struct ckpt_zstd *
+z_take(struct ckpt_nwriter *w)
+{
+	if (w->codec != NAT_C_ZSTD)
+		return NULL;
+	return w->nzpool > 0 ? w->zpool[--w->nzpool] : ckpt_zstd_new();
+}
+
+/* Gives back a context z_take() lent, its file finished. */
+static void
+z_give(struct ckpt_nwriter *w, struct ckpt_zstd *z)
+{
+	if (z == NULL)
+		return;
+	if (w->nzpool < NW_ZPOOL)
+		w->zpool[w->nzpool++] = z;
+	else
+		ckpt_zstd_free(z);
+}
 
 static const char *
 w_dir(const struct ckpt_nwriter *w)
@@ -451,6 +483,8 @@ ckpt_nwriter_close(struct ckpt_nwriter *w)
 		(void)land_pending(w, NULL);
 	while (w->npending > 0)
 		ckpt_wfile_abort(w->pending[--w->npending]);
+	while (w->nzpool > 0)
+		ckpt_zstd_free(w->zpool[--w->nzpool]);
 	cJSON_Delete(w->files);
 	nat_meta_release(&w->meta);
 	ckpt_lock_release(w->lock);
@@ -722,6 +756,8 @@ ckpt_nwriter_state_open(struct ckpt_nwriter *w, int op, int partition,
 		free(sw);
 		return CKPT_FAILED;
 	}
+	sw->z = z_take(w);
+	nat_fw_lend_zstd(sw->fw, sw->z);
 	w->open_sw++;
 	*out = sw;
 	return CKPT_OK;
@@ -825,6 +861,7 @@ ckpt_swriter_finish(struct ckpt_swriter *sw, struct ckpt_error *err)
 		w->wrote_state = 1;
 		rc = CKPT_OK;
 	}
+	z_give(w, sw->z);
 	ckpt_buf_release(&sw->last);
 	free(sw);
 	return rc;
@@ -850,6 +887,8 @@ ckpt_nwriter_file(struct ckpt_nwriter *w, const char *path,
 {
 	struct nat_fwriter *fw;
 	struct nat_fw_result r;
+	struct ckpt_zstd *z;
+	int rc;
 
 	if (need_batch(w, "write a batch file", err) != CKPT_OK)
 		return CKPT_FAILED;
@@ -867,11 +906,16 @@ ckpt_nwriter_file(struct ckpt_nwriter *w, const char *path,
 	if (nat_fw_open(w->st, path, 0, w->meta.format_version, NAT_K_BLOB,
 	    w->codec, &fw, err) != CKPT_OK)
 		return CKPT_FAILED;
+	z = z_take(w);
+	nat_fw_lend_zstd(fw, z);
 	if (nat_fw_bytes(fw, data, len, err) != CKPT_OK) {
 		nat_fw_abort(fw);
+		z_give(w, z);
 		return CKPT_FAILED;
 	}
-	if (finish_pending(w, fw, &r, err) != CKPT_OK)
+	rc = finish_pending(w, fw, &r, err);
+	z_give(w, z);
+	if (rc != CKPT_OK)
 		return CKPT_FAILED;
 	return manifest_add(w, path, NAT_K_BLOB, &r, err);
 }

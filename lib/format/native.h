@@ -93,6 +93,12 @@ struct ckpt_zstd;
 int nat_fw_open(struct ckpt_store *st, const char *path, unsigned flags,
 	int version, int kind, int codec, struct nat_fwriter **out,
 	struct ckpt_error *err);
+/*
+ * Has fw compress with z (a context the caller keeps, e.g. reused over
+ * many files: a zstd context is large to set up) instead of one of
+ * its own; z must outlive fw.
+ */
+void nat_fw_lend_zstd(struct nat_fwriter *fw, struct ckpt_zstd *z);
 /* Appends one record (or, for small files, a chunk of payload). */
 int nat_fw_record(struct nat_fwriter *fw, const void *p, size_t n,
 	struct ckpt_error *err);
