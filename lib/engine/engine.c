@@ -40,6 +40,7 @@
 #include "engine.h"
 #include "engine_json.h"
 #include "../codec/codec.h"
+#include "../format/native.h"
 #include "../ctx.h"
 #include "../ctx_test.h"
 #include "../jobs/job.h"
@@ -103,6 +104,8 @@ struct run {
 	int pth_on;
 	struct ckwrite *ck;		/* the captured state checkpoint */
 	int async_ok;			/* may use the persister thread */
+	int prep_ok;			/* the engine may prepare outputs */
+	struct ckpt_zstd *ez;		/* the engine's thread's context */
 };
 
 void
@@ -509,7 +512,8 @@ add_item(struct run *r, struct ckpart *cp, const struct eng_entry *en,
 		return -1;
 	k = b->data + at + sizeof(h);
 	h.klen = (uint32_t)ckpt_enc_string_at(k, en->key, en->klen);
-	cp->v[cp->n].pfx = eng_key_prefix(k, h.klen);
+	memset(k + h.klen, 0, 8);	/* the prefix's padding (reserved) */
+	cp->v[cp->n].pfx = eng_key_prefix(k);
 	cp->v[cp->n].off = at;
 	b->len = v0 = at + sizeof(h) + h.klen;
 	h.vlen = ENG_KTOMB;
@@ -1029,7 +1033,12 @@ struct bstate {
 	int64_t ckpt_ms;
 	uint64_t ckpt_bytes;
 	struct ckpt_buf out, offs;	/* output; offsets JSON */
+	/* its output file framed and compressed ahead (prep_output) */
+	int pre_state;			/* PRE_NONE, PRE_BUSY, PRE_DONE */
+	struct nat_fwriter *pre;	/* NULL: write it the usual way */
 };
+
+enum { PRE_NONE, PRE_BUSY, PRE_DONE };
 
 static void
 emit_metrics(struct run *r, const struct bstate *bs, int64_t proc,
@@ -1243,6 +1252,7 @@ bstate_free(struct bstate *bs)
 		return;
 	ckpt_buf_release(&bs->out);
 	ckpt_buf_release(&bs->offs);
+	nat_fw_abort(bs->pre);
 	free(bs);
 }
 
@@ -1261,6 +1271,7 @@ compute_batch(struct run *r, struct bstate *bs, int64_t batch,
 	bs->time_ms = time_ms;
 	bs->out.len = 0;
 	bs->offs.len = 0;
+	bs->pre_state = PRE_NONE;	/* bs->pre went with its batch */
 	bs->ckpt_kind = NULL;
 	bs->ckpt_ms = 0;
 	bs->ckpt_bytes = 0;
@@ -1327,9 +1338,16 @@ persist(struct run *r, struct bstate *bs, struct ckpt_error *err)
 		ckpt_crash_point(r->e.ctx, "engine.after_checkpoint");
 	}
 	if (bs->out.len > 0) {
+		int rc;
+
 		snprintf(path, sizeof(path), OUT_PATH_FMT, bs->batch);
-		if (ckpt_nwriter_file(r->w, path, bs->out.data, bs->out.len,
-		    err) != CKPT_OK)
+		if (bs->pre != NULL)
+			rc = nat_nwriter_file_prepared(r->w, bs->pre, err);
+		else
+			rc = ckpt_nwriter_file(r->w, path, bs->out.data,
+			    bs->out.len, err);
+		bs->pre = NULL;
+		if (rc != CKPT_OK)
 			return CKPT_FAILED;
 		ckpt_crash_point(r->e.ctx, "output.after_write");
 	}
@@ -1368,6 +1386,10 @@ persister(void *arg)
 		if (r->qlen == 0)
 			break;
 		bs = r->q[r->qhead];
+		if (bs->pre_state == PRE_BUSY) {	/* being compressed */
+			pthread_cond_wait(&r->cv, &r->mu);
+			continue;
+		}
 		r->qhead = (r->qhead + 1) % ENG_QUEUE;
 		r->qlen--;
 		r->busy = 1;
@@ -1392,14 +1414,57 @@ persister(void *arg)
 }
 
 /*
+ * Called by the engine's thread (under r->mu, held) while it waits for
+ * the persister anyway: frames and compresses the output file of a
+ * queued batch the persister has not taken yet, so the persister only
+ * writes its bytes (the same bytes; nat_blob_prepare).  1 if it did
+ * one.  Not when calls are counted (crash points, the hit trace): a
+ * prepared file is written in fewer calls.
+ */
+static int
+prep_output(struct run *r)
+{
+	struct ckpt_error err = { 0 };
+	struct nat_fwriter *fw = NULL;
+	struct bstate *bs = NULL;
+	char path[64];
+
+	if (!r->prep_ok)
+		return 0;
+	for (int i = 0; i < r->qlen && bs == NULL; i++) {
+		struct bstate *b = r->q[(r->qhead + i) % ENG_QUEUE];
+
+		if (b->out.len > 0 && b->pre_state == PRE_NONE)
+			bs = b;
+	}
+	if (bs == NULL)
+		return 0;
+	bs->pre_state = PRE_BUSY;	/* the persister waits for it */
+	pthread_mutex_unlock(&r->mu);
+	if (r->ez == NULL)
+		r->ez = ckpt_zstd_new();	/* NULL: one per file */
+	snprintf(path, sizeof(path), OUT_PATH_FMT, bs->batch);
+	if (nat_blob_prepare(r->w, path, r->ez, bs->out.data, bs->out.len,
+	    &fw, &err) != CKPT_OK)
+		fw = NULL;	/* out of memory: written the usual way */
+	pthread_mutex_lock(&r->mu);
+	bs->pre = fw;
+	bs->pre_state = PRE_DONE;
+	pthread_cond_broadcast(&r->cv);
+	return 1;
+}
+
+/*
  * Waits (under r->mu, held) until what() holds or the persister
- * failed; CKPT_FAILED with its error then.
+ * failed; CKPT_FAILED with its error then.  Idle anyway, the engine's
+ * thread helps: it fills partitions of the checkpoint being written,
+ * else compresses queued output.
  */
 static int
 pwait(struct run *r, int (*what)(const struct run *), struct ckpt_error *err)
 {
 	while (!r->pfailed && !what(r)) {
-		if (r->ck_help) {	/* idle anyway: fill partitions */
+		if (r->ck_help) {
 			int n;
 
 			pthread_mutex_unlock(&r->mu);
@@ -1408,6 +1473,8 @@ pwait(struct run *r, int (*what)(const struct run *), struct ckpt_error *err)
 			if (n > 0)
 				continue;
 		}
+		if (prep_output(r))
+			continue;
 		pthread_cond_wait(&r->cv, &r->mu);
 	}
 	if (r->pfailed) {
@@ -1453,6 +1520,7 @@ persister_start(struct run *r)
 		pthread_mutex_destroy(&r->mu);
 		return;
 	}
+	r->prep_ok = !ckpt_crash_armed(r->e.ctx);
 	if (pthread_create(&r->pth, NULL, persister, r) != 0) {
 		pthread_cond_destroy(&r->cv);
 		pthread_mutex_destroy(&r->mu);
@@ -1835,6 +1903,7 @@ run_release(struct run *r)
 	ckw_free(r);
 	for (int i = 0; i < ENG_QUEUE; i++)
 		bstate_free(r->pool[i]);
+	ckpt_zstd_free(r->ez);
 }
 
 int

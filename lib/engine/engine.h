@@ -21,6 +21,7 @@
 #define CKPT_ENGINE_H
 
 #include <stdint.h>
+#include <string.h>
 
 #include "../ckpt.h"
 
@@ -252,7 +253,15 @@ int eng_table_dirty_add(struct eng_table *t, struct eng_entry *e);
 static inline int
 eng_table_dirty(struct eng_table *t, struct eng_entry *e)
 {
-	return (e->flags & ENG_E_DIRTY) ? 0 : eng_table_dirty_add(t, e);
+	if (e->flags & ENG_E_DIRTY)
+		return 0;
+	if (t->ndirty < t->dirty_cap) {	/* no call: once per key and
+					 * checkpoint interval */
+		t->dirty[t->ndirty++] = e;
+		e->flags |= ENG_E_DIRTY;
+		return 0;
+	}
+	return eng_table_dirty_add(t, e);
 }
 /* Removes e from the live state: a tombstone until the next checkpoint. */
 int eng_table_delete(struct eng_table *t, struct eng_entry *e,
@@ -302,17 +311,28 @@ eng_kitem_key(const uint8_t *base, const struct eng_kitem *it)
 	return base + it->off + sizeof(struct eng_khdr);
 }
 
-/* The prefix of an encoded string key k of n bytes (zero-padded). */
+/*
+ * The prefix of an encoded string key k: bytes 1..8 (k[0], the tag, is
+ * left out) big-endian.  k must be followed by 8 readable bytes that
+ * are zero past its end (the caller pads), so a short key's prefix is
+ * zero-padded without a loop over its length.
+ */
 static inline uint64_t
-eng_key_prefix(const uint8_t *k, size_t n)
+eng_key_prefix(const uint8_t *k)
 {
+#if defined(__GNUC__) && defined(__BYTE_ORDER__) && \
+    __BYTE_ORDER__ == __ORDER_LITTLE_ENDIAN__
+	uint64_t p;
+
+	memcpy(&p, k + 1, 8);
+	return __builtin_bswap64(p);
+#else
 	uint64_t p = 0;
 
-	if (n > 9)
-		n = 9;
-	for (size_t i = 1; i < n; i++)	/* k[0], the tag, is left out */
-		p |= (uint64_t)k[i] << (8 * (8 - i));
+	for (int i = 1; i <= 8; i++)
+		p = (p << 8) | k[i];
 	return p;
+#endif
 }
 /*
  * Sorts v[0..n) by encoded key (memcmp, then length) of the arena at

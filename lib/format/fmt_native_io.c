@@ -298,7 +298,8 @@ blk_decode(const uint8_t *hdr, const struct blk_hdr *b, const uint8_t *stored,
 /* ------------------------------------------------------------------ */
 
 struct nat_fwriter {
-	struct ckpt_wfile *wf;
+	struct ckpt_wfile *wf;		/* NULL: in memory (mem) */
+	struct ckpt_buf mem;		/* bytes written before nat_fw_attach */
 	struct ckpt_buf blk;		/* raw payload of the open block */
 	struct ckpt_buf out;		/* header + stored bytes */
 	uint32_t blk_records;
@@ -316,30 +317,30 @@ static int
 fw_write(struct nat_fwriter *fw, const void *p, size_t n,
     struct ckpt_error *err)
 {
-	if (ckpt_wfile_write(fw->wf, p, n, err) != CKPT_OK)
+	if (fw->wf == NULL) {
+		if (ckpt_buf_append(&fw->mem, p, n) != 0)
+			return ckpt_error_set(err, CKPT_E_NOMEM,
+			    "cannot write '%s': out of memory", fw->path);
+	} else if (ckpt_wfile_write(fw->wf, p, n, err) != CKPT_OK) {
 		return CKPT_FAILED;
+	}
 	ckpt_xxh3_update(fw->hash, p, n);
 	return CKPT_OK;
 }
 
-int
-nat_fw_open(struct ckpt_store *st, const char *path, unsigned flags,
-    int version, int kind, int codec, struct nat_fwriter **out,
-    struct ckpt_error *err)
+/* A writer with its header written to mem (no file yet), or NULL. */
+static struct nat_fwriter *
+fw_new(const char *path, int version, int kind, int codec)
 {
-	struct nat_fwriter *fw;
+	struct nat_fwriter *fw = calloc(1, sizeof(*fw));
 	uint8_t hdr[NAT_HEADER_SIZE];
 
-	*out = NULL;
-	fw = calloc(1, sizeof(*fw));
 	if (fw == NULL)
-		return ckpt_error_set(err, CKPT_E_NOMEM,
-		    "cannot write '%s': out of memory", path);
+		return NULL;
 	fw->hash = ckpt_xxh3_new();
 	if (fw->hash == NULL) {
 		free(fw);
-		return ckpt_error_set(err, CKPT_E_NOMEM,
-		    "cannot write '%s': out of memory", path);
+		return NULL;
 	}
 	fw->codec = codec;
 	/*
@@ -350,17 +351,56 @@ nat_fw_open(struct ckpt_store *st, const char *path, unsigned flags,
 	 */
 	fw->level = 1;
 	snprintf(fw->path, sizeof(fw->path), "%s", path);
-	if (ckpt_store_create(st, path, flags, &fw->wf, err) != CKPT_OK) {
-		ckpt_xxh3_free(fw->hash);
-		free(fw);
-		return CKPT_FAILED;
-	}
 	header_encode(hdr, version, kind);
-	if (fw_write(fw, hdr, sizeof(hdr), err) != CKPT_OK) {
+	if (fw_write(fw, hdr, sizeof(hdr), NULL) != CKPT_OK) {
+		nat_fw_abort(fw);
+		return NULL;
+	}
+	return fw;
+}
+
+int
+nat_fw_open(struct ckpt_store *st, const char *path, unsigned flags,
+    int version, int kind, int codec, struct nat_fwriter **out,
+    struct ckpt_error *err)
+{
+	struct nat_fwriter *fw;
+
+	*out = NULL;
+	if ((fw = fw_new(path, version, kind, codec)) == NULL)
+		return ckpt_error_set(err, CKPT_E_NOMEM,
+		    "cannot write '%s': out of memory", path);
+	if (nat_fw_attach(fw, st, flags, err) != CKPT_OK) {
 		nat_fw_abort(fw);
 		return CKPT_FAILED;
 	}
 	*out = fw;
+	return CKPT_OK;
+}
+
+int
+nat_fw_open_mem(const char *path, int version, int kind, int codec,
+    struct nat_fwriter **out, struct ckpt_error *err)
+{
+	if ((*out = fw_new(path, version, kind, codec)) == NULL)
+		return ckpt_error_set(err, CKPT_E_NOMEM,
+		    "cannot write '%s': out of memory", path);
+	return CKPT_OK;
+}
+
+int
+nat_fw_attach(struct nat_fwriter *fw, struct ckpt_store *st, unsigned flags,
+    struct ckpt_error *err)
+{
+	if (fw->wf != NULL)
+		return ckpt_error_set(err, CKPT_E_USAGE,
+		    "cannot write '%s': it has a file already", fw->path);
+	if (ckpt_store_create(st, fw->path, flags, &fw->wf, err) != CKPT_OK)
+		return CKPT_FAILED;
+	if (fw->mem.len > 0 && ckpt_wfile_write(fw->wf, fw->mem.data,
+	    fw->mem.len, err) != CKPT_OK)
+		return CKPT_FAILED;
+	ckpt_buf_release(&fw->mem);
 	return CKPT_OK;
 }
 
@@ -491,6 +531,7 @@ nat_fw_abort(struct nat_fwriter *fw)
 	if (fw == NULL)
 		return;
 	ckpt_wfile_abort(fw->wf);
+	ckpt_buf_release(&fw->mem);
 	ckpt_buf_release(&fw->blk);
 	ckpt_buf_release(&fw->out);
 	ckpt_xxh3_free(fw->hash);
@@ -502,12 +543,24 @@ nat_fw_abort(struct nat_fwriter *fw)
 void
 nat_fw_lend_zstd(struct nat_fwriter *fw, struct ckpt_zstd *z)
 {
-	if (z == NULL)
-		return;
+	if (z == NULL && !fw->z_lent)
+		return;		/* keeps its own */
 	if (!fw->z_lent)
 		ckpt_zstd_free(fw->z);
 	fw->z = z;
-	fw->z_lent = 1;
+	fw->z_lent = z != NULL;
+}
+
+const char *
+nat_fw_path(const struct nat_fwriter *fw)
+{
+	return fw->path;
+}
+
+int
+nat_fw_flush(struct nat_fwriter *fw, struct ckpt_error *err)
+{
+	return fw_flush(fw, err);
 }
 
 int

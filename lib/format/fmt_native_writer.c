@@ -881,15 +881,10 @@ reserved_path(const char *path)
 	return 0;
 }
 
-int
-ckpt_nwriter_file(struct ckpt_nwriter *w, const char *path,
-    const void *data, size_t len, struct ckpt_error *err)
+/* What must hold before a batch file is written at path. */
+static int
+file_checks(struct ckpt_nwriter *w, const char *path, struct ckpt_error *err)
 {
-	struct nat_fwriter *fw;
-	struct nat_fw_result r;
-	struct ckpt_zstd *z;
-	int rc;
-
 	if (need_batch(w, "write a batch file", err) != CKPT_OK)
 		return CKPT_FAILED;
 	if (path == NULL || reserved_path(path))
@@ -901,7 +896,19 @@ ckpt_nwriter_file(struct ckpt_nwriter *w, const char *path,
 		return ckpt_error_set(err, CKPT_E_USAGE,
 		    "cannot write '%s' twice in one batch", path);
 	w->wrote_file = 1;
-	if (state_landed(w, err) != CKPT_OK)
+	return state_landed(w, err);
+}
+
+int
+ckpt_nwriter_file(struct ckpt_nwriter *w, const char *path,
+    const void *data, size_t len, struct ckpt_error *err)
+{
+	struct nat_fwriter *fw;
+	struct nat_fw_result r;
+	struct ckpt_zstd *z;
+	int rc;
+
+	if (file_checks(w, path, err) != CKPT_OK)
 		return CKPT_FAILED;
 	if (nat_fw_open(w->st, path, 0, w->meta.format_version, NAT_K_BLOB,
 	    w->codec, &fw, err) != CKPT_OK)
@@ -916,6 +923,46 @@ ckpt_nwriter_file(struct ckpt_nwriter *w, const char *path,
 	rc = finish_pending(w, fw, &r, err);
 	z_give(w, z);
 	if (rc != CKPT_OK)
+		return CKPT_FAILED;
+	return manifest_add(w, path, NAT_K_BLOB, &r, err);
+}
+
+int
+nat_blob_prepare(const struct ckpt_nwriter *w, const char *path,
+    struct ckpt_zstd *z, const void *data, size_t len,
+    struct nat_fwriter **out, struct ckpt_error *err)
+{
+	struct nat_fwriter *fw;
+
+	*out = NULL;
+	if (nat_fw_open_mem(path, w->meta.format_version, NAT_K_BLOB,
+	    w->codec, &fw, err) != CKPT_OK)
+		return CKPT_FAILED;
+	nat_fw_lend_zstd(fw, z);
+	if (nat_fw_bytes(fw, data, len, err) != CKPT_OK ||
+	    nat_fw_flush(fw, err) != CKPT_OK) {
+		nat_fw_abort(fw);
+		return CKPT_FAILED;
+	}
+	nat_fw_lend_zstd(fw, NULL);	/* z stays the caller's */
+	*out = fw;
+	return CKPT_OK;
+}
+
+int
+nat_nwriter_file_prepared(struct ckpt_nwriter *w, struct nat_fwriter *fw,
+    struct ckpt_error *err)
+{
+	char path[NAT_PATH_MAX];
+	struct nat_fw_result r;
+
+	snprintf(path, sizeof(path), "%s", nat_fw_path(fw));
+	if (file_checks(w, path, err) != CKPT_OK ||
+	    nat_fw_attach(fw, w->st, 0, err) != CKPT_OK) {
+		nat_fw_abort(fw);
+		return CKPT_FAILED;
+	}
+	if (finish_pending(w, fw, &r, err) != CKPT_OK)
 		return CKPT_FAILED;
 	return manifest_add(w, path, NAT_K_BLOB, &r, err);
 }

@@ -94,9 +94,29 @@ int nat_fw_open(struct ckpt_store *st, const char *path, unsigned flags,
 	int version, int kind, int codec, struct nat_fwriter **out,
 	struct ckpt_error *err);
 /*
+ * A writer of the same bytes held in memory until nat_fw_attach gives
+ * it its file (path as for nat_fw_open): a file can be compressed
+ * ahead, on another thread, and written later where the commit
+ * protocol wants it.  Needs no store.
+ */
+int nat_fw_open_mem(const char *path, int version, int kind, int codec,
+	struct nat_fwriter **out, struct ckpt_error *err);
+/*
+ * Creates the file of a writer from nat_fw_open_mem and writes what it
+ * holds; then it goes on as one from nat_fw_open.  On failure the
+ * caller aborts fw.
+ */
+int nat_fw_attach(struct nat_fwriter *fw, struct ckpt_store *st,
+	unsigned flags, struct ckpt_error *err);
+/* Compresses and writes the open block now (the bytes are the same as
+ * when the finish does it). */
+int nat_fw_flush(struct nat_fwriter *fw, struct ckpt_error *err);
+const char *nat_fw_path(const struct nat_fwriter *fw);
+/*
  * Has fw compress with z (a context the caller keeps, e.g. reused over
  * many files: a zstd context is large to set up) instead of one of
- * its own; z must outlive fw.
+ * its own; z must outlive its use.  NULL takes a lent context back
+ * (fw makes its own if it needs one again).
  */
 void nat_fw_lend_zstd(struct nat_fwriter *fw, struct ckpt_zstd *z);
 /* Appends one record (or, for small files, a chunk of payload). */
@@ -381,6 +401,23 @@ uint64_t nat_state_peak(void *state);
 #define NAT_COUNT_BUDGET (1024u * 1024u)
 int nat_state_count(struct ckpt *c, int op, int partition, int64_t version,
 	int64_t *n, struct ckpt_error *err);
+
+/* ---- batch files prepared ahead (fmt_native_writer.c) ---- */
+
+/*
+ * Frames and compresses data as the batch file path of writer w (its
+ * format version and codec, the only fields read: safe beside the
+ * writer's own thread) into a writer held in memory, *out; z is the
+ * caller's zstd context (NULL: one of its own).  Then
+ * nat_nwriter_file_prepared() on w's thread writes it as
+ * ckpt_nwriter_file() would have: same checks, same bytes, same
+ * manifest entry.  It takes fw over, failed or not.
+ */
+int nat_blob_prepare(const struct ckpt_nwriter *w, const char *path,
+	struct ckpt_zstd *z, const void *data, size_t len,
+	struct nat_fwriter **out, struct ckpt_error *err);
+int nat_nwriter_file_prepared(struct ckpt_nwriter *w,
+	struct nat_fwriter *fw, struct ckpt_error *err);
 
 /* ---- verify, files, regions (fmt_native_verify.c) ---- */
 

@@ -95,8 +95,9 @@ make_keys(struct eng_kitem *v, size_t n, uint64_t seed)
 		    kl);
 		h.vlen = ENG_KTOMB;
 		memcpy(a + len, &h, sizeof(h));
+		memset(a + len + sizeof(h) + h.klen, 0, 8);	/* padding */
 		v[i].off = len;
-		v[i].pfx = eng_key_prefix(a + len + sizeof(h), h.klen);
+		v[i].pfx = eng_key_prefix(a + len + sizeof(h));
 		len += sizeof(h) + h.klen;
 	}
 	return a;
@@ -137,19 +138,23 @@ DEFINE_TEST(test_ksort_matches_qsort)
 DEFINE_TEST(test_ksort_prefix_orders_like_memcmp)
 {
 	/* prefixes of encoded strings: tag left out, zero-padded */
-	uint8_t a[32], b[32];
-	size_t na = ckpt_enc_string_at(a, "ab", 2);
-	size_t nb = ckpt_enc_string_at(b, "ab\0", 3);
+	uint8_t a[32] = { 0 }, b[32] = { 0 };
 
-	CHECK(eng_key_prefix(a, na) < eng_key_prefix(b, nb));
+	ckpt_enc_string_at(a, "ab", 2);
+	ckpt_enc_string_at(b, "ab\0", 3);
+	CHECK(eng_key_prefix(a) < eng_key_prefix(b));
 	/* the 8 bytes: the length byte and 7 key bytes */
-	na = ckpt_enc_string_at(a, "abcdefg", 7);
-	nb = ckpt_enc_string_at(b, "abcdefz", 7);
-	CHECK(eng_key_prefix(a, na) < eng_key_prefix(b, nb));
-	na = ckpt_enc_string_at(a, "abcdefgh", 8);
-	nb = ckpt_enc_string_at(b, "abcdefgz", 8);
-	CHECK(eng_key_prefix(a, na) == eng_key_prefix(b, nb));
-	CHECK_EQ_INT(eng_key_prefix(a, 1), 0);
+	ckpt_enc_string_at(a, "abcdefg", 7);
+	ckpt_enc_string_at(b, "abcdefz", 7);
+	CHECK(eng_key_prefix(a) < eng_key_prefix(b));
+	ckpt_enc_string_at(a, "abcdefgh", 8);
+	ckpt_enc_string_at(b, "abcdefgz", 8);
+	CHECK(eng_key_prefix(a) == eng_key_prefix(b));
+	memset(a, 0, sizeof(a));
+	ckpt_enc_string_at(a, "", 0);
+	CHECK(eng_key_prefix(a) == 0);
+	ckpt_enc_string_at(a, "\x01", 1);	/* length 1, then 0x01 */
+	CHECK(eng_key_prefix(a) == 0x0101000000000000ULL);
 }
 
 struct seen {
