@@ -763,14 +763,37 @@ ckpt_nwriter_state_open(struct ckpt_nwriter *w, int op, int partition,
 	return CKPT_OK;
 }
 
+/* memcmp order of a[0..na) and b[0..nb), the shorter first when one
+ * is a prefix of the other; eight bytes per step (keys are short). */
+static int
+key_cmp(const uint8_t *a, size_t na, const uint8_t *b, size_t nb)
+{
+	size_t n = na < nb ? na : nb, i = 0;
+
+#if defined(__GNUC__) && defined(__BYTE_ORDER__) && \
+    __BYTE_ORDER__ == __ORDER_LITTLE_ENDIAN__
+	for (; i + 8 <= n; i += 8) {
+		uint64_t x, y;
+
+		memcpy(&x, a + i, 8);
+		memcpy(&y, b + i, 8);
+		if (x != y)
+			return __builtin_bswap64(x) < __builtin_bswap64(y) ?
+			    -1 : 1;
+	}
+#endif
+	for (; i < n; i++)
+		if (a[i] != b[i])
+			return a[i] < b[i] ? -1 : 1;
+	return (na > nb) - (na < nb);
+}
+
 static int
 sw_add(struct ckpt_swriter *sw, const void *key, size_t klen,
     const void *val, size_t vlen, int tomb, struct ckpt_error *err)
 {
 	uint8_t hk[CKPT_VARINT_MAX], hv[CKPT_VARINT_MAX];
 	struct nat_piece pc[4];
-	size_t n;
-	int c;
 
 	if (sw->failed)
 		return ckpt_error_set(err, CKPT_E_USAGE,
@@ -779,14 +802,11 @@ sw_add(struct ckpt_swriter *sw, const void *key, size_t klen,
 		return ckpt_error_set(err, CKPT_E_USAGE,
 		    "cannot write '%s': a record of %zu bytes exceeds the "
 		    "64 MiB limit", sw->path, klen + vlen);
-	if (sw->has_last) {
-		n = klen < sw->last.len ? klen : sw->last.len;
-		c = n ? memcmp(sw->last.data, key, n) : 0;
-		if (c > 0 || (c == 0 && sw->last.len >= klen))
-			return ckpt_error_set(err, CKPT_E_USAGE,
-			    "cannot write '%s': keys are not in strictly "
-			    "ascending order", sw->path);
-	}
+	if (sw->has_last && key_cmp(sw->last.data, sw->last.len, key,
+	    klen) >= 0)
+		return ckpt_error_set(err, CKPT_E_USAGE,
+		    "cannot write '%s': keys are not in strictly ascending "
+		    "order", sw->path);
 	/* varint(klen) key varint(tomb ? 0 : vlen + 1) value */
 	pc[0].p = hk;
 	pc[0].n = ckpt_varint_encode(hk, klen);
@@ -797,8 +817,11 @@ sw_add(struct ckpt_swriter *sw, const void *key, size_t klen,
 	pc[3].p = val;
 	pc[3].n = tomb ? 0 : vlen;
 	sw->last.len = 0;
-	if (ckpt_buf_append(&sw->last, key, klen) != 0)
+	if (klen > sw->last.cap && ckpt_buf_reserve(&sw->last, klen) != 0)
 		goto nomem;
+	if (klen > 0)
+		memcpy(sw->last.data, key, klen);
+	sw->last.len = klen;
 	sw->has_last = 1;
 	if (nat_fw_record_v(sw->fw, pc, 4, err) != CKPT_OK) {
 		sw->failed = 1;

@@ -921,3 +921,51 @@ DEFINE_TEST(test_native_prepared_file_same_bytes)
 	}
 	free(big);
 }
+
+/*
+ * The state writer's order check (strictly ascending encoded keys:
+ * memcmp, the shorter first) on keys long enough to be compared a word
+ * at a time, and on prefixes.
+ */
+DEFINE_TEST(test_native_key_order_check)
+{
+	struct ckpt_error err = { 0 };
+	struct ckpt_job_desc d;
+	struct ckpt_nwriter *w = NULL;
+	struct ckpt_swriter *sw = NULL;
+	struct ckpt_buf k = { 0 }, v = { 0 };
+	/* ascending as encoded: the length comes first */
+	static const char *const up[] = { "b", "ab", "abd", "abcdefghij",
+	    "abcdefghik", "abcdefghika", "abcdefghijklmnopqrstu",
+	    "abcdefghijklmnopqrstv" };
+	static const char *const bad[] = { "abcdefghiz", "abcdefghijklmnopqrstu",
+	    "zz", "abcdefghijklmnopqrsta" };
+
+	desc_init(&d, 2, 1);
+	CHECK_OK(ckpt_nwriter_open(NULL, "o", &d, CKPT_NW_CREATE, &w, &err));
+	if (w == NULL)
+		return;
+	batch(w, 0, &err);
+	CHECK_OK(ckpt_nwriter_state_open(w, 0, 0, CKPT_STATE_SNAPSHOT, &sw,
+	    &err));
+	int_of(&v, 1);
+	for (size_t i = 0; i < sizeof(up) / sizeof(up[0]); i++) {
+		key_of(&k, up[i]);
+		CHECK_OK(ckpt_swriter_put(sw, k.data, k.len, v.data, v.len,
+		    &err));
+	}
+	/* each below the last ("abcdefghijklmnopqrstv"): refused */
+	for (size_t i = 0; i < sizeof(bad) / sizeof(bad[0]); i++) {
+		key_of(&k, bad[i]);
+		CHECK_FAILS(ckpt_swriter_put(sw, k.data, k.len, v.data,
+		    v.len, &err), CKPT_E_USAGE);
+		CHECK(strstr(err.msg, "ascending") != NULL);
+	}
+	key_of(&k, "abcdefghijklmnopqrstvv");	/* longer: after */
+	CHECK_OK(ckpt_swriter_put(sw, k.data, k.len, v.data, v.len, &err));
+	CHECK_OK(ckpt_swriter_finish(sw, &err));
+	CHECK_OK(ckpt_nwriter_commit(w, NULL, &err));
+	ckpt_nwriter_close(w);
+	ckpt_buf_release(&k);
+	ckpt_buf_release(&v);
+}
