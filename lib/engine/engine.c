@@ -1228,15 +1228,21 @@ account_commit(struct run *r, struct bstate *bs)
  * persister only to take a free batch buffer, to capture a checkpoint
  * while the previous one is still being written, and to drain the
  * queue before it waits for input and at the end of the run, so a
- * computed batch is never held back by an idle source.  Without
+ * computed batch is never held back by an idle source.  While it
+ * waits it works for the persister (pwait): it fills partitions of
+ * the checkpoint being written (ckw_help), else compresses the output
+ * of a queued batch (prep_output).  Without
  * threads (a fault plan, the power-loss journal, --sync-checkpoint, a
  * wall-clock source) persist() runs inline, right after the capture.
  *
  * The threads share: the queue, the free list and the flags below,
- * under r->mu; the capture buffers r->ck, handed over by ck_busy;
- * nothing else.  The persister alone uses the writer, the reader, the
- * commit text, the run result and the metrics state; the engine alone
- * uses the source, the tables and the batch counters.
+ * under r->mu; the capture buffers r->ck, handed over by ck_busy; a
+ * queued batch being compressed by the engine, handed over by its
+ * pre_state (the persister waits while it is PRE_BUSY); nothing else.
+ * The persister alone uses the writer (the engine reads only its
+ * format version and codec, fixed at open), the reader, the commit
+ * text, the run result and the metrics state; the engine alone uses
+ * the source, the tables and the batch counters.
  */
 
 static struct bstate *
