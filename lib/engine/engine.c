@@ -580,8 +580,8 @@ capture_partition(struct run *r, struct ckwrite *ck, int p)
 			struct eng_entry *en = t->slots[i].e;
 
 #if defined(__GNUC__)
-			if (i + 16 < t->cap && t->slots[i + 16].e != NULL)
-				eng_entry_prefetch(t->slots[i + 16].e);
+			if (i + 32 < t->cap && t->slots[i + 32].e != NULL)
+				eng_entry_prefetch(t->slots[i + 32].e);
 #endif
 			if (en == NULL || (en->flags & ENG_E_DELETED))
 				continue;

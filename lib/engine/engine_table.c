@@ -343,8 +343,8 @@ eng_table_take_dirty(struct eng_table *t,
 		int rc;
 
 #if defined(__GNUC__)	/* dirty entries are scattered: ask ahead */
-		if (d + 16 < t->ndirty)
-			eng_entry_prefetch(t->dirty[d + 16]);
+		if (d + 32 < t->ndirty)
+			eng_entry_prefetch(t->dirty[d + 32]);
 #endif
 		if ((rc = fn(arg, e)) != 0)
 			return rc;
