@@ -106,6 +106,12 @@ struct run {
 	int async_ok;			/* may use the persister thread */
 	int prep_ok;			/* the engine may prepare outputs */
 	struct ckpt_zstd *ez;		/* the engine's thread's context */
+	struct ckpt_zstd *pz;		/* the persister's */
+	/* the filler: fills state partitions from the capture on */
+	pthread_t fth;
+	int fth_on, fstop;
+	unsigned ck_gen;		/* checkpoints opened to claiming */
+	struct ckpt_zstd *fz;		/* its context */
 };
 
 void
@@ -482,11 +488,19 @@ struct ckwrite {
 	struct ckpart *parts;
 	int nparts;
 	int delta;
+	int64_t batch;			/* the batch it belongs to */
 	struct ckpt_nwriter *w;
 	int64_t t0;			/* capture start (mono ms) */
 	int64_t ms;			/* capture start to files written */
 	struct ckpt_swriter **sw;	/* per partition, while written */
-	/* filling shared with the engine's thread (par), under mu */
+	/*
+	 * par: the partitions are filled into state writers held in
+	 * memory (nat_swriter_open_mem) from the capture on, by whichever
+	 * thread claims them first (the filler, the persister, the engine
+	 * while it waits); the persister gives them their files in
+	 * partition order.  Else the persister opens the files and fills
+	 * them itself.  Under mu:
+	 */
 	int par;
 	pthread_mutex_t mu;
 	pthread_cond_t cv;
@@ -626,7 +640,8 @@ fail:
  * here).  Sets *kind to "snapshot" or "delta".
  */
 static int
-capture(struct run *r, const char **kind, struct ckpt_error *err)
+capture(struct run *r, int64_t batch, const char **kind,
+    struct ckpt_error *err)
 {
 	struct ckwrite *ck = r->ck;
 	int np = r->e.p.partitions;
@@ -644,6 +659,7 @@ capture(struct run *r, const char **kind, struct ckpt_error *err)
 	ck->delta = r->e.p.format_version >= 2 && r->since_snapshot >= 0 &&
 	    r->since_snapshot + 1 < r->e.p.snapshot_every;
 	ck->w = r->w;
+	ck->batch = batch;
 	ck->t0 = mono_ms();
 	ckpt_crash_point(r->e.ctx, "engine.before_checkpoint");
 	for (int p = 0; p < np; p++)
@@ -654,15 +670,25 @@ capture(struct run *r, const char **kind, struct ckpt_error *err)
 	return CKPT_OK;
 }
 
-/* Sorts partition p's captured keys and writes them to ck->sw[p]. */
+/*
+ * Sorts partition p's captured keys and writes them to ck->sw[p] (par:
+ * a writer in memory made here, compressing with z, sealed).
+ */
 static int
-ckw_fill(struct ckwrite *ck, int p, struct ckpt_error *err)
+ckw_fill(struct ckwrite *ck, int p, struct ckpt_zstd *z,
+    struct ckpt_error *err)
 {
 	struct ckpart *cp = &ck->parts[p];
-	struct ckpt_swriter *sw = ck->sw[p];
+	struct ckpt_swriter *sw;
 	const uint8_t *base = cp->kbuf.data;
 	size_t n = cp->n;
 	int rc = CKPT_OK;
+
+	if (ck->par && nat_swriter_open_mem(ck->w, 0, p, ck->batch,
+	    ck->delta ? CKPT_STATE_DELTA : CKPT_STATE_SNAPSHOT, z, &ck->sw[p],
+	    err) != CKPT_OK)
+		return CKPT_FAILED;
+	sw = ck->sw[p];
 
 	if (n > 1)	/* v is NULL for an empty partition */
 		eng_ksort(cp->v, cp->v + n, n, base);
@@ -681,16 +707,19 @@ ckw_fill(struct ckwrite *ck, int p, struct ckpt_error *err)
 			rc = ckpt_swriter_put(sw, k, h.klen, k + h.klen,
 			    h.vlen, err);
 	}
+	if (rc == CKPT_OK && ck->par)
+		rc = nat_swriter_seal(sw, err);
 	return rc;
 }
 
 /*
  * Fills partitions of the checkpoint being written until none is left
- * to claim; the number filled.  Called by the persister and, while it
- * waits for the persister anyway, by the engine's thread.
+ * to claim, compressing with z; the number filled.  Called by the
+ * persister, the filler and, while it waits for the persister anyway,
+ * the engine's thread.
  */
 static int
-ckw_help(struct ckwrite *ck)
+ckw_help(struct ckwrite *ck, struct ckpt_zstd *z)
 {
 	struct ckpt_error err = { 0 };
 	int n = 0, p, rc;
@@ -699,7 +728,7 @@ ckw_help(struct ckwrite *ck)
 	while (ck->open && ck->next < ck->nparts) {
 		p = ck->next++;
 		pthread_mutex_unlock(&ck->mu);
-		rc = ckw_fill(ck, p, &err);
+		rc = ckw_fill(ck, p, z, &err);
 		pthread_mutex_lock(&ck->mu);
 		if (rc != CKPT_OK && ck->rc == CKPT_OK) {
 			ck->rc = rc;
@@ -714,6 +743,24 @@ ckw_help(struct ckwrite *ck)
 }
 
 /*
+ * Opens the partitions of the checkpoint just captured to claiming
+ * (par), wakes the filler; the engine's thread, under r->mu.
+ */
+static void
+ckw_open(struct run *r, struct ckwrite *ck)
+{
+	pthread_mutex_lock(&ck->mu);
+	ck->next = 0;
+	ck->done = 0;
+	ck->rc = CKPT_OK;
+	ck->open = 1;
+	pthread_mutex_unlock(&ck->mu);
+	r->ck_help = 1;
+	r->ck_gen++;
+	pthread_cond_broadcast(&r->cv);
+}
+
+/*
  * Writes every partition's state file and lands them (the persister).
  * The files are opened and finished in partition order, so the
  * manifest is the same however the filling was shared.
@@ -723,24 +770,8 @@ ckw_write(struct run *r, struct ckwrite *ck, struct ckpt_error *err)
 {
 	int np = ck->nparts, rc = CKPT_OK, opened = 0;
 
-	for (; opened < np && rc == CKPT_OK; opened++)
-		rc = ckpt_nwriter_state_open(ck->w, 0, opened, ck->delta ?
-		    CKPT_STATE_DELTA : CKPT_STATE_SNAPSHOT, &ck->sw[opened],
-		    err);
-	if (rc != CKPT_OK)
-		opened--;	/* the failed one is not open */
-	if (rc == CKPT_OK && ck->par) {
-		pthread_mutex_lock(&ck->mu);
-		ck->next = 0;
-		ck->done = 0;
-		ck->rc = CKPT_OK;
-		ck->open = 1;
-		pthread_mutex_unlock(&ck->mu);
-		pthread_mutex_lock(&r->mu);
-		r->ck_help = 1;
-		pthread_cond_broadcast(&r->cv);
-		pthread_mutex_unlock(&r->mu);
-		ckw_help(ck);
+	if (ck->par) {
+		ckw_help(ck, r->pz);	/* what no one has claimed yet */
 		pthread_mutex_lock(&ck->mu);
 		while (ck->done < np)
 			pthread_cond_wait(&ck->cv, &ck->mu);
@@ -753,16 +784,32 @@ ckw_write(struct run *r, struct ckwrite *ck, struct ckpt_error *err)
 		pthread_mutex_lock(&r->mu);
 		r->ck_help = 0;
 		pthread_mutex_unlock(&r->mu);
+		for (int p = 0; p < np; p++) {
+			if (rc == CKPT_OK &&
+			    (rc = nat_swriter_attach(ck->w, ck->sw[p], err)) ==
+			    CKPT_OK) {
+				rc = ckpt_swriter_finish(ck->sw[p], err);
+			} else {
+				nat_swriter_abort(ck->sw[p]);
+			}
+			ck->sw[p] = NULL;
+		}
 	} else {
+		for (; opened < np && rc == CKPT_OK; opened++)
+			rc = ckpt_nwriter_state_open(ck->w, 0, opened,
+			    ck->delta ? CKPT_STATE_DELTA :
+			    CKPT_STATE_SNAPSHOT, &ck->sw[opened], err);
+		if (rc != CKPT_OK)
+			opened--;	/* the failed one is not open */
 		for (int p = 0; p < opened && rc == CKPT_OK; p++)
-			rc = ckw_fill(ck, p, err);
-	}
-	for (int p = 0; p < opened; p++) {
-		if (rc == CKPT_OK)
-			rc = ckpt_swriter_finish(ck->sw[p], err);
-		else
-			ckpt_swriter_finish(ck->sw[p], NULL);
-		ck->sw[p] = NULL;
+			rc = ckw_fill(ck, p, NULL, err);
+		for (int p = 0; p < opened; p++) {
+			if (rc == CKPT_OK)
+				rc = ckpt_swriter_finish(ck->sw[p], err);
+			else
+				ckpt_swriter_finish(ck->sw[p], NULL);
+			ck->sw[p] = NULL;
+		}
 	}
 	if (rc == CKPT_OK)	/* the fsyncs too, off the engine's thread */
 		rc = ckpt_nwriter_land_state(ck->w, err);
@@ -780,6 +827,7 @@ ckw_free(struct run *r)
 	for (int p = 0; p < ck->nparts; p++) {
 		ckpt_buf_release(&ck->parts[p].kbuf);
 		free(ck->parts[p].v);
+		nat_swriter_abort(ck->sw[p]);	/* a failed run's */
 	}
 	pthread_cond_destroy(&ck->cv);
 	pthread_mutex_destroy(&ck->mu);
@@ -1474,7 +1522,9 @@ pwait(struct run *r, int (*what)(const struct run *), struct ckpt_error *err)
 			int n;
 
 			pthread_mutex_unlock(&r->mu);
-			n = ckw_help(r->ck);
+			if (r->ez == NULL)
+				r->ez = ckpt_zstd_new();
+			n = ckw_help(r->ck, r->ez);
 			pthread_mutex_lock(&r->mu);
 			if (n > 0)
 				continue;
@@ -1516,6 +1566,33 @@ settle_all(struct run *r, struct ckpt_error *err)
 	return pwait_for(r, drained, err);
 }
 
+/*
+ * The filler thread: fills the partitions of each state checkpoint
+ * into memory as soon as it is captured, so the persister finds them
+ * compressed when it reaches the batch (it waits on the disk in the
+ * meantime, and the filler uses that time).
+ */
+static void *
+filler(void *arg)
+{
+	struct run *r = arg;
+	unsigned seen = 0;
+
+	pthread_mutex_lock(&r->mu);
+	for (;;) {
+		while (!r->fstop && !(r->ck_help && r->ck_gen != seen))
+			pthread_cond_wait(&r->cv, &r->mu);
+		if (r->fstop)
+			break;
+		seen = r->ck_gen;
+		pthread_mutex_unlock(&r->mu);
+		ckw_help(r->ck, r->fz);
+		pthread_mutex_lock(&r->mu);
+	}
+	pthread_mutex_unlock(&r->mu);
+	return NULL;
+}
+
 /* Starts the persister when threads may be used (else runs inline). */
 static void
 persister_start(struct run *r)
@@ -1527,12 +1604,17 @@ persister_start(struct run *r)
 		return;
 	}
 	r->prep_ok = !ckpt_crash_armed(r->e.ctx);
+	r->pz = ckpt_zstd_new();	/* NULL: one per file */
 	if (pthread_create(&r->pth, NULL, persister, r) != 0) {
 		pthread_cond_destroy(&r->cv);
 		pthread_mutex_destroy(&r->mu);
 		return;
 	}
 	r->pth_on = 1;
+	if (r->prep_ok) {
+		r->fz = ckpt_zstd_new();
+		r->fth_on = pthread_create(&r->fth, NULL, filler, r) == 0;
+	}
 }
 
 /* Ends the persister: after the queue with drain, else at once. */
@@ -1548,6 +1630,14 @@ persister_stop(struct run *r, int drain)
 	pthread_cond_broadcast(&r->cv);
 	pthread_mutex_unlock(&r->mu);
 	pthread_join(r->pth, NULL);
+	if (r->fth_on) {
+		pthread_mutex_lock(&r->mu);
+		r->fstop = 1;
+		pthread_cond_broadcast(&r->cv);
+		pthread_mutex_unlock(&r->mu);
+		pthread_join(r->fth, NULL);
+		r->fth_on = 0;
+	}
 	pthread_cond_destroy(&r->cv);
 	pthread_mutex_destroy(&r->mu);
 	r->pth_on = 0;
@@ -1577,7 +1667,7 @@ run_batch(struct run *r, int64_t batch, int64_t time_ms, int *last,
 	rc = compute_batch(r, bs, batch, time_ms, last, err);
 	if (rc == CKPT_OK && bs->due &&
 	    (rc = pwait_for(r, ck_free, err)) == CKPT_OK) {
-		rc = capture(r, &bs->ckpt_kind, err);
+		rc = capture(r, bs->batch, &bs->ckpt_kind, err);
 		bs->since_snapshot = r->since_snapshot;
 	}
 	if (!r->pth_on)
@@ -1586,8 +1676,11 @@ run_batch(struct run *r, int64_t batch, int64_t time_ms, int *last,
 	if (rc != CKPT_OK) {
 		r->freel[r->nfree++] = bs;
 	} else {
-		if (bs->ckpt_kind != NULL)
+		if (bs->ckpt_kind != NULL) {
 			r->ck_busy = 1;
+			if (r->ck->par)
+				ckw_open(r, r->ck);
+		}
 		r->q[(r->qhead + r->qlen) % ENG_QUEUE] = bs;
 		r->qlen++;
 		pthread_cond_broadcast(&r->cv);
@@ -1910,6 +2003,8 @@ run_release(struct run *r)
 	for (int i = 0; i < ENG_QUEUE; i++)
 		bstate_free(r->pool[i]);
 	ckpt_zstd_free(r->ez);
+	ckpt_zstd_free(r->pz);
+	ckpt_zstd_free(r->fz);
 }
 
 int

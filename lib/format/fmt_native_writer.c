@@ -76,6 +76,8 @@ struct ckpt_swriter {
 	int has_last;
 	int failed;
 	struct ckpt_zstd *z;	/* lent by w, given back at the finish */
+	int64_t batch;		/* the batch it belongs to */
+	int attached;		/* nat_swriter_open_mem's, given its file */
 };
 
 /* A zstd context for a file about to be written (NULL: it makes its
@@ -713,8 +715,12 @@ ckpt_nwriter_land_state(struct ckpt_nwriter *w, struct ckpt_error *err)
 	return state_landed(w, err);
 }
 
-int
-ckpt_nwriter_state_open(struct ckpt_nwriter *w, int op, int partition,
+/*
+ * A state writer for op/partition of batch (checks that need only the
+ * writer's metadata, fixed at open), not yet given a file.
+ */
+static int
+sw_new(const struct ckpt_nwriter *w, int op, int partition, int64_t batch,
     enum ckpt_state_kind kind, struct ckpt_swriter **out,
     struct ckpt_error *err)
 {
@@ -722,8 +728,6 @@ ckpt_nwriter_state_open(struct ckpt_nwriter *w, int op, int partition,
 	int nk = kind == CKPT_STATE_DELTA ? NAT_K_DELTA : NAT_K_SNAPSHOT;
 
 	*out = NULL;
-	if (need_batch(w, "write state", err) != CKPT_OK)
-		return CKPT_FAILED;
 	if (op < 0 || op >= w->meta.nops)
 		return ckpt_error_set(err, CKPT_E_USAGE,
 		    "cannot write state: no operator %d", op);
@@ -742,18 +746,56 @@ ckpt_nwriter_state_open(struct ckpt_nwriter *w, int op, int partition,
 	if (sw == NULL)
 		return ckpt_error_set(err, CKPT_E_NOMEM,
 		    "cannot write state: out of memory");
-	sw->w = w;
+	sw->w = (struct ckpt_nwriter *)w;	/* used again at attach */
 	sw->kind = nk;
-	nat_path_state(sw->path, sizeof(sw->path), op, partition, w->batch,
-	    nk);
-	if (manifest_has(w, sw->path)) {
-		free(sw);
+	sw->batch = batch;
+	nat_path_state(sw->path, sizeof(sw->path), op, partition, batch, nk);
+	*out = sw;
+	return CKPT_OK;
+}
+
+/* Before sw's file is created: the open batch is its batch. */
+static int
+sw_checks(struct ckpt_nwriter *w, const struct ckpt_swriter *sw,
+    struct ckpt_error *err)
+{
+	if (need_batch(w, "write state", err) != CKPT_OK)
+		return CKPT_FAILED;
+	if (sw->batch != w->batch)
+		return ckpt_error_set(err, CKPT_E_USAGE,
+		    "cannot write '%s': batch %" PRId64 " is open", sw->path,
+		    w->batch);
+	if (manifest_has(w, sw->path))
 		return ckpt_error_set(err, CKPT_E_USAGE,
 		    "cannot write '%s' twice in one batch", sw->path);
-	}
-	if (nat_fw_open(w->st, sw->path, 0, w->meta.format_version, nk,
+	return CKPT_OK;
+}
+
+static void
+sw_free(struct ckpt_swriter *sw)
+{
+	if (sw == NULL)
+		return;
+	nat_fw_abort(sw->fw);
+	ckpt_buf_release(&sw->last);
+	free(sw);
+}
+
+int
+ckpt_nwriter_state_open(struct ckpt_nwriter *w, int op, int partition,
+    enum ckpt_state_kind kind, struct ckpt_swriter **out,
+    struct ckpt_error *err)
+{
+	struct ckpt_swriter *sw;
+
+	*out = NULL;
+	if (need_batch(w, "write state", err) != CKPT_OK ||
+	    sw_new(w, op, partition, w->batch, kind, &sw, err) != CKPT_OK)
+		return CKPT_FAILED;
+	if (sw_checks(w, sw, err) != CKPT_OK ||
+	    nat_fw_open(w->st, sw->path, 0, w->meta.format_version, sw->kind,
 	    w->codec, &sw->fw, err) != CKPT_OK) {
-		free(sw);
+		sw_free(sw);
 		return CKPT_FAILED;
 	}
 	sw->z = z_take(w);
@@ -761,6 +803,65 @@ ckpt_nwriter_state_open(struct ckpt_nwriter *w, int op, int partition,
 	w->open_sw++;
 	*out = sw;
 	return CKPT_OK;
+}
+
+int
+nat_swriter_open_mem(const struct ckpt_nwriter *w, int op, int partition,
+    int64_t batch, enum ckpt_state_kind kind, struct ckpt_zstd *z,
+    struct ckpt_swriter **out, struct ckpt_error *err)
+{
+	struct ckpt_swriter *sw;
+
+	*out = NULL;
+	if (sw_new(w, op, partition, batch, kind, &sw, err) != CKPT_OK)
+		return CKPT_FAILED;
+	if (nat_fw_open_mem(sw->path, w->meta.format_version, sw->kind,
+	    w->codec, &sw->fw, err) != CKPT_OK) {
+		sw_free(sw);
+		return CKPT_FAILED;
+	}
+	nat_fw_lend_zstd(sw->fw, z);
+	*out = sw;
+	return CKPT_OK;
+}
+
+int
+nat_swriter_seal(struct ckpt_swriter *sw, struct ckpt_error *err)
+{
+	if (sw->failed)
+		return ckpt_error_set(err, CKPT_E_USAGE,
+		    "cannot write '%s': an earlier write failed", sw->path);
+	if (nat_fw_flush(sw->fw, err) != CKPT_OK) {
+		sw->failed = 1;
+		return CKPT_FAILED;
+	}
+	nat_fw_lend_zstd(sw->fw, NULL);
+	return CKPT_OK;
+}
+
+int
+nat_swriter_attach(struct ckpt_nwriter *w, struct ckpt_swriter *sw,
+    struct ckpt_error *err)
+{
+	if (sw->w != w || sw->failed)
+		return ckpt_error_set(err, CKPT_E_USAGE,
+		    "cannot write '%s': %s", sw->path, sw->failed ?
+		    "an earlier write failed" : "made for another writer");
+	if (sw_checks(w, sw, err) != CKPT_OK ||
+	    nat_fw_attach(sw->fw, w->st, 0, err) != CKPT_OK)
+		return CKPT_FAILED;
+	w->open_sw++;
+	sw->attached = 1;
+	return CKPT_OK;
+}
+
+void
+nat_swriter_abort(struct ckpt_swriter *sw)
+{
+	if (sw != NULL && sw->attached)
+		(void)ckpt_swriter_finish(sw, NULL);	/* counted open */
+	else
+		sw_free(sw);
 }
 
 /* memcmp order of a[0..na) and b[0..nb), the shorter first when one

@@ -419,6 +419,25 @@ int nat_blob_prepare(const struct ckpt_nwriter *w, const char *path,
 int nat_nwriter_file_prepared(struct ckpt_nwriter *w,
 	struct nat_fwriter *fw, struct ckpt_error *err);
 
+/*
+ * A state file written ahead in the same way: nat_swriter_open_mem()
+ * (any thread; reads only w's metadata) gives a state writer of batch
+ * batch held in memory, compressing with z; ckpt_swriter_put/_del
+ * fill it; nat_swriter_seal() compresses its last block and drops z.
+ * Then on w's thread, with that batch open, nat_swriter_attach()
+ * creates its file (the checks of ckpt_nwriter_state_open) and
+ * ckpt_swriter_finish() lands it as any other.  A writer not attached
+ * (or failed) is freed with nat_swriter_abort().
+ */
+int nat_swriter_open_mem(const struct ckpt_nwriter *w, int op,
+	int partition, int64_t batch, enum ckpt_state_kind kind,
+	struct ckpt_zstd *z, struct ckpt_swriter **out,
+	struct ckpt_error *err);
+int nat_swriter_seal(struct ckpt_swriter *sw, struct ckpt_error *err);
+int nat_swriter_attach(struct ckpt_nwriter *w, struct ckpt_swriter *sw,
+	struct ckpt_error *err);
+void nat_swriter_abort(struct ckpt_swriter *sw);
+
 /* ---- verify, files, regions (fmt_native_verify.c) ---- */
 
 int nat_files_walk(struct ckpt *c, ckpt_file_fn cb, void *arg,

@@ -969,3 +969,96 @@ DEFINE_TEST(test_native_key_order_check)
 	ckpt_buf_release(&k);
 	ckpt_buf_release(&v);
 }
+
+/*
+ * A state file filled in memory before its batch is open
+ * (nat_swriter_open_mem, as the engine's filler does) lands with the
+ * same bytes as one written through ckpt_nwriter_state_open; it is
+ * refused in another batch, and one never attached is freed.
+ */
+DEFINE_TEST(test_native_state_in_memory_same_bytes)
+{
+	struct ckpt_error err = { 0 };
+	struct ckpt_job_desc d;
+	struct ckpt_nwriter *w = NULL;
+	struct ckpt_swriter *sw = NULL, *other = NULL;
+	struct ckpt_buf k = { 0 }, v = { 0 };
+	char key[32], *a = NULL, *b = NULL;
+	size_t na = 0, nb = 0;
+	const char *f = "state/0/0/00000000000000000001.delta";
+
+	desc_init(&d, 2, 1);
+	for (int pass = 0; pass < 2; pass++) {
+		const char *dir = pass ? "mem" : "direct";
+
+		CHECK_OK(ckpt_nwriter_open(NULL, dir, &d, CKPT_NW_CREATE, &w,
+		    &err));
+		if (w == NULL)
+			break;
+		batch(w, 0, &err);
+		CHECK_OK(ckpt_nwriter_commit(w, NULL, &err));
+		if (pass == 1) {	/* filled before batch 1 is open */
+			CHECK_OK(nat_swriter_open_mem(w, 0, 0, 1,
+			    CKPT_STATE_DELTA, NULL, &sw, &err));
+			CHECK_OK(nat_swriter_open_mem(w, 0, 0, 7,
+			    CKPT_STATE_DELTA, NULL, &other, &err));
+		}
+		batch(w, 1, &err);
+		if (pass == 0)
+			CHECK_OK(ckpt_nwriter_state_open(w, 0, 0,
+			    CKPT_STATE_DELTA, &sw, &err));
+		for (int i = 0; i < 20000 && sw != NULL; i++) {
+			snprintf(key, sizeof(key), "key%06d", i);
+			key_of(&k, key);
+			int_of(&v, i * 7);
+			if (i % 5 == 0)
+				CHECK_OK(ckpt_swriter_del(sw, k.data, k.len,
+				    &err));
+			else
+				CHECK_OK(ckpt_swriter_put(sw, k.data, k.len,
+				    v.data, v.len, &err));
+		}
+		if (pass == 1) {
+			CHECK_OK(nat_swriter_seal(sw, &err));
+			CHECK_OK(nat_swriter_attach(w, sw, &err));
+			/* batch 7's writer does not belong to batch 1 */
+			CHECK_FAILS(nat_swriter_attach(w, other, &err),
+			    CKPT_E_USAGE);
+			nat_swriter_abort(other);
+		}
+		CHECK_OK(ckpt_swriter_finish(sw, &err));
+		sw = NULL;
+		CHECK_OK(ckpt_nwriter_commit(w, NULL, &err));
+		ckpt_nwriter_close(w);
+		w = NULL;
+	}
+	{
+		char pa[128], pb[128];
+
+		snprintf(pa, sizeof(pa), "direct/%s", f);
+		snprintf(pb, sizeof(pb), "mem/%s", f);
+		a = unit_read_file(pa, &na);
+		b = unit_read_file(pb, &nb);
+	}
+	CHECK(a != NULL && b != NULL && na == nb && memcmp(a, b, na) == 0);
+	free(a);
+	free(b);
+	{
+		struct ckpt *c = NULL;
+		struct ckpt_verify_stats st;
+
+		memset(&st, 0, sizeof(st));
+		CHECK_OK(ckpt_open(NULL, "mem", &c, &err));
+		if (c != NULL) {
+			struct ckpt_verify_opts o;
+
+			memset(&o, 0, sizeof(o));
+			o.level = CKPT_VERIFY_READ_STATE;
+			CHECK_OK(ckpt_verify(c, &o, NULL, NULL, &st, &err));
+			CHECK_EQ_INT(st.errors, 0);
+			ckpt_close(c);
+		}
+	}
+	ckpt_buf_release(&k);
+	ckpt_buf_release(&v);
+}
