@@ -471,12 +471,13 @@ dir_size(struct ckpt_store *st)
  * engine's thread between batches: it encodes every key to write
  * (snapshot: all live keys; delta: the dirty ones, removed keys as
  * tombstones) into one arena per partition, so the tables may change
- * right after.  ckw_write() then sorts each partition's keys and
- * writes its state file through the native writer; it runs on the
- * persister thread while the next batches are computed (see
- * "Pipeline" below), the engine's thread sharing the sorting and
- * compressing when it waits anyway, or inline when threads are off.
- * The arenas are kept for the next checkpoint.
+ * right after.  Then each partition's keys are sorted and written as
+ * its state file through the native writer (ckw_fill): with threads,
+ * into memory from the capture on by the filler, the persister or the
+ * waiting engine, the persister creating the files in order when it
+ * reaches the batch (ckw_write); without, by the persister (or inline)
+ * straight into the files.  The arenas are kept for the next
+ * checkpoint.
  */
 struct ckpart {
 	struct ckpt_buf kbuf;		/* captured items (struct eng_khdr) */
@@ -1279,14 +1280,18 @@ account_commit(struct run *r, struct bstate *bs)
  * computed batch is never held back by an idle source.  While it
  * waits it works for the persister (pwait): it fills partitions of
  * the checkpoint being written (ckw_help), else compresses the output
- * of a queued batch (prep_output).  Without
+ * of a queued batch (prep_output).  A third thread, the filler, fills
+ * the partitions of each checkpoint into memory as soon as it is
+ * captured (ckw_open), so they are mostly compressed by the time the
+ * persister reaches the batch and gives them their files.  Without
  * threads (a fault plan, the power-loss journal, --sync-checkpoint, a
  * wall-clock source) persist() runs inline, right after the capture.
  *
  * The threads share: the queue, the free list and the flags below,
- * under r->mu; the capture buffers r->ck, handed over by ck_busy; a
- * queued batch being compressed by the engine, handed over by its
- * pre_state (the persister waits while it is PRE_BUSY); nothing else.
+ * under r->mu; the capture buffers r->ck, handed over by ck_busy, its
+ * partitions claimed under ck->mu; a queued batch being compressed by
+ * the engine, handed over by its pre_state (the persister waits while
+ * it is PRE_BUSY); nothing else.
  * The persister alone uses the writer (the engine reads only its
  * format version and codec, fixed at open), the reader, the commit
  * text, the run result and the metrics state; the engine alone uses
