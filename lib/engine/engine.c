@@ -1233,22 +1233,11 @@ static void
 account_commit(struct run *r, struct bstate *bs)
 {
 	struct ckpt_error lerr = { 0 };
-	struct eng_batch_info bi;
-	struct ckpt_stat sb;
-	char path[64];
-	char *text = NULL;
-	size_t len;
+	struct nat_commit_sizes cs;
 
-	snprintf(path, sizeof(path), "commits/%020" PRId64, bs->batch);
-	if (ckpt_native_read_file(r->rd, path, &text, &len, &lerr) ==
-	    CKPT_OK && eng_parse_commit(text, path, &bi, &lerr) == CKPT_OK) {
-		r->dir_bytes += bi.files_bytes;
-		bs->ckpt_bytes = bi.state_bytes;
-	}
-	free(text);
-	if (ckpt_store_stat(ckpt_nwriter_store(r->w), path, &sb, &lerr) ==
-	    CKPT_OK)
-		r->dir_bytes += sb.size;
+	nat_nwriter_last_commit(r->w, &cs);	/* no need to read it back */
+	r->dir_bytes += cs.files_bytes + cs.entry_bytes;
+	bs->ckpt_bytes = cs.state_bytes;
 	if (bs->ckpt_kind != NULL && r->src->ops->release != NULL) {
 		ckpt_error_clear(&lerr);
 		if (r->src->ops->release(r->src, &bs->start, &lerr) !=

@@ -65,6 +65,9 @@ struct ckpt_nwriter {
 	 */
 	struct ckpt_zstd *zpool[NW_ZPOOL];
 	int nzpool;
+	/* sizes in the open batch's manifest; those of the last commit */
+	uint64_t b_files, b_state;
+	struct nat_commit_sizes last;
 };
 
 struct ckpt_swriter {
@@ -534,6 +537,9 @@ manifest_add(struct ckpt_nwriter *w, const char *path, int kind,
 		goto nomem;
 	}
 	cJSON_AddItemToArray(w->files, e);
+	w->b_files += r->size;
+	if (kind == NAT_K_SNAPSHOT || kind == NAT_K_DELTA)
+		w->b_state += r->size;
 	return CKPT_OK;
 nomem:
 	return ckpt_error_set(err, CKPT_E_NOMEM,
@@ -665,6 +671,7 @@ ckpt_nwriter_begin_batch(struct ckpt_nwriter *w, int64_t batch,
 		free(text);
 		goto nomem;
 	}
+	w->b_files = w->b_state = 0;
 	nat_path_batch(path, sizeof(path), "offsets", batch);
 	rc = nat_write_small(w->st, path, 0, w->meta.format_version,
 	    NAT_K_OFFSETS, text, strlen(text), &r, err);
@@ -1051,6 +1058,13 @@ ckpt_nwriter_file(struct ckpt_nwriter *w, const char *path,
 	return manifest_add(w, path, NAT_K_BLOB, &r, err);
 }
 
+void
+nat_nwriter_last_commit(const struct ckpt_nwriter *w,
+    struct nat_commit_sizes *out)
+{
+	*out = w->last;
+}
+
 int
 nat_blob_prepare(const struct ckpt_nwriter *w, const char *path,
     struct ckpt_zstd *z, const void *data, size_t len,
@@ -1125,6 +1139,7 @@ ckpt_nwriter_commit(struct ckpt_nwriter *w, const char *extra_json,
     struct ckpt_error *err)
 {
 	char path[NAT_PATH_MAX];
+	struct nat_fw_result res;
 	cJSON *root;
 	char *text;
 	int64_t sb;
@@ -1170,7 +1185,7 @@ ckpt_nwriter_commit(struct ckpt_nwriter *w, const char *extra_json,
 	ckpt_crash_point(w->ctx, "commit.before_entry");
 	nat_path_batch(path, sizeof(path), "commits", w->batch);
 	rc = nat_write_small(w->st, path, CKPT_WRITE_EXCL,
-	    w->meta.format_version, NAT_K_COMMIT, text, strlen(text), NULL,
+	    w->meta.format_version, NAT_K_COMMIT, text, strlen(text), &res,
 	    err);
 	free(text);
 	if (rc != CKPT_OK)	/* the batch stays open: retry or close */
@@ -1186,6 +1201,9 @@ ckpt_nwriter_commit(struct ckpt_nwriter *w, const char *extra_json,
 	w->files = NULL;
 	w->state_batch = sb;
 	w->batch = CKPT_NONE;
+	w->last.files_bytes = w->b_files;
+	w->last.state_bytes = w->b_state;
+	w->last.entry_bytes = res.size;
 	return CKPT_OK;
 nomem:
 	cJSON_Delete(root);

@@ -405,6 +405,19 @@ int nat_state_count(struct ckpt *c, int op, int partition, int64_t version,
 /* ---- batch files prepared ahead (fmt_native_writer.c) ---- */
 
 /*
+ * What the last batch w committed holds, as a reader of its commit
+ * entry would add it up: the manifest's files, its state files, and
+ * the size of the commit entry itself.  Zeros before any commit.
+ */
+struct nat_commit_sizes {
+	uint64_t files_bytes;
+	uint64_t state_bytes;
+	uint64_t entry_bytes;
+};
+void nat_nwriter_last_commit(const struct ckpt_nwriter *w,
+	struct nat_commit_sizes *out);
+
+/*
  * Frames and compresses data as the batch file path of writer w (its
  * format version and codec, the only fields read: safe beside the
  * writer's own thread) into a writer held in memory, *out; z is the
