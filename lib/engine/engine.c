@@ -60,6 +60,18 @@ struct run;
 
 static int settle_all(struct run *r, struct ckpt_error *err);
 
+/*
+ * What a thread that fills partitions keeps from one to the next: its
+ * zstd context and its sort scratch (one partition's worth, so the
+ * checkpoint's memory does not grow with a scratch per partition:
+ * that memory is the cache the engine's tables share).
+ */
+struct ckfill {
+	struct ckpt_zstd *z;		/* NULL: one per file */
+	struct eng_kitem *tmp;
+	size_t tmpcap;
+};
+
 struct run {
 	struct eng e;
 	struct ckpt_run_result *res;
@@ -105,13 +117,12 @@ struct run {
 	struct ckwrite *ck;		/* the captured state checkpoint */
 	int async_ok;			/* may use the persister thread */
 	int prep_ok;			/* the engine may prepare outputs */
-	struct ckpt_zstd *ez;		/* the engine's thread's context */
-	struct ckpt_zstd *pz;		/* the persister's */
+	/* what each thread compresses and sorts with */
+	struct ckfill ef, pf, ff;	/* engine, persister, filler */
 	/* the filler: fills state partitions from the capture on */
 	pthread_t fth;
 	int fth_on, fstop;
 	unsigned ck_gen;		/* checkpoints opened to claiming */
-	struct ckpt_zstd *fz;		/* its context */
 };
 
 void
@@ -481,7 +492,7 @@ dir_size(struct ckpt_store *st)
  */
 struct ckpart {
 	struct ckpt_buf kbuf;		/* captured items (struct eng_khdr) */
-	struct eng_kitem *v;		/* n handles, then sort scratch */
+	struct eng_kitem *v;		/* n sort handles */
 	size_t n, cap;
 };
 
@@ -575,13 +586,13 @@ capture_partition(struct run *r, struct ckwrite *ck, int p)
 	struct ckpart *cp = &ck->parts[p];
 	size_t cap = ck->delta ? t->ndirty : t->live;
 
-	if (cp->cap < 2 * cap) {
-		void *nv = realloc(cp->v, 2 * cap * sizeof(*cp->v));
+	if (cp->cap < cap) {
+		void *nv = realloc(cp->v, cap * sizeof(*cp->v));
 
 		if (nv == NULL)
 			return -1;
 		cp->v = nv;
-		cp->cap = 2 * cap;
+		cp->cap = cap;
 	}
 	cp->n = 0;
 	cp->kbuf.len = 0;
@@ -671,13 +682,20 @@ capture(struct run *r, int64_t batch, const char **kind,
 	return CKPT_OK;
 }
 
+static void
+ckfill_release(struct ckfill *f)
+{
+	ckpt_zstd_free(f->z);
+	free(f->tmp);
+	memset(f, 0, sizeof(*f));
+}
+
 /*
  * Sorts partition p's captured keys and writes them to ck->sw[p] (par:
- * a writer in memory made here, compressing with z, sealed).
+ * a writer in memory made here, compressing with f's context, sealed).
  */
 static int
-ckw_fill(struct ckwrite *ck, int p, struct ckpt_zstd *z,
-    struct ckpt_error *err)
+ckw_fill(struct ckwrite *ck, int p, struct ckfill *f, struct ckpt_error *err)
 {
 	struct ckpart *cp = &ck->parts[p];
 	struct ckpt_swriter *sw;
@@ -685,14 +703,23 @@ ckw_fill(struct ckwrite *ck, int p, struct ckpt_zstd *z,
 	size_t n = cp->n;
 	int rc = CKPT_OK;
 
+	if (f->tmpcap < n) {
+		void *nt = realloc(f->tmp, n * sizeof(*f->tmp));
+
+		if (nt == NULL)
+			return ckpt_error_set(err, CKPT_E_NOMEM,
+			    "cannot write a state checkpoint: out of memory");
+		f->tmp = nt;
+		f->tmpcap = n;
+	}
 	if (ck->par && nat_swriter_open_mem(ck->w, 0, p, ck->batch,
-	    ck->delta ? CKPT_STATE_DELTA : CKPT_STATE_SNAPSHOT, z, &ck->sw[p],
-	    err) != CKPT_OK)
+	    ck->delta ? CKPT_STATE_DELTA : CKPT_STATE_SNAPSHOT, f->z,
+	    &ck->sw[p], err) != CKPT_OK)
 		return CKPT_FAILED;
 	sw = ck->sw[p];
 
 	if (n > 1)	/* v is NULL for an empty partition */
-		eng_ksort(cp->v, cp->v + n, n, base);
+		eng_ksort(cp->v, f->tmp, n, base);
 	for (size_t i = 0; i < n && rc == CKPT_OK; i++) {
 		struct eng_khdr h;
 		const uint8_t *k = eng_kitem_key(base, &cp->v[i]);
@@ -715,12 +742,12 @@ ckw_fill(struct ckwrite *ck, int p, struct ckpt_zstd *z,
 
 /*
  * Fills partitions of the checkpoint being written until none is left
- * to claim, compressing with z; the number filled.  Called by the
+ * to claim, with the caller's f; the number filled.  Called by the
  * persister, the filler and, while it waits for the persister anyway,
  * the engine's thread.
  */
 static int
-ckw_help(struct ckwrite *ck, struct ckpt_zstd *z)
+ckw_help(struct ckwrite *ck, struct ckfill *f)
 {
 	struct ckpt_error err = { 0 };
 	int n = 0, p, rc;
@@ -729,7 +756,7 @@ ckw_help(struct ckwrite *ck, struct ckpt_zstd *z)
 	while (ck->open && ck->next < ck->nparts) {
 		p = ck->next++;
 		pthread_mutex_unlock(&ck->mu);
-		rc = ckw_fill(ck, p, z, &err);
+		rc = ckw_fill(ck, p, f, &err);
 		pthread_mutex_lock(&ck->mu);
 		if (rc != CKPT_OK && ck->rc == CKPT_OK) {
 			ck->rc = rc;
@@ -772,7 +799,7 @@ ckw_write(struct run *r, struct ckwrite *ck, struct ckpt_error *err)
 	int np = ck->nparts, rc = CKPT_OK, opened = 0;
 
 	if (ck->par) {
-		ckw_help(ck, r->pz);	/* what no one has claimed yet */
+		ckw_help(ck, &r->pf);	/* what no one has claimed yet */
 		pthread_mutex_lock(&ck->mu);
 		while (ck->done < np)
 			pthread_cond_wait(&ck->cv, &ck->mu);
@@ -803,7 +830,7 @@ ckw_write(struct run *r, struct ckwrite *ck, struct ckpt_error *err)
 		if (rc != CKPT_OK)
 			opened--;	/* the failed one is not open */
 		for (int p = 0; p < opened && rc == CKPT_OK; p++)
-			rc = ckw_fill(ck, p, NULL, err);
+			rc = ckw_fill(ck, p, &r->pf, err);
 		for (int p = 0; p < opened; p++) {
 			if (rc == CKPT_OK)
 				rc = ckpt_swriter_finish(ck->sw[p], err);
@@ -1489,10 +1516,10 @@ prep_output(struct run *r)
 		return 0;
 	bs->pre_state = PRE_BUSY;	/* the persister waits for it */
 	pthread_mutex_unlock(&r->mu);
-	if (r->ez == NULL)
-		r->ez = ckpt_zstd_new();	/* NULL: one per file */
+	if (r->ef.z == NULL)
+		r->ef.z = ckpt_zstd_new();	/* NULL: one per file */
 	snprintf(path, sizeof(path), OUT_PATH_FMT, bs->batch);
-	if (nat_blob_prepare(r->w, path, r->ez, bs->out.data, bs->out.len,
+	if (nat_blob_prepare(r->w, path, r->ef.z, bs->out.data, bs->out.len,
 	    &fw, &err) != CKPT_OK)
 		fw = NULL;	/* out of memory: written the usual way */
 	pthread_mutex_lock(&r->mu);
@@ -1516,9 +1543,9 @@ pwait(struct run *r, int (*what)(const struct run *), struct ckpt_error *err)
 			int n;
 
 			pthread_mutex_unlock(&r->mu);
-			if (r->ez == NULL)
-				r->ez = ckpt_zstd_new();
-			n = ckw_help(r->ck, r->ez);
+			if (r->ef.z == NULL)
+				r->ef.z = ckpt_zstd_new();
+			n = ckw_help(r->ck, &r->ef);
 			pthread_mutex_lock(&r->mu);
 			if (n > 0)
 				continue;
@@ -1580,7 +1607,7 @@ filler(void *arg)
 			break;
 		seen = r->ck_gen;
 		pthread_mutex_unlock(&r->mu);
-		ckw_help(r->ck, r->fz);
+		ckw_help(r->ck, &r->ff);
 		pthread_mutex_lock(&r->mu);
 	}
 	pthread_mutex_unlock(&r->mu);
@@ -1598,7 +1625,7 @@ persister_start(struct run *r)
 		return;
 	}
 	r->prep_ok = !ckpt_crash_armed(r->e.ctx);
-	r->pz = ckpt_zstd_new();	/* NULL: one per file */
+	r->pf.z = ckpt_zstd_new();	/* NULL: one per file */
 	if (pthread_create(&r->pth, NULL, persister, r) != 0) {
 		pthread_cond_destroy(&r->cv);
 		pthread_mutex_destroy(&r->mu);
@@ -1606,7 +1633,7 @@ persister_start(struct run *r)
 	}
 	r->pth_on = 1;
 	if (r->prep_ok) {
-		r->fz = ckpt_zstd_new();
+		r->ff.z = ckpt_zstd_new();
 		r->fth_on = pthread_create(&r->fth, NULL, filler, r) == 0;
 	}
 }
@@ -1996,9 +2023,9 @@ run_release(struct run *r)
 	ckw_free(r);
 	for (int i = 0; i < ENG_QUEUE; i++)
 		bstate_free(r->pool[i]);
-	ckpt_zstd_free(r->ez);
-	ckpt_zstd_free(r->pz);
-	ckpt_zstd_free(r->fz);
+	ckfill_release(&r->ef);
+	ckfill_release(&r->pf);
+	ckfill_release(&r->ff);
 }
 
 int
