@@ -602,14 +602,38 @@ capture_partition(struct run *r, struct ckwrite *ck, int p)
 		if (eng_table_take_dirty(t, cap_dirty, &a) != 0)
 			return -1;
 	} else {
-		for (size_t i = 0; i < t->cap; i++) {
+		/*
+		 * A snapshot: the live entries changed since the last
+		 * checkpoint first, from the dirty list (in the order they
+		 * changed, which is mostly memory order), then a scan of the
+		 * slots for the others, unless every live entry changed (a
+		 * first checkpoint, or after a busy interval): the scan
+		 * visits the entries in hash order, several times slower.
+		 */
+		size_t live_dirty = 0;
+
+		for (size_t d = 0; d < t->ndirty; d++) {
+			struct eng_entry *en = t->dirty[d];
+
+#if defined(__GNUC__)
+			if (d + 32 < t->ndirty)
+				eng_entry_prefetch(t->dirty[d + 32]);
+#endif
+			if (en->flags & ENG_E_DELETED)
+				continue;
+			if (add_item(r, cp, en, 0) != 0)
+				return -1;
+			live_dirty++;
+		}
+		for (size_t i = 0; live_dirty < t->live && i < t->cap; i++) {
 			struct eng_entry *en = t->slots[i].e;
 
 #if defined(__GNUC__)
 			if (i + 32 < t->cap && t->slots[i + 32].e != NULL)
 				eng_entry_prefetch(t->slots[i + 32].e);
 #endif
-			if (en == NULL || (en->flags & ENG_E_DELETED))
+			if (en == NULL ||
+			    (en->flags & (ENG_E_DELETED | ENG_E_DIRTY)))
 				continue;
 			if (add_item(r, cp, en, 0) != 0)
 				return -1;
