@@ -478,29 +478,69 @@ nat_fw_record(struct nat_fwriter *fw, const void *p, size_t n,
 	return fw_add(fw, p, n, 1, err);
 }
 
-int
-nat_fw_record_v(struct nat_fwriter *fw, const struct nat_piece *pc, int npc,
-    struct ckpt_error *err)
+/* A LEB128 varint at p (room for CKPT_VARINT_MAX); its length. */
+static inline size_t
+put_uv(uint8_t *p, uint64_t v)
 {
-	size_t n = 0;
+	if (v < 0x80) {		/* nearly every length */
+		*p = (uint8_t)v;
+		return 1;
+	}
+	return ckpt_varint_encode(p, v);
+}
 
-	for (int i = 0; i < npc; i++)
-		n += pc[i].n;
-	if (n > NAT_BLOCK_RAW_MAX)
+/* Bytes of v as a LEB128 varint. */
+static inline size_t
+uv_len(uint64_t v)
+{
+	size_t n = 1;
+
+	while (v >= 0x80) {
+		v >>= 7;
+		n++;
+	}
+	return n;
+}
+
+/* Copies n bytes; short ones (keys, small values) without a call. */
+static inline void
+copy_short(uint8_t *d, const uint8_t *s, size_t n)
+{
+	if (n > 24) {
+		memcpy(d, s, n);
+		return;
+	}
+	while (n-- > 0)
+		*d++ = *s++;
+}
+
+int
+nat_fw_state_record(struct nat_fwriter *fw, const void *key, size_t klen,
+    const void *val, size_t vlen, int tomb, struct ckpt_error *err)
+{
+	uint64_t vv = tomb ? 0 : (uint64_t)vlen + 1;
+	size_t n = uv_len(klen) + klen + uv_len(vv) + (tomb ? 0 : vlen);
+	uint8_t *p;
+
+	if (klen + vlen > NAT_RECORD_MAX)
 		return ckpt_error_set(err, CKPT_E_USAGE,
 		    "cannot write '%s': a record of %zu bytes exceeds the "
-		    "64 MiB limit", fw->path, n);
+		    "64 MiB limit", fw->path, klen + vlen);
 	if (fw->blk.len > 0 && fw->blk.len + n > NAT_BLOCK_TARGET &&
 	    fw_flush(fw, err) != CKPT_OK)
 		return CKPT_FAILED;
-	if (ckpt_buf_reserve(&fw->blk, n) != 0)
+	if (fw->blk.cap - fw->blk.len < n &&
+	    ckpt_buf_reserve(&fw->blk, n) != 0)
 		return ckpt_error_set(err, CKPT_E_NOMEM,
 		    "cannot write '%s': out of memory", fw->path);
-	for (int i = 0; i < npc; i++) {
-		if (pc[i].n > 0)
-			memcpy(fw->blk.data + fw->blk.len, pc[i].p, pc[i].n);
-		fw->blk.len += pc[i].n;
-	}
+	p = fw->blk.data + fw->blk.len;
+	p += put_uv(p, klen);
+	copy_short(p, key, klen);
+	p += klen;
+	p += put_uv(p, vv);
+	if (!tomb)
+		copy_short(p, val, vlen);
+	fw->blk.len += n;
 	fw->blk_records++;
 	if (fw->blk.len >= NAT_BLOCK_TARGET)
 		return fw_flush(fw, err);

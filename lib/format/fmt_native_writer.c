@@ -900,9 +900,6 @@ static int
 sw_add(struct ckpt_swriter *sw, const void *key, size_t klen,
     const void *val, size_t vlen, int tomb, struct ckpt_error *err)
 {
-	uint8_t hk[CKPT_VARINT_MAX], hv[CKPT_VARINT_MAX];
-	struct nat_piece pc[4];
-
 	if (sw->failed)
 		return ckpt_error_set(err, CKPT_E_USAGE,
 		    "cannot write '%s': an earlier write failed", sw->path);
@@ -915,15 +912,6 @@ sw_add(struct ckpt_swriter *sw, const void *key, size_t klen,
 		return ckpt_error_set(err, CKPT_E_USAGE,
 		    "cannot write '%s': keys are not in strictly ascending "
 		    "order", sw->path);
-	/* varint(klen) key varint(tomb ? 0 : vlen + 1) value */
-	pc[0].p = hk;
-	pc[0].n = ckpt_varint_encode(hk, klen);
-	pc[1].p = key;
-	pc[1].n = klen;
-	pc[2].p = hv;
-	pc[2].n = ckpt_varint_encode(hv, tomb ? 0 : (uint64_t)vlen + 1);
-	pc[3].p = val;
-	pc[3].n = tomb ? 0 : vlen;
 	sw->last.len = 0;
 	if (klen > sw->last.cap && ckpt_buf_reserve(&sw->last, klen) != 0)
 		goto nomem;
@@ -931,7 +919,8 @@ sw_add(struct ckpt_swriter *sw, const void *key, size_t klen,
 		memcpy(sw->last.data, key, klen);
 	sw->last.len = klen;
 	sw->has_last = 1;
-	if (nat_fw_record_v(sw->fw, pc, 4, err) != CKPT_OK) {
+	if (nat_fw_state_record(sw->fw, key, klen, val, vlen, tomb, err) !=
+	    CKPT_OK) {
 		sw->failed = 1;
 		return CKPT_FAILED;
 	}

@@ -122,13 +122,13 @@ void nat_fw_lend_zstd(struct nat_fwriter *fw, struct ckpt_zstd *z);
 /* Appends one record (or, for small files, a chunk of payload). */
 int nat_fw_record(struct nat_fwriter *fw, const void *p, size_t n,
 	struct ckpt_error *err);
-/* The same, the record given as pieces (written without a copy first). */
-struct nat_piece {
-	const void *p;
-	size_t n;
-};
-int nat_fw_record_v(struct nat_fwriter *fw, const struct nat_piece *pc,
-	int npc, struct ckpt_error *err);
+/*
+ * Appends one state record, varint(klen) key varint(tomb ? 0 : vlen +
+ * 1) value (ckpt-format(5)), written straight into the open block.
+ */
+int nat_fw_state_record(struct nat_fwriter *fw, const void *key,
+	size_t klen, const void *val, size_t vlen, int tomb,
+	struct ckpt_error *err);
 /* Appends raw payload bytes counted as no record (blobs). */
 int nat_fw_bytes(struct nat_fwriter *fw, const void *p, size_t n,
 	struct ckpt_error *err);
