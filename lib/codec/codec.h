@@ -14,6 +14,7 @@
 
 #include <stddef.h>
 #include <stdint.h>
+#include <string.h>
 
 #include "../ckpt.h"
 
@@ -107,19 +108,57 @@ int ckpt_varint_put(struct ckpt_buf *b, uint64_t v);
 int ckpt_varint_get(const uint8_t *p, size_t len, uint64_t *v,
     size_t *used);
 
+/* Zigzag maps signed to unsigned so small magnitudes stay short. */
+static inline uint64_t
+ckpt_zigzag(int64_t v)
+{
+	return ((uint64_t)v << 1) ^ (uint64_t)-(int64_t)((uint64_t)v >> 63);
+}
+
+/* ckpt_varint_encode, inline for the loops that encode per key. */
+static inline size_t
+ckpt_varint_encode_in(uint8_t *out, uint64_t v)
+{
+	size_t n = 0;
+
+	while (v >= 0x80) {
+		out[n++] = (uint8_t)(v | 0x80);
+		v >>= 7;
+	}
+	out[n++] = (uint8_t)v;
+	return n;
+}
+
 /*
  * Writes the value encoding of string s (what ckpt_enc_string appends)
  * to dst, which has room for CKPT_ENC_STRING_MAX(n) bytes; returns the
- * bytes written.  For loops that reserve once per item.
+ * bytes written.  For loops that reserve once per item (a checkpoint's
+ * capture): inline, short strings copied without a call.
  */
 #define CKPT_ENC_STRING_MAX(n) (1 + CKPT_VARINT_MAX + (n))
-size_t ckpt_enc_string_at(uint8_t *dst, const char *s, size_t n);
+static inline size_t
+ckpt_enc_string_at(uint8_t *dst, const char *s, size_t n)
+{
+	size_t h = 1 + ckpt_varint_encode_in(dst + 1, n);
+
+	dst[0] = CKPT_T_STRING;
+	if (n > 16)
+		memcpy(dst + h, s, n);
+	else
+		for (size_t i = 0; i < n; i++)
+			dst[h + i] = (uint8_t)s[i];
+	return h + n;
+}
 /* The same for ckpt_enc_int64: at most CKPT_ENC_INT64_MAX bytes. */
 #define CKPT_ENC_INT64_MAX (1 + CKPT_VARINT_MAX)
-size_t ckpt_enc_int64_at(uint8_t *dst, int64_t v);
+static inline size_t
+ckpt_enc_int64_at(uint8_t *dst, int64_t v)
+{
+	dst[0] = CKPT_T_INT64;
+	return 1 + ckpt_varint_encode_in(dst + 1, ckpt_zigzag(v));
+}
 
-/* Zigzag maps signed to unsigned so small magnitudes stay short. */
-uint64_t ckpt_zigzag(int64_t v);
+/* Inverse of ckpt_zigzag; zigzag varints. */
 int64_t ckpt_unzigzag(uint64_t u);
 int ckpt_svarint_put(struct ckpt_buf *b, int64_t v);
 int ckpt_svarint_get(const uint8_t *p, size_t len, int64_t *v,

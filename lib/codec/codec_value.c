@@ -347,24 +347,6 @@ ckpt_enc_string(struct ckpt_buf *b, const char *s, size_t n)
 	return ckpt_buf_append(b, s, n);
 }
 
-size_t
-ckpt_enc_int64_at(uint8_t *dst, int64_t v)
-{
-	dst[0] = CKPT_T_INT64;
-	return 1 + ckpt_varint_encode(dst + 1, ckpt_zigzag(v));
-}
-
-size_t
-ckpt_enc_string_at(uint8_t *dst, const char *s, size_t n)
-{
-	size_t h;
-
-	dst[0] = CKPT_T_STRING;
-	h = 1 + ckpt_varint_encode(dst + 1, n);
-	memcpy(dst + h, s, n);
-	return h + n;
-}
-
 int
 ckpt_enc_bytes(struct ckpt_buf *b, const void *p, size_t n)
 {

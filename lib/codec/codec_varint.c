@@ -11,14 +11,7 @@
 size_t
 ckpt_varint_encode(uint8_t *out, uint64_t v)
 {
-	size_t n = 0;
-
-	while (v >= 0x80) {
-		out[n++] = (uint8_t)(v | 0x80);
-		v >>= 7;
-	}
-	out[n++] = (uint8_t)v;
-	return n;
+	return ckpt_varint_encode_in(out, v);
 }
 
 int
@@ -49,12 +42,6 @@ ckpt_varint_get(const uint8_t *p, size_t len, uint64_t *v, size_t *used)
 	}
 	return i == CKPT_VARINT_MAX ? CKPT_VARINT_OVERFLOW :
 	    CKPT_VARINT_TRUNCATED;
-}
-
-uint64_t
-ckpt_zigzag(int64_t v)
-{
-	return ((uint64_t)v << 1) ^ (uint64_t)-(int64_t)((uint64_t)v >> 63);
 }
 
 int64_t
