@@ -44,6 +44,22 @@ wait_for() {
 	return 1
 }
 
+# server_py: writes the start of server.py, a test's line server: it
+# listens on 127.0.0.1 at a port chosen at run time and names it in the
+# file "port"; the test appends what it serves.
+server_py() {
+	cat > server.py <<'EOF'
+import os, socket, time
+srv = socket.socket()
+srv.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
+srv.bind(("127.0.0.1", 0))
+srv.listen(1)
+with open("port.tmp", "w") as f:
+    f.write(str(srv.getsockname()[1]))
+os.rename("port.tmp", "port")
+EOF
+}
+
 lines_at_least() {
 	[[ -f $1 ]] && (($(wc -l < "$1") >= $2))
 }
@@ -253,15 +269,8 @@ lines_at_least() {
 }
 
 @test "run: the socket source loses no line and counts none twice across a kill" {
-	cat > server.py <<'EOF'
-import socket, sys
-srv = socket.socket()
-srv.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
-srv.bind(("127.0.0.1", 0))
-srv.listen(1)
-with open("port.tmp", "w") as f:
-    f.write(str(srv.getsockname()[1]))
-import os; os.rename("port.tmp", "port")
+	server_py
+	cat >> server.py <<'EOF'
 # first connection: lines 0..599, then wait for the engine to die
 c, _ = srv.accept()
 c.sendall("".join("w%d x\n" % i for i in range(600)).encode())
@@ -302,15 +311,8 @@ EOF
 }
 
 @test "run: WAL segments rotate and those no restart needs are deleted" {
-	cat > server.py <<'EOF'
-import os, socket, time
-srv = socket.socket()
-srv.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
-srv.bind(("127.0.0.1", 0))
-srv.listen(1)
-with open("port.tmp", "w") as f:
-    f.write(str(srv.getsockname()[1]))
-os.rename("port.tmp", "port")
+	server_py
+	cat >> server.py <<'EOF'
 c, _ = srv.accept()
 for chunk in range(8):
     c.sendall("".join("w%d\n" % i for i in range(chunk * 250, chunk * 250 + 250)).encode())
@@ -347,15 +349,8 @@ EOF
 	# but the log had not are lost, as the WAL's contract says (no
 	# acknowledgements on a plain TCP line protocol); every line that
 	# was whole in the log at the crash must be counted exactly once.
-	cat > server.py <<'EOF'
-import os, socket, time
-srv = socket.socket()
-srv.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
-srv.bind(("127.0.0.1", 0))
-srv.listen(1)
-with open("port.tmp", "w") as f:
-    f.write(str(srv.getsockname()[1]))
-os.rename("port.tmp", "port")
+	server_py
+	cat >> server.py <<'EOF'
 c, _ = srv.accept()
 try:
     for chunk in range(6):
