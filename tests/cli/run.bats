@@ -60,6 +60,21 @@ os.rename("port.tmp", "port")
 EOF
 }
 
+# run_until_words N ARGS...: runs `ckpt run wordcount -c ck ARGS` in the
+# background until its committed output holds N words starting with w,
+# then stops it with SIGTERM, which must end it with exit 0.
+run_until_words() {
+	local n=$1 pid rc=0
+	shift
+	"$CKPT" run wordcount -c ck "$@" 3>&- 2>/dev/null &
+	pid=$!
+	words_in() { [ "$("$CKPT" run wordcount -c ck --show-output | grep -c '^w')" -ge "$n" ]; }
+	wait_for words_in
+	kill -TERM "$pid"
+	wait "$pid" || rc=$?
+	[ "$rc" -eq 0 ]
+}
+
 lines_at_least() {
 	[[ -f $1 ]] && (($(wc -l < "$1") >= $2))
 }
@@ -293,13 +308,7 @@ EOF
 	wait_for wal_lines
 	kill -KILL "$pid"
 	wait "$pid" || true
-	"$CKPT" run wordcount -c ck "${opts[@]}" --metrics m.jsonl 3>&- 2>err2 &
-	pid=$!
-	all_in() { [ "$("$CKPT" run wordcount -c ck --show-output | cut -f1 | grep -c '^w')" -ge 1000 ]; }
-	wait_for all_in
-	kill -TERM "$pid"
-	rc=0; wait "$pid" || rc=$?
-	[ "$rc" -eq 0 ]
+	run_until_words 1000 "${opts[@]}"
 	wait "$spid"
 	# every line once: 1000 distinct words with total 1, "x" 1000 times
 	"$CKPT" run wordcount -c ck --show-output > out
@@ -382,14 +391,8 @@ sys.stdout.buffer.write(d[:d.rfind(b"\n") + 1])' "$f"
 		done | grep -a '^w[0-9]* x$' | cut -d' ' -f1 | LC_ALL=C sort > logged
 		n=$(wc -l < logged)
 		((n >= 1 && n <= 600))
-		"$CKPT" run wordcount -c ck "${opts[@]}" 3>&- 2>/dev/null &
-		pid=$!
 		want=$((n + 400))
-		all_in() { [ "$("$CKPT" run wordcount -c ck --show-output | grep -c '^w')" -ge "$want" ]; }
-		wait_for all_in
-		kill -TERM "$pid"
-		rc=0; wait "$pid" || rc=$?
-		[ "$rc" -eq 0 ]
+		run_until_words "$want" "${opts[@]}"
 		wait "$spid"
 		"$CKPT" run wordcount -c ck --show-output > out
 		# exactly the logged lines and the second connection's, once
