@@ -108,6 +108,35 @@ int ckpt_varint_put(struct ckpt_buf *b, uint64_t v);
 int ckpt_varint_get(const uint8_t *p, size_t len, uint64_t *v,
     size_t *used);
 
+/*
+ * The order of keys in state files, merges and diffs: bytewise
+ * (memcmp), the shorter first when one is a prefix of the other.
+ * Sign only.  Eight bytes a step: keys are short and compared per
+ * record, where a memcmp call costs more than the compare.
+ */
+static inline int
+ckpt_key_cmp(const uint8_t *a, size_t an, const uint8_t *b, size_t bn)
+{
+	size_t n = an < bn ? an : bn, i = 0;
+
+#if defined(__GNUC__) && defined(__BYTE_ORDER__) && \
+    __BYTE_ORDER__ == __ORDER_LITTLE_ENDIAN__
+	for (; i + 8 <= n; i += 8) {
+		uint64_t x, y;
+
+		memcpy(&x, a + i, 8);
+		memcpy(&y, b + i, 8);
+		if (x != y)
+			return __builtin_bswap64(x) < __builtin_bswap64(y) ?
+			    -1 : 1;
+	}
+#endif
+	for (; i < n; i++)
+		if (a[i] != b[i])
+			return a[i] < b[i] ? -1 : 1;
+	return (an > bn) - (an < bn);
+}
+
 /* Zigzag maps signed to unsigned so small magnitudes stay short. */
 static inline uint64_t
 ckpt_zigzag(int64_t v)

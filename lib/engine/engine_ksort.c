@@ -20,6 +20,7 @@
 #include <string.h>
 
 #include "engine.h"
+#include "../codec/codec.h"
 
 static struct eng_khdr
 hdr_at(const uint8_t *base, uint64_t off)
@@ -36,18 +37,13 @@ kcmp(const struct eng_kitem *x, const struct eng_kitem *y,
     const uint8_t *base)
 {
 	struct eng_khdr hx, hy;
-	size_t n;
-	int c;
 
 	if (x->pfx != y->pfx)
 		return x->pfx < y->pfx ? -1 : 1;
 	hx = hdr_at(base, x->off);
 	hy = hdr_at(base, y->off);
-	n = hx.klen < hy.klen ? hx.klen : hy.klen;
-	c = memcmp(eng_kitem_key(base, x), eng_kitem_key(base, y), n);
-	if (c != 0)
-		return c;
-	return (hx.klen > hy.klen) - (hx.klen < hy.klen);
+	return ckpt_key_cmp(eng_kitem_key(base, x), hx.klen,
+	    eng_kitem_key(base, y), hy.klen);
 }
 
 /* Merge sort of v[0..n) by kcmp; tmp holds n/2 + 1 items. */

@@ -399,18 +399,13 @@ item_cmp(const void *a, const void *b)
 {
 	const struct sort_item *x = a, *y = b;
 	const struct eng_entry *ex, *ey;
-	size_t n;
-	int c;
 
 	if (x->pfx != y->pfx)
 		return x->pfx < y->pfx ? -1 : 1;
 	ex = x->e;
 	ey = y->e;
-	n = ex->klen < ey->klen ? ex->klen : ey->klen;
-	c = memcmp(ex->key, ey->key, n);
-	if (c != 0)
-		return c;
-	return (ex->klen > ey->klen) - (ex->klen < ey->klen);
+	return ckpt_key_cmp((const uint8_t *)ex->key, ex->klen,
+	    (const uint8_t *)ey->key, ey->klen);
 }
 
 int

@@ -18,6 +18,7 @@
 #include <string.h>
 
 #include "native.h"
+#include "../codec/codec.h"
 
 struct src {
 	struct nat_freader fr;
@@ -232,17 +233,6 @@ fail:
 	return CKPT_FAILED;
 }
 
-static int
-keycmp(const uint8_t *a, size_t an, const uint8_t *b, size_t bn)
-{
-	size_t n = an < bn ? an : bn;
-	int c = n ? memcmp(a, b, n) : 0;
-
-	if (c != 0)
-		return c;
-	return an < bn ? -1 : an > bn;
-}
-
 /* Moves s to its next record, checking key order and tombstones. */
 static int
 src_advance(struct src *s, struct ckpt_error *err)
@@ -266,7 +256,7 @@ src_advance(struct src *s, struct ckpt_error *err)
 	}
 	if (rc != CKPT_OK)
 		return CKPT_FAILED;
-	if (s->has_prev && keycmp(s->prev.data, s->prev.len, s->key,
+	if (s->has_prev && ckpt_key_cmp(s->prev.data, s->prev.len, s->key,
 	    s->klen) >= 0) {
 		s->fr.fail_off = (int64_t)s->fr.blk_off;
 		snprintf(s->fr.why, sizeof(s->fr.why), "block %" PRIu64
@@ -339,7 +329,7 @@ nat_state_next(struct ckpt *c, void *state, struct ckpt_record *out,
 
 			if (!s->live)
 				continue;
-			if (win == NULL || keycmp(s->key, s->klen, win->key,
+			if (win == NULL || ckpt_key_cmp(s->key, s->klen, win->key,
 			    win->klen) <= 0)
 				win = s;
 		}
@@ -348,7 +338,7 @@ nat_state_next(struct ckpt *c, void *state, struct ckpt_record *out,
 		for (int i = 0; i < it->nsrc; i++) {
 			struct src *s = &it->src[i];
 
-			if (s->live && keycmp(s->key, s->klen, win->key,
+			if (s->live && ckpt_key_cmp(s->key, s->klen, win->key,
 			    win->klen) == 0)
 				s->consumed = 1;
 		}

@@ -20,6 +20,7 @@
 #include <string.h>
 
 #include "native.h"
+#include "../codec/codec.h"
 #include "../ctx.h"
 
 /* ------------------------------------------------------------------ */
@@ -511,17 +512,6 @@ subset_pick(struct vctx *v)
 	return 1;
 }
 
-static int
-keycmp(const uint8_t *a, size_t an, const uint8_t *b, size_t bn)
-{
-	size_t n = an < bn ? an : bn;
-	int c = n ? memcmp(a, b, n) : 0;
-
-	if (c != 0)
-		return c;
-	return an < bn ? -1 : an > bn;
-}
-
 /* Streams every block (and for state files every record) of path. */
 static int
 v_read_file(struct vctx *v, const char *path, int kind, int op,
@@ -552,7 +542,7 @@ v_read_file(struct vctx *v, const char *path, int kind, int op,
 			if (rc != CKPT_OK)
 				goto damaged;
 			v->stats->records++;
-			if (has_prev && keycmp(prev.data, prev.len, k, kl) >=
+			if (has_prev && ckpt_key_cmp(prev.data, prev.len, k, kl) >=
 			    0) {
 				problem(v, CKPT_PROBLEM_ERROR, CKPT_E_FORMAT,
 				    path, (int64_t)fr.blk_off, "block %" PRIu64

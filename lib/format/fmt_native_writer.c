@@ -871,31 +871,6 @@ nat_swriter_abort(struct ckpt_swriter *sw)
 		sw_free(sw);
 }
 
-/* memcmp order of a[0..na) and b[0..nb), the shorter first when one
- * is a prefix of the other; eight bytes per step (keys are short). */
-static int
-key_cmp(const uint8_t *a, size_t na, const uint8_t *b, size_t nb)
-{
-	size_t n = na < nb ? na : nb, i = 0;
-
-#if defined(__GNUC__) && defined(__BYTE_ORDER__) && \
-    __BYTE_ORDER__ == __ORDER_LITTLE_ENDIAN__
-	for (; i + 8 <= n; i += 8) {
-		uint64_t x, y;
-
-		memcpy(&x, a + i, 8);
-		memcpy(&y, b + i, 8);
-		if (x != y)
-			return __builtin_bswap64(x) < __builtin_bswap64(y) ?
-			    -1 : 1;
-	}
-#endif
-	for (; i < n; i++)
-		if (a[i] != b[i])
-			return a[i] < b[i] ? -1 : 1;
-	return (na > nb) - (na < nb);
-}
-
 static int
 sw_add(struct ckpt_swriter *sw, const void *key, size_t klen,
     const void *val, size_t vlen, int tomb, struct ckpt_error *err)
@@ -907,7 +882,7 @@ sw_add(struct ckpt_swriter *sw, const void *key, size_t klen,
 		return ckpt_error_set(err, CKPT_E_USAGE,
 		    "cannot write '%s': a record of %zu bytes exceeds the "
 		    "64 MiB limit", sw->path, klen + vlen);
-	if (sw->has_last && key_cmp(sw->last.data, sw->last.len, key,
+	if (sw->has_last && ckpt_key_cmp(sw->last.data, sw->last.len, key,
 	    klen) >= 0)
 		return ckpt_error_set(err, CKPT_E_USAGE,
 		    "cannot write '%s': keys are not in strictly ascending "

@@ -32,6 +32,7 @@
 #include <cjson/cJSON.h>
 
 #include "../ctx.h"
+#include "../codec/codec.h"
 
 #define MAX_OPS 256
 #define MAX_STORES_PER_OP 16
@@ -975,18 +976,14 @@ kvmap_apply(struct kvmap *m, const struct spark_rec *r, int keep_val)
 	return 0;
 }
 
-/* Bytewise key order, shorter first on a tie (ops.h's ops_key_cmp). */
+/* Bytewise key order, shorter first on a tie (ckpt_key_cmp). */
 static int
 kv_cmp(const void *a, const void *b)
 {
 	const struct kv *x = *(const struct kv *const *)a;
 	const struct kv *y = *(const struct kv *const *)b;
-	size_t n = x->klen < y->klen ? x->klen : y->klen;
-	int c = n ? memcmp(x->key, y->key, n) : 0;
 
-	if (c)
-		return c;
-	return x->klen < y->klen ? -1 : x->klen > y->klen;
+	return ckpt_key_cmp(x->key, x->klen, y->key, y->klen);
 }
 
 /* ---- state iterator ---- */

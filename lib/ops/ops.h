@@ -40,9 +40,6 @@ typedef int (*ops_json_diff_fn)(void *arg, char change, const char *path,
 long ops_json_diff(const cJSON *a, const cJSON *b, const char *prefix,
 	ops_json_diff_fn cb, void *arg, struct ckpt_error *err);
 
-/* Bytewise key order: memcmp, then the shorter key first. */
-int ops_key_cmp(const uint8_t *a, size_t alen, const uint8_t *b,
-	size_t blen);
 
 /*
  * The state version a restart at batch loads (CKPT_NONE = the restart

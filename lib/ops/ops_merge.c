@@ -21,6 +21,7 @@
 #include <string.h>
 
 #include "ops.h"
+#include "../codec/codec.h"
 
 struct merge_src {
 	struct ckpt_state_iter *it;
@@ -42,17 +43,6 @@ struct ops_merge {
 	int have_last;
 	int last_src;
 };
-
-int
-ops_key_cmp(const uint8_t *a, size_t alen, const uint8_t *b, size_t blen)
-{
-	size_t n = alen < blen ? alen : blen;
-	int r = n ? memcmp(a, b, n) : 0;
-
-	if (r != 0)
-		return r;
-	return alen < blen ? -1 : alen > blen ? 1 : 0;
-}
 
 /* Loads the next record of s into s->rec (s->live 0 at the end). */
 static int
@@ -166,7 +156,7 @@ ops_merge_next(struct ops_merge *m, struct ckpt_record *out,
 				best = i;
 				continue;
 			}
-			cmp = ops_key_cmp(m->src[i].rec.key,
+			cmp = ckpt_key_cmp(m->src[i].rec.key,
 			    m->src[i].rec.key_len, m->src[best].rec.key,
 			    m->src[best].rec.key_len);
 			if (cmp == 0)
@@ -180,7 +170,7 @@ ops_merge_next(struct ops_merge *m, struct ckpt_record *out,
 		}
 		if (best < 0)
 			return CKPT_EOF;
-		if (m->have_last && ops_key_cmp(m->last, m->last_len,
+		if (m->have_last && ckpt_key_cmp(m->last, m->last_len,
 		    m->src[best].rec.key, m->src[best].rec.key_len) >= 0)
 			return ckpt_error_set(err, CKPT_E_FORMAT,
 			    "cannot merge state of operator %d partition %d: "
@@ -228,7 +218,7 @@ ops_merge_zip(struct ops_merge *a, struct ops_merge *b, ops_zip_fn fn,
 	if (rc == CKPT_OK)
 		rc = merge_step(b, &rb, &hb, err);
 	while (rc == CKPT_OK && (ha || hb) && !stop) {
-		cmp = ha && hb ? ops_key_cmp(ra.key, ra.key_len, rb.key,
+		cmp = ha && hb ? ckpt_key_cmp(ra.key, ra.key_len, rb.key,
 		    rb.key_len) : ha ? -1 : 1;
 		if (cmp != 0)
 			change = cmp < 0 ? '-' : '+';
