@@ -866,9 +866,8 @@ void
 nat_swriter_abort(struct ckpt_swriter *sw)
 {
 	if (sw != NULL && sw->attached)
-		(void)ckpt_swriter_finish(sw, NULL);	/* counted open */
-	else
-		sw_free(sw);
+		sw->w->open_sw--;	/* counted open at the attach */
+	sw_free(sw);		/* and its temp file, if it has one */
 }
 
 static int

@@ -439,8 +439,9 @@ int nat_nwriter_file_prepared(struct ckpt_nwriter *w,
  * fill it; nat_swriter_seal() compresses its last block and drops z.
  * Then on w's thread, with that batch open, nat_swriter_attach()
  * creates its file (the checks of ckpt_nwriter_state_open) and
- * ckpt_swriter_finish() lands it as any other.  A writer not attached
- * (or failed) is freed with nat_swriter_abort().
+ * ckpt_swriter_finish() lands it as any other.  One not to be finished
+ * (failed, or not attached) is dropped, temp file and all, with
+ * nat_swriter_abort().
  */
 int nat_swriter_open_mem(const struct ckpt_nwriter *w, int op,
 	int partition, int64_t batch, enum ckpt_state_kind kind,

@@ -1025,6 +1025,11 @@ DEFINE_TEST(test_native_state_in_memory_same_bytes)
 			CHECK_FAILS(nat_swriter_attach(w, other, &err),
 			    CKPT_E_USAGE);
 			nat_swriter_abort(other);
+			/* attached, then dropped: no file, not counted open */
+			CHECK_OK(nat_swriter_open_mem(w, 1, 0, 1,
+			    CKPT_STATE_DELTA, NULL, &other, &err));
+			CHECK_OK(nat_swriter_attach(w, other, &err));
+			nat_swriter_abort(other);
 		}
 		CHECK_OK(ckpt_swriter_finish(sw, &err));
 		sw = NULL;
@@ -1043,6 +1048,12 @@ DEFINE_TEST(test_native_state_in_memory_same_bytes)
 	CHECK(a != NULL && b != NULL && na == nb && memcmp(a, b, na) == 0);
 	free(a);
 	free(b);
+	{
+		struct stat sb;
+
+		CHECK(stat("mem/state/1/0/00000000000000000001.delta", &sb) !=
+		    0);
+	}
 	{
 		struct ckpt *c = NULL;
 		struct ckpt_verify_stats st;
