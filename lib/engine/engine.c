@@ -1540,8 +1540,6 @@ prep_output(struct run *r)
 		return 0;
 	bs->pre_state = PRE_BUSY;	/* the persister waits for it */
 	pthread_mutex_unlock(&r->mu);
-	if (r->ef.z == NULL)
-		r->ef.z = ckpt_zstd_new();	/* NULL: one per file */
 	snprintf(path, sizeof(path), OUT_PATH_FMT, bs->batch);
 	if (nat_blob_prepare(r->w, path, r->ef.z, bs->out.data, bs->out.len,
 	    &fw, &err) != CKPT_OK)
@@ -1567,8 +1565,6 @@ pwait(struct run *r, int (*what)(const struct run *), struct ckpt_error *err)
 			int n;
 
 			pthread_mutex_unlock(&r->mu);
-			if (r->ef.z == NULL)
-				r->ef.z = ckpt_zstd_new();
 			n = ckw_help(r->ck, &r->ef);
 			pthread_mutex_lock(&r->mu);
 			if (n > 0)
@@ -1650,6 +1646,7 @@ persister_start(struct run *r)
 	}
 	r->prep_ok = !ckpt_crash_armed(r->e.ctx);
 	r->pf.z = ckpt_zstd_new();	/* NULL: one per file */
+	r->ef.z = ckpt_zstd_new();	/* the engine's, while it waits */
 	if (pthread_create(&r->pth, NULL, persister, r) != 0) {
 		pthread_cond_destroy(&r->cv);
 		pthread_mutex_destroy(&r->mu);
