@@ -450,43 +450,35 @@ fw_flush(struct nat_fwriter *fw, struct ckpt_error *err)
 	return CKPT_OK;
 }
 
-static int
-fw_add(struct nat_fwriter *fw, const void *p, size_t n, int record,
-    struct ckpt_error *err)
+/*
+ * Room for n more bytes in the open block, which is compressed and
+ * written first if they would not fit; where to put them, or NULL.
+ */
+static uint8_t *
+fw_room(struct nat_fwriter *fw, size_t n, struct ckpt_error *err)
 {
 	if (fw->blk.len > 0 && fw->blk.len + n > NAT_BLOCK_TARGET &&
 	    fw_flush(fw, err) != CKPT_OK)
-		return CKPT_FAILED;
-	if (ckpt_buf_append(&fw->blk, p, n) != 0)
-		return ckpt_error_set(err, CKPT_E_NOMEM,
+		return NULL;
+	if (fw->blk.cap - fw->blk.len < n &&
+	    ckpt_buf_reserve(&fw->blk, n) != 0) {
+		ckpt_error_set(err, CKPT_E_NOMEM,
 		    "cannot write '%s': out of memory", fw->path);
-	if (record)
-		fw->blk_records++;
+		return NULL;
+	}
+	return fw->blk.data + fw->blk.len;
+}
+
+/* The n bytes fw_room gave are written (one record or none); a full
+ * block is compressed and written. */
+static int
+fw_grow(struct nat_fwriter *fw, size_t n, int record, struct ckpt_error *err)
+{
+	fw->blk.len += n;
+	fw->blk_records += record != 0;
 	if (fw->blk.len >= NAT_BLOCK_TARGET)
 		return fw_flush(fw, err);
 	return CKPT_OK;
-}
-
-int
-nat_fw_record(struct nat_fwriter *fw, const void *p, size_t n,
-    struct ckpt_error *err)
-{
-	if (n > NAT_BLOCK_RAW_MAX)
-		return ckpt_error_set(err, CKPT_E_USAGE,
-		    "cannot write '%s': a record of %zu bytes exceeds the "
-		    "64 MiB limit", fw->path, n);
-	return fw_add(fw, p, n, 1, err);
-}
-
-/* A LEB128 varint at p (room for CKPT_VARINT_MAX); its length. */
-static inline size_t
-put_uv(uint8_t *p, uint64_t v)
-{
-	if (v < 0x80) {		/* nearly every length */
-		*p = (uint8_t)v;
-		return 1;
-	}
-	return ckpt_varint_encode(p, v);
 }
 
 /* Bytes of v as a LEB128 varint. */
@@ -526,25 +518,15 @@ nat_fw_state_record(struct nat_fwriter *fw, const void *key, size_t klen,
 		return ckpt_error_set(err, CKPT_E_USAGE,
 		    "cannot write '%s': a record of %zu bytes exceeds the "
 		    "64 MiB limit", fw->path, klen + vlen);
-	if (fw->blk.len > 0 && fw->blk.len + n > NAT_BLOCK_TARGET &&
-	    fw_flush(fw, err) != CKPT_OK)
+	if ((p = fw_room(fw, n, err)) == NULL)
 		return CKPT_FAILED;
-	if (fw->blk.cap - fw->blk.len < n &&
-	    ckpt_buf_reserve(&fw->blk, n) != 0)
-		return ckpt_error_set(err, CKPT_E_NOMEM,
-		    "cannot write '%s': out of memory", fw->path);
-	p = fw->blk.data + fw->blk.len;
-	p += put_uv(p, klen);
+	p += ckpt_varint_encode_in(p, klen);
 	copy_short(p, key, klen);
 	p += klen;
-	p += put_uv(p, vv);
+	p += ckpt_varint_encode_in(p, vv);
 	if (!tomb)
 		copy_short(p, val, vlen);
-	fw->blk.len += n;
-	fw->blk_records++;
-	if (fw->blk.len >= NAT_BLOCK_TARGET)
-		return fw_flush(fw, err);
-	return CKPT_OK;
+	return fw_grow(fw, n, 1, err);
 }
 
 int
@@ -556,8 +538,12 @@ nat_fw_bytes(struct nat_fwriter *fw, const void *p, size_t n,
 	while (n > 0) {
 		size_t room = NAT_BLOCK_TARGET - fw->blk.len;
 		size_t k = n < room ? n : room;
+		uint8_t *d = fw_room(fw, k, err);
 
-		if (fw_add(fw, b, k, 0, err) != CKPT_OK)
+		if (d == NULL)
+			return CKPT_FAILED;
+		memcpy(d, b, k);
+		if (fw_grow(fw, k, 0, err) != CKPT_OK)
 			return CKPT_FAILED;
 		b += k;
 		n -= k;

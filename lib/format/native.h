@@ -119,9 +119,6 @@ const char *nat_fw_path(const struct nat_fwriter *fw);
  * (fw makes its own if it needs one again).
  */
 void nat_fw_lend_zstd(struct nat_fwriter *fw, struct ckpt_zstd *z);
-/* Appends one record (or, for small files, a chunk of payload). */
-int nat_fw_record(struct nat_fwriter *fw, const void *p, size_t n,
-	struct ckpt_error *err);
 /*
  * Appends one state record, varint(klen) key varint(tomb ? 0 : vlen +
  * 1) value (ckpt-format(5)), written straight into the open block.
