@@ -537,9 +537,7 @@ add_item(struct run *r, struct ckpart *cp, const struct eng_entry *en,
 	    ENG_VALUE_AT_MAX) != 0)
 		return -1;
 	k = b->data + at + sizeof(h);
-	h.klen = (uint32_t)ckpt_enc_string_at(k, en->key, en->klen);
-	memset(k + h.klen, 0, 8);	/* the prefix's padding (reserved) */
-	cp->v[cp->n].pfx = eng_key_prefix(k);
+	h.klen = (uint32_t)eng_key_encode_at(k, en, &cp->v[cp->n].pfx);
 	cp->v[cp->n].off = at;
 	b->len = v0 = at + sizeof(h) + h.klen;
 	h.vlen = ENG_KTOMB;

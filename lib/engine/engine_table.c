@@ -29,11 +29,14 @@ eng_table_init(struct eng_table *t)
 	memset(t, 0, sizeof(*t));
 }
 
-/* Bytes of an entry with a klen-byte key, rounded up to 16. */
+/* Bytes of an entry with a klen-byte key (at least ENG_KEY_LOAD after
+ * the header), rounded up to 16. */
 static size_t
 entry_size(size_t klen)
 {
-	return (sizeof(struct eng_entry) + klen + 1 + 15) & ~(size_t)15;
+	size_t kb = klen + 1 > ENG_KEY_LOAD ? klen + 1 : ENG_KEY_LOAD;
+
+	return (sizeof(struct eng_entry) + kb + 15) & ~(size_t)15;
 }
 
 #define SLAB_MIN_CHUNK 4096
