@@ -338,6 +338,7 @@ eng_key_prefix(const uint8_t *k)
 	return p;
 #endif
 }
+
 /*
  * Writes en's key encoded as a string (what ckpt_enc_string_at writes)
  * to k, which has room for CKPT_ENC_STRING_MAX(klen) + 8 bytes, sets
