@@ -250,6 +250,11 @@ print_summary(struct cli *cli, const struct ckpt_run_opts *o,
 		jw_uint(&w, res->malformed);
 		jw_key(&w, "stopped");
 		jw_bool(&w, res->stopped);
+		jw_key(&w, "pinned_cpu");	/* --pin-threads */
+		if (res->pinned_cpu >= 0)
+			jw_int(&w, res->pinned_cpu);
+		else
+			jw_null(&w);
 		cli_json_end(cli);
 		return;
 	}
@@ -263,9 +268,11 @@ print_summary(struct cli *cli, const struct ckpt_run_opts *o,
 		    " in '%s'", o->job, res->first_new_batch,
 		    res->last_batch, o->checkpoint);
 	printf(" (%" PRIu64 " lines, %" PRIu64 " malformed, %" PRId64
-	    " batches replayed%s)\n", res->records_in, res->malformed,
-	    res->batches_replayed, res->stopped ? ", stopped by a signal" :
-	    "");
+	    " batches replayed", res->records_in, res->malformed,
+	    res->batches_replayed);
+	if (res->pinned_cpu >= 0)
+		printf(", engine on CPU %d", res->pinned_cpu);
+	printf("%s)\n", res->stopped ? ", stopped by a signal" : "");
 }
 
 struct out_list {
@@ -370,7 +377,7 @@ cmd_run(struct cli *cli, int argc, char **argv)
 	const char *timeout = NULL, *late_by = NULL, *gap = NULL;
 	const char *idle = NULL, *fmtv = NULL;
 	int list = 0, follow = 0, generate = 0, strict = 0, dump = 0;
-	int synck = 0;
+	int synck = 0, pin = 0;
 	int show = 0;
 	int64_t partitions = -1, snap = -1, seed = 0, keys = -1;
 	int64_t events = -1, rate = -1, skew = -1, late = -1;
@@ -419,6 +426,8 @@ cmd_run(struct cli *cli, int argc, char **argv)
 		    "native format version: 1 snapshots, 2 deltas"),
 		OPT_BOOL(0, "sync-checkpoint", &synck,
 		    "write batches and checkpoints on the engine's thread"),
+		OPT_BOOL(0, "pin-threads", &pin,
+		    "engine's thread on one CPU, writers on the others"),
 		OPT_STRING(0, "window", &window, "D", "window length"),
 		OPT_STRING(0, "slide", &slide, "D", "window slide"),
 		OPT_STRING(0, "timeout", &timeout, "D",
@@ -539,6 +548,7 @@ cmd_run(struct cli *cli, int argc, char **argv)
 	o.max_batches = max_batches > 0 ? max_batches : 0;
 	o.strict = strict;
 	o.sync_checkpoint = synck;
+	o.pin_threads = pin;
 	o.wal_segment_bytes = segbytes > 0 ? (uint64_t)segbytes : 0;
 	o.dump_input = dump;
 

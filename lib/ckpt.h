@@ -1093,6 +1093,7 @@ struct ckpt_run_opts {
 	void *cb_arg;
 	int dump_input;			/* only hand the source's lines out */
 	int sync_checkpoint;		/* no background checkpoint writer */
+	int pin_threads;		/* engine's thread on one CPU (Linux) */
 };
 
 struct ckpt_run_result {
@@ -1104,6 +1105,7 @@ struct ckpt_run_result {
 	uint64_t malformed;
 	int resumed;			/* the directory existed */
 	int stopped;			/* *stop ended the run */
+	int pinned_cpu;			/* the engine's CPU, -1: not pinned */
 };
 
 CKPT_API void ckpt_run_opts_init(struct ckpt_run_opts *o);

@@ -123,6 +123,7 @@ struct run {
 	pthread_t fth;
 	int fth_on, fstop;
 	unsigned ck_gen;		/* checkpoints opened to claiming */
+	struct eng_pin pin;		/* --pin-threads: where threads run */
 };
 
 void
@@ -1473,6 +1474,8 @@ persister(void *arg)
 	struct run *r = arg;
 	struct ckpt_error err = { 0 };
 
+	eng_thread_name("ckpt-persist");	/* fsync helpers inherit both */
+	(void)eng_pin_helper(&r->pin);
 	pthread_mutex_lock(&r->mu);
 	for (;;) {
 		struct bstate *bs;
@@ -1617,6 +1620,8 @@ filler(void *arg)
 	struct run *r = arg;
 	unsigned seen = 0;
 
+	eng_thread_name("ckpt-fill");
+	(void)eng_pin_helper(&r->pin);
 	pthread_mutex_lock(&r->mu);
 	for (;;) {
 		while (!r->fstop && !(r->ck_help && r->ck_gen != seen))
@@ -1630,6 +1635,28 @@ filler(void *arg)
 	}
 	pthread_mutex_unlock(&r->mu);
 	return NULL;
+}
+
+/*
+ * --pin-threads: plans where the threads run (engine_cpu.c), or says
+ * why they will not be pinned.  Only a run with a persister has
+ * threads to keep apart.
+ */
+static void
+pin_plan(struct run *r)
+{
+	const char *why;
+
+	if (!r->async_ok) {
+		eng_warn(&r->e, "--pin-threads: this run writes on the "
+		    "engine's thread (%s); nothing to pin",
+		    r->src->wall_clock ? "a socket source" :
+		    r->e.o->sync_checkpoint ? "--sync-checkpoint" :
+		    "a test hook is on");
+		return;
+	}
+	if ((why = eng_pin_plan(&r->pin)) != NULL)
+		eng_warn(&r->e, "--pin-threads: %s; threads not pinned", why);
 }
 
 /* Starts the persister when threads may be used (else runs inline). */
@@ -2063,6 +2090,7 @@ ckpt_run(struct ckpt_ctx *ctx, const struct ckpt_run_opts *o,
 		res = &dummy;
 	memset(res, 0, sizeof(*res));
 	res->first_new_batch = CKPT_NONE;
+	res->pinned_cpu = -1;
 	res->last_batch = CKPT_NONE;
 	memset(&r, 0, sizeof(r));
 	r.res = res;
@@ -2126,11 +2154,21 @@ ckpt_run(struct ckpt_ctx *ctx, const struct ckpt_run_opts *o,
 	if (resumed && recover(&r, &next, &next_time, &planned, err) !=
 	    CKPT_OK)
 		goto out;
+	if (o->pin_threads)
+		pin_plan(&r);
 	persister_start(&r);
+	if (r.pin.on && r.pth_on) {
+		if (eng_pin_engine(&r.pin) == 0)
+			res->pinned_cpu = r.pin.cpu;
+		else
+			eng_warn(&r.e, "--pin-threads: the system refused to "
+			    "pin the engine's thread; it runs unpinned");
+	}
 	rc = main_loop(&r, next, next_time, planned, err);
 	if (rc == CKPT_OK)
 		rc = settle_all(&r, err);
 	persister_stop(&r, 0);
+	eng_pin_release(&r.pin);	/* the caller's thread, as it was */
 out:
 	free(id);
 	ckpt_buf_release(&cfg);

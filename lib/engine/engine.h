@@ -540,4 +540,30 @@ int eng_buf_i64(struct ckpt_buf *b, int64_t v);
 int eng_buf_printf(struct ckpt_buf *b, const char *fmt, ...)
     CKPT_PRINTF(2, 3);
 
+/*
+ * Thread placement for --pin-threads (engine_cpu.c): the engine's
+ * thread on one CPU, the run's other threads on the rest of the CPUs
+ * the process may use.  CPU sets as plain bit masks, so that this
+ * header needs no _GNU_SOURCE.
+ */
+#define ENG_PIN_MAX	1024		/* CPU_SETSIZE on Linux */
+#define ENG_PIN_WBITS	((int)(8 * sizeof(unsigned long)))
+#define ENG_PIN_WORDS	(ENG_PIN_MAX / (8 * sizeof(unsigned long)))
+struct eng_pin {
+	int on;			/* a plan was made */
+	int cpu;		/* the engine's CPU; -1 without a plan */
+	unsigned long allowed[ENG_PIN_WORDS];	/* before pinning */
+	unsigned long others[ENG_PIN_WORDS];	/* allowed minus cpu */
+};
+/* Plans; NULL, or why no plan could be made (p->on is then 0). */
+const char *eng_pin_plan(struct eng_pin *p);
+/* Moves the calling thread to the engine's CPU, or to the others;
+ * 0, or -1 when the system refused (nothing changed then). */
+int eng_pin_engine(const struct eng_pin *p);
+int eng_pin_helper(const struct eng_pin *p);
+/* Gives the calling thread back every CPU it was allowed. */
+void eng_pin_release(const struct eng_pin *p);
+/* Names the calling thread (at most 15 bytes; Linux only). */
+void eng_thread_name(const char *name);
+
 #endif /* CKPT_ENGINE_H */

@@ -75,11 +75,13 @@ for c in "$@"; do
 		}
 		return n % 2 ? a[(n + 1) / 2] : (a[n / 2] + a[n / 2 + 1]) / 2
 	}
-	$1 == b { n++; r[n] = $3 / $2 - 1 }
+	$1 == b { n++; r[n] = $3 / $2 - 1; ew[n] = $2; kw[n] = $3 }
 	END {
 		for (i = 1; i <= n; i++)
 			c[i] = r[i]
 		m = med(c, n)
+		me = med(ew, n)
+		mk = med(kw, n)
 		srand(1)
 		for (k = 1; k <= 1000; k++) {
 			for (i = 1; i <= n; i++)
@@ -87,7 +89,7 @@ for c in "$@"; do
 			bs[k] = med(s, n)
 		}
 		med(bs, 1000)
-		printf "%s: overhead %+.1f%% (95%% interval %+.1f%% to %+.1f%%, %d pairs)\n",
-		    name, m * 100, bs[25] * 100, bs[976] * 100, n
+		printf "%s: overhead %+.1f%% (95%% interval %+.1f%% to %+.1f%%, %d pairs); median run %.2f s with checkpoints, %.2f s without\n",
+		    name, m * 100, bs[25] * 100, bs[976] * 100, n, mk, me
 	}' "$T/pairs"
 done

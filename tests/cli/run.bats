@@ -283,6 +283,67 @@ lines_at_least() {
 	diff -u <(state sy) <(state k)
 }
 
+# cpus LIST: a kernel CPU list ("0-2,5") as one number per line.
+cpus() {
+	tr ',' '\n' <<<"$1" | awk -F- '{ for (c = $1; c <= ($2 == "" ? $1 : $2); c++) print c }'
+}
+
+# task_cpus PID COMM: the CPU list of PID's thread named COMM.
+task_cpus() {
+	local t
+	for t in /proc/"$1"/task/*; do
+		if [[ $(cat "$t/comm") == "$2" ]]; then
+			awk '$1 == "Cpus_allowed_list:" { print $2 }' "$t/status"
+			return 0
+		fi
+	done
+	return 1
+}
+
+@test "run: --pin-threads keeps the engine on one CPU and the writers on the others" {
+	[[ -d /proc/self/task ]] || skip "no /proc: thread placement cannot be read"
+	(($(nproc) >= 2)) || skip "one usable CPU: nothing to pin apart"
+	seq 1 3000 | sed 's/^/w/' > in.txt
+	"$CKPT" run wordcount -c ck -i in.txt --follow --idle-flush 200ms \
+		--pin-threads > summary 2>err 3>&- &
+	pid=$!
+	has_output() { "$CKPT" run wordcount -c ck --show-output | grep -q w3000; }
+	wait_for has_output
+	main=$(awk '$1 == "Cpus_allowed_list:" { print $2 }' /proc/$pid/task/$pid/status)
+	persist=$(task_cpus "$pid" ckpt-persist)
+	fill=$(task_cpus "$pid" ckpt-fill)
+	allowed=$(awk '$1 == "Cpus_allowed_list:" { print $2 }' /proc/self/status)
+	kill -TERM "$pid"
+	rc=0; wait "$pid" || rc=$?
+	[ "$rc" -eq 0 ]
+	# the engine on one CPU, the writers on every other one allowed
+	[ "$(cpus "$main" | wc -l)" = 1 ]
+	[ "$(cpus "$persist")" = "$(cpus "$allowed" | grep -vx "$main")" ]
+	[ "$fill" = "$persist" ]
+	grep -q "engine on CPU $main, stopped by a signal)" summary
+	[ ! -s err ]
+	# the same bytes as an unpinned run
+	opts=(--rate 500 --checkpoint-interval 2 --snapshot-every 3)
+	run -0 --separate-stderr "$CKPT" run wordcount -c p -i in.txt "${opts[@]}" --pin-threads --json
+	[ "$(jq .pinned_cpu <<<"$output")" -ge 0 ]
+	run -0 "$CKPT" run wordcount -c u -i in.txt "${opts[@]}"
+	diff -r -x meta p u
+}
+
+@test "run: --pin-threads on one CPU or with --sync-checkpoint warns and runs unpinned" {
+	command -v taskset > /dev/null || skip "taskset (util-linux) not installed"
+	printf 'a b a\n' > in.txt
+	run -0 --separate-stderr taskset -c 0 "$CKPT" run wordcount -c one \
+		-i in.txt --pin-threads --json
+	[ "$stderr" = "ckpt run: warning: --pin-threads: the process may use only one CPU; threads not pinned" ]
+	[ "$(jq .pinned_cpu <<<"$output")" = null ]
+	run -0 --separate-stderr "$CKPT" run wordcount -c sy -i in.txt \
+		--pin-threads --sync-checkpoint
+	[ "$stderr" = "ckpt run: warning: --pin-threads: this run writes on the engine's thread (--sync-checkpoint); nothing to pin" ]
+	[[ $output != *"engine on CPU"* ]]
+	diff -u <(state one) <(state sy)
+}
+
 @test "run: the socket source loses no line and counts none twice across a kill" {
 	server_py
 	cat >> server.py <<'EOF'

@@ -1,0 +1,127 @@
+/*
+ * engine_cpu.c - where the engine's threads run (ckpt run --pin-threads).
+ *
+ * On a small host the engine's thread, the persister, the filler and
+ * the group commit's fsync helpers are more runnable threads than
+ * CPUs: while a checkpoint is filled beside the per-batch output, the
+ * scheduler time-slices the engine with them, and every slice it
+ * loses is on the critical path.  Pinning keeps the engine's thread
+ * on one CPU and every other thread of the run on the rest of the
+ * CPUs the process may use, so background work never takes the
+ * engine's CPU (and the engine keeps its cache).  It is opt-in: a
+ * pinned thread cannot move away from another busy process either.
+ *
+ * It also names the threads, so that top -H and /proc show which is
+ * which.  CPU affinity and thread names are Linux interfaces (not
+ * POSIX), hence _GNU_SOURCE in this file alone; elsewhere
+ * eng_pin_plan() reports "not supported" and the run goes on
+ * unpinned.
+ */
+#if defined(__linux__)
+#define _GNU_SOURCE 1
+#include <sched.h>
+#endif
+#include <pthread.h>
+#include <string.h>
+
+#include "engine.h"
+
+#if defined(__linux__)
+
+static void
+to_set(const unsigned long *m, cpu_set_t *s)
+{
+	CPU_ZERO(s);
+	for (int c = 0; c < ENG_PIN_MAX; c++)
+		if (m[c / ENG_PIN_WBITS] >> (c % ENG_PIN_WBITS) & 1)
+			CPU_SET(c, s);
+}
+
+static int
+set_self(const unsigned long *m)
+{
+	cpu_set_t s;
+
+	to_set(m, &s);
+	return pthread_setaffinity_np(pthread_self(), sizeof(s), &s) == 0 ?
+	    0 : -1;
+}
+
+const char *
+eng_pin_plan(struct eng_pin *p)
+{
+	cpu_set_t s;
+	int n = 0, cur, first = -1;
+
+	memset(p, 0, sizeof(*p));
+	p->cpu = -1;
+	if (sched_getaffinity(0, sizeof(s), &s) != 0)
+		return "the CPUs this process may use are unknown";
+	for (int c = 0; c < ENG_PIN_MAX; c++) {
+		if (!CPU_ISSET(c, &s))
+			continue;
+		p->allowed[c / ENG_PIN_WBITS] |= 1UL << (c % ENG_PIN_WBITS);
+		if (first < 0)
+			first = c;
+		n++;
+	}
+	if (n < 2)
+		return "the process may use only one CPU";
+	/* the CPU the engine runs on now: its cache is already warm */
+	cur = sched_getcpu();
+	p->cpu = cur >= 0 && cur < ENG_PIN_MAX && CPU_ISSET(cur, &s) ?
+	    cur : first;
+	memcpy(p->others, p->allowed, sizeof(p->others));
+	p->others[p->cpu / ENG_PIN_WBITS] &=
+	    ~(1UL << (p->cpu % ENG_PIN_WBITS));
+	p->on = 1;
+	return NULL;
+}
+
+int
+eng_pin_engine(const struct eng_pin *p)
+{
+	unsigned long one[ENG_PIN_WORDS];
+
+	if (!p->on)
+		return 0;
+	memset(one, 0, sizeof(one));
+	one[p->cpu / ENG_PIN_WBITS] = 1UL << (p->cpu % ENG_PIN_WBITS);
+	return set_self(one);
+}
+
+int
+eng_pin_helper(const struct eng_pin *p)
+{
+	return p->on ? set_self(p->others) : 0;
+}
+
+void
+eng_pin_release(const struct eng_pin *p)
+{
+	if (p->on)
+		(void)set_self(p->allowed);
+}
+
+void
+eng_thread_name(const char *name)
+{
+	(void)pthread_setname_np(pthread_self(), name);
+}
+
+#else /* !__linux__ */
+
+const char *
+eng_pin_plan(struct eng_pin *p)
+{
+	memset(p, 0, sizeof(*p));
+	p->cpu = -1;
+	return "CPU affinity is supported on Linux only";
+}
+
+int eng_pin_engine(const struct eng_pin *p) { (void)p; return 0; }
+int eng_pin_helper(const struct eng_pin *p) { (void)p; return 0; }
+void eng_pin_release(const struct eng_pin *p) { (void)p; }
+void eng_thread_name(const char *name) { (void)name; }
+
+#endif
