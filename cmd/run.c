@@ -377,7 +377,7 @@ cmd_run(struct cli *cli, int argc, char **argv)
 	const char *timeout = NULL, *late_by = NULL, *gap = NULL;
 	const char *idle = NULL, *fmtv = NULL;
 	int list = 0, follow = 0, generate = 0, strict = 0, dump = 0;
-	int synck = 0, pin = 0;
+	int synck = 0, pin = 0, nopin = 0;
 	int show = 0;
 	int64_t partitions = -1, snap = -1, seed = 0, keys = -1;
 	int64_t events = -1, rate = -1, skew = -1, late = -1;
@@ -427,7 +427,9 @@ cmd_run(struct cli *cli, int argc, char **argv)
 		OPT_BOOL(0, "sync-checkpoint", &synck,
 		    "write batches and checkpoints on the engine's thread"),
 		OPT_BOOL(0, "pin-threads", &pin,
-		    "engine's thread on one CPU, writers on the others"),
+		    "keep the engine's thread on its CPU too"),
+		OPT_BOOL(0, "no-pin-threads", &nopin,
+		    "do not keep the writer threads off the engine's CPU"),
 		OPT_STRING(0, "window", &window, "D", "window length"),
 		OPT_STRING(0, "slide", &slide, "D", "window slide"),
 		OPT_STRING(0, "timeout", &timeout, "D",
@@ -489,6 +491,9 @@ cmd_run(struct cli *cli, int argc, char **argv)
 		opt_usage_error(cli, run_usage, "missing --checkpoint DIR");
 	if (follow && input == NULL)
 		opt_usage_error(cli, run_usage, "--follow needs --input");
+	if (pin && nopin)
+		opt_usage_error(cli, run_usage, "give one of --pin-threads "
+		    "and --no-pin-threads");
 	if (cli->json && ((metrics && !strcmp(metrics, "-")) ||
 	    (output && !strcmp(output, "-"))))
 		opt_usage_error(cli, run_usage, "--json cannot share stdout "
@@ -548,7 +553,7 @@ cmd_run(struct cli *cli, int argc, char **argv)
 	o.max_batches = max_batches > 0 ? max_batches : 0;
 	o.strict = strict;
 	o.sync_checkpoint = synck;
-	o.pin_threads = pin;
+	o.pin_threads = pin ? 1 : nopin ? -1 : 0;
 	o.wal_segment_bytes = segbytes > 0 ? (uint64_t)segbytes : 0;
 	o.dump_input = dump;
 

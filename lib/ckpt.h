@@ -1093,7 +1093,12 @@ struct ckpt_run_opts {
 	void *cb_arg;
 	int dump_input;			/* only hand the source's lines out */
 	int sync_checkpoint;		/* no background checkpoint writer */
-	int pin_threads;		/* engine's thread on one CPU (Linux) */
+	/*
+	 * Thread placement (Linux): 0 keeps the writer threads off the
+	 * engine's CPU; 1 also keeps the engine's thread on its CPU;
+	 * -1 leaves it all to the scheduler.
+	 */
+	int pin_threads;
 };
 
 struct ckpt_run_result {

@@ -123,7 +123,7 @@ struct run {
 	pthread_t fth;
 	int fth_on, fstop;
 	unsigned ck_gen;		/* checkpoints opened to claiming */
-	struct eng_pin pin;		/* --pin-threads: where threads run */
+	struct eng_pin pin;		/* where the threads run */
 };
 
 void
@@ -1638,25 +1638,41 @@ filler(void *arg)
 }
 
 /*
- * --pin-threads: plans where the threads run (engine_cpu.c), or says
- * why they will not be pinned.  Only a run with a persister has
- * threads to keep apart.
+ * Plans where the threads run (engine_cpu.c).  Only a run with a
+ * persister has threads to keep apart; with --pin-threads (loud) a
+ * warning says why they will not be.
  */
 static void
-pin_plan(struct run *r)
+pin_plan(struct run *r, int loud)
 {
 	const char *why;
 
 	if (!r->async_ok) {
-		eng_warn(&r->e, "--pin-threads: this run writes on the "
-		    "engine's thread (%s); nothing to pin",
-		    r->src->wall_clock ? "a socket source" :
-		    r->e.o->sync_checkpoint ? "--sync-checkpoint" :
-		    "a test hook is on");
+		if (loud)
+			eng_warn(&r->e, "--pin-threads: this run writes on the "
+			    "engine's thread (%s); nothing to pin",
+			    r->src->wall_clock ? "a socket source" :
+			    r->e.o->sync_checkpoint ? "--sync-checkpoint" :
+			    "a test hook is on");
 		return;
 	}
-	if ((why = eng_pin_plan(&r->pin)) != NULL)
+	if ((why = eng_pin_plan(&r->pin)) != NULL && loud)
 		eng_warn(&r->e, "--pin-threads: %s; threads not pinned", why);
+}
+
+/* After a batch: the writers leave the CPU the engine moved to. */
+static void
+pin_follow(struct run *r)
+{
+	pthread_t th[2];
+	int n = 0;
+
+	if (!r->pin.on || !r->pth_on)
+		return;
+	th[n++] = r->pth;
+	if (r->fth_on)
+		th[n++] = r->fth;
+	(void)eng_pin_follow(&r->pin, th, n);
 }
 
 /* Starts the persister when threads may be used (else runs inline). */
@@ -1732,6 +1748,7 @@ run_batch(struct run *r, int64_t batch, int64_t time_ms, int *last,
 			return CKPT_FAILED;
 	}
 	rc = compute_batch(r, bs, batch, time_ms, last, err);
+	pin_follow(r);
 	if (rc == CKPT_OK && bs->due &&
 	    (rc = pwait_for(r, ck_free, err)) == CKPT_OK) {
 		rc = capture(r, bs->batch, &bs->ckpt_kind, err);
@@ -2154,10 +2171,10 @@ ckpt_run(struct ckpt_ctx *ctx, const struct ckpt_run_opts *o,
 	if (resumed && recover(&r, &next, &next_time, &planned, err) !=
 	    CKPT_OK)
 		goto out;
-	if (o->pin_threads)
-		pin_plan(&r);
+	if (o->pin_threads >= 0)
+		pin_plan(&r, o->pin_threads > 0);
 	persister_start(&r);
-	if (r.pin.on && r.pth_on) {
+	if (o->pin_threads > 0 && r.pin.on && r.pth_on) {
 		if (eng_pin_engine(&r.pin) == 0)
 			res->pinned_cpu = r.pin.cpu;
 		else

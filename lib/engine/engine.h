@@ -20,6 +20,7 @@
 #ifndef CKPT_ENGINE_H
 #define CKPT_ENGINE_H
 
+#include <pthread.h>
 #include <stdint.h>
 #include <string.h>
 
@@ -541,16 +542,17 @@ int eng_buf_printf(struct ckpt_buf *b, const char *fmt, ...)
     CKPT_PRINTF(2, 3);
 
 /*
- * Thread placement for --pin-threads (engine_cpu.c): the engine's
- * thread on one CPU, the run's other threads on the rest of the CPUs
- * the process may use.  CPU sets as plain bit masks, so that this
- * header needs no _GNU_SOURCE.
+ * Thread placement (engine_cpu.c): the run's writer threads on the
+ * CPUs the process may use but the engine's, which --pin-threads also
+ * keeps the engine's thread on.  CPU sets as plain bit masks, so that
+ * this header needs no _GNU_SOURCE.
  */
 #define ENG_PIN_MAX	1024		/* CPU_SETSIZE on Linux */
 #define ENG_PIN_WBITS	((int)(8 * sizeof(unsigned long)))
 #define ENG_PIN_WORDS	(ENG_PIN_MAX / (8 * sizeof(unsigned long)))
 struct eng_pin {
 	int on;			/* a plan was made */
+	int engine;		/* the engine's thread is pinned to cpu */
 	int cpu;		/* the engine's CPU; -1 without a plan */
 	unsigned long allowed[ENG_PIN_WORDS];	/* before pinning */
 	unsigned long others[ENG_PIN_WORDS];	/* allowed minus cpu */
@@ -559,8 +561,14 @@ struct eng_pin {
 const char *eng_pin_plan(struct eng_pin *p);
 /* Moves the calling thread to the engine's CPU, or to the others;
  * 0, or -1 when the system refused (nothing changed then). */
-int eng_pin_engine(const struct eng_pin *p);
+int eng_pin_engine(struct eng_pin *p);
 int eng_pin_helper(const struct eng_pin *p);
+/*
+ * Called by the engine's thread: when it runs on another CPU than
+ * planned (and is not pinned), moves the writer threads th[0..n) off
+ * its new CPU.  1 when they were moved.
+ */
+int eng_pin_follow(struct eng_pin *p, const pthread_t *th, int n);
 /* Gives the calling thread back every CPU it was allowed. */
 void eng_pin_release(const struct eng_pin *p);
 /* Names the calling thread (at most 15 bytes; Linux only). */

@@ -1,15 +1,17 @@
 /*
- * engine_cpu.c - where the engine's threads run (ckpt run --pin-threads).
+ * engine_cpu.c - where the engine's threads run.
  *
  * On a small host the engine's thread, the persister, the filler and
  * the group commit's fsync helpers are more runnable threads than
  * CPUs: while a checkpoint is filled beside the per-batch output, the
  * scheduler time-slices the engine with them, and every slice it
- * loses is on the critical path.  Pinning keeps the engine's thread
- * on one CPU and every other thread of the run on the rest of the
- * CPUs the process may use, so background work never takes the
- * engine's CPU (and the engine keeps its cache).  It is opt-in: a
- * pinned thread cannot move away from another busy process either.
+ * loses is on the critical path.  So by default the writer threads are
+ * kept off the CPU the engine's thread runs on (all the other CPUs the
+ * process may use are theirs), and moved when the engine moves
+ * (eng_pin_follow, after each batch): background work never takes the
+ * engine's CPU, and the engine stays free to leave a CPU that another
+ * process keeps busy.  --pin-threads also keeps the engine's thread on
+ * its CPU; --no-pin-threads leaves all placement to the scheduler.
  *
  * It also names the threads, so that top -H and /proc show which is
  * which.  CPU affinity and thread names are Linux interfaces (not
@@ -79,7 +81,7 @@ eng_pin_plan(struct eng_pin *p)
 }
 
 int
-eng_pin_engine(const struct eng_pin *p)
+eng_pin_engine(struct eng_pin *p)
 {
 	unsigned long one[ENG_PIN_WORDS];
 
@@ -87,7 +89,10 @@ eng_pin_engine(const struct eng_pin *p)
 		return 0;
 	memset(one, 0, sizeof(one));
 	one[p->cpu / ENG_PIN_WBITS] = 1UL << (p->cpu % ENG_PIN_WBITS);
-	return set_self(one);
+	if (set_self(one) != 0)
+		return -1;
+	p->engine = 1;
+	return 0;
 }
 
 int
@@ -96,10 +101,31 @@ eng_pin_helper(const struct eng_pin *p)
 	return p->on ? set_self(p->others) : 0;
 }
 
+int
+eng_pin_follow(struct eng_pin *p, const pthread_t *th, int n)
+{
+	int cur;
+	cpu_set_t set;
+
+	if (!p->on || p->engine)
+		return 0;
+	cur = sched_getcpu();
+	if (cur < 0 || cur >= ENG_PIN_MAX || cur == p->cpu ||
+	    !(p->allowed[cur / ENG_PIN_WBITS] >> (cur % ENG_PIN_WBITS) & 1))
+		return 0;
+	p->cpu = cur;
+	memcpy(p->others, p->allowed, sizeof(p->others));
+	p->others[cur / ENG_PIN_WBITS] &= ~(1UL << (cur % ENG_PIN_WBITS));
+	to_set(p->others, &set);
+	for (int i = 0; i < n; i++)
+		(void)pthread_setaffinity_np(th[i], sizeof(set), &set);
+	return 1;
+}
+
 void
 eng_pin_release(const struct eng_pin *p)
 {
-	if (p->on)
+	if (p->engine)
 		(void)set_self(p->allowed);
 }
 
@@ -119,7 +145,15 @@ eng_pin_plan(struct eng_pin *p)
 	return "CPU affinity is supported on Linux only";
 }
 
-int eng_pin_engine(const struct eng_pin *p) { (void)p; return 0; }
+int eng_pin_engine(struct eng_pin *p) { (void)p; return 0; }
+int
+eng_pin_follow(struct eng_pin *p, const pthread_t *th, int n)
+{
+	(void)p;
+	(void)th;
+	(void)n;
+	return 0;
+}
 int eng_pin_helper(const struct eng_pin *p) { (void)p; return 0; }
 void eng_pin_release(const struct eng_pin *p) { (void)p; }
 void eng_thread_name(const char *name) { (void)name; }

@@ -300,6 +300,51 @@ task_cpus() {
 	return 1
 }
 
+# main_cpus PID: the CPU list of PID's main thread (the engine's).
+main_cpus() {
+	awk '$1 == "Cpus_allowed_list:" { print $2 }' /proc/"$1"/task/"$1"/status
+}
+
+@test "run: the writer threads keep off the engine's CPU and follow it when it moves" {
+	[[ -d /proc/self/task ]] || skip "no /proc: thread placement cannot be read"
+	(($(nproc) >= 2)) || skip "one usable CPU: nothing to keep apart"
+	command -v taskset > /dev/null || skip "taskset (util-linux) not installed"
+	allowed=$(awk '$1 == "Cpus_allowed_list:" { print $2 }' /proc/self/status)
+	seq 1 3000 | sed 's/^/w/' > in.txt
+	"$CKPT" run wordcount -c ck -i in.txt --follow --idle-flush 200ms \
+		> summary 2>err 3>&- &
+	pid=$!
+	has_output() { "$CKPT" run wordcount -c ck --show-output | grep -q "$1"; }
+	wait_for has_output w3000
+	# the engine may run anywhere; the writers on all CPUs but one
+	[ "$(cpus "$(main_cpus "$pid")")" = "$(cpus "$allowed")" ]
+	persist=$(task_cpus "$pid" ckpt-persist)
+	[ "$(task_cpus "$pid" ckpt-fill)" = "$persist" ]
+	[ "$(cpus "$persist" | wc -l)" = $(($(cpus "$allowed" | wc -l) - 1)) ]
+	# move the engine to the CPU the writers have, then give it a batch
+	to=$(cpus "$persist" | head -1)
+	taskset -pc "$to" "$pid" > /dev/null
+	echo w3001 >> in.txt
+	wait_for has_output w3001
+	[ "$(cpus "$(task_cpus "$pid" ckpt-persist)")" = "$(cpus "$allowed" | grep -vx "$to")" ]
+	kill -TERM "$pid"
+	rc=0; wait "$pid" || rc=$?
+	[ "$rc" -eq 0 ]
+	[ ! -s err ]
+	[[ $(cat summary) != *"engine on CPU"* ]]
+	# --no-pin-threads: every thread anywhere
+	"$CKPT" run wordcount -c ck2 -i in.txt --follow --idle-flush 200ms \
+		--no-pin-threads > /dev/null 2>&1 3>&- &
+	pid=$!
+	wait_for test -f ck2/commits/00000000000000000000
+	[ "$(cpus "$(task_cpus "$pid" ckpt-persist)")" = "$(cpus "$allowed")" ]
+	kill -TERM "$pid"
+	wait "$pid"
+	run -2 --separate-stderr "$CKPT" run wordcount -c ck3 -i in.txt \
+		--pin-threads --no-pin-threads
+	[[ $stderr == "ckpt run: give one of --pin-threads and --no-pin-threads"* ]]
+}
+
 @test "run: --pin-threads keeps the engine on one CPU and the writers on the others" {
 	[[ -d /proc/self/task ]] || skip "no /proc: thread placement cannot be read"
 	(($(nproc) >= 2)) || skip "one usable CPU: nothing to pin apart"
@@ -341,6 +386,9 @@ task_cpus() {
 		--pin-threads --sync-checkpoint
 	[ "$stderr" = "ckpt run: warning: --pin-threads: this run writes on the engine's thread (--sync-checkpoint); nothing to pin" ]
 	[[ $output != *"engine on CPU"* ]]
+	# without --pin-threads nothing was asked for: no warning
+	run -0 --separate-stderr taskset -c 0 "$CKPT" run wordcount -c quiet -i in.txt
+	[ -z "$stderr" ]
 	diff -u <(state one) <(state sy)
 }
 
