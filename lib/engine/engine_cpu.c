@@ -49,6 +49,15 @@ set_self(const unsigned long *m)
 	    0 : -1;
 }
 
+/* The engine's CPU is cpu: the writers get the others allowed. */
+static void
+set_engine_cpu(struct eng_pin *p, int cpu)
+{
+	p->cpu = cpu;
+	memcpy(p->others, p->allowed, sizeof(p->others));
+	p->others[cpu / ENG_PIN_WBITS] &= ~(1UL << (cpu % ENG_PIN_WBITS));
+}
+
 const char *
 eng_pin_plan(struct eng_pin *p)
 {
@@ -71,11 +80,8 @@ eng_pin_plan(struct eng_pin *p)
 		return "the process may use only one CPU";
 	/* the CPU the engine runs on now: its cache is already warm */
 	cur = sched_getcpu();
-	p->cpu = cur >= 0 && cur < ENG_PIN_MAX && CPU_ISSET(cur, &s) ?
-	    cur : first;
-	memcpy(p->others, p->allowed, sizeof(p->others));
-	p->others[p->cpu / ENG_PIN_WBITS] &=
-	    ~(1UL << (p->cpu % ENG_PIN_WBITS));
+	set_engine_cpu(p, cur >= 0 && cur < ENG_PIN_MAX && CPU_ISSET(cur, &s) ?
+	    cur : first);
 	p->on = 1;
 	return NULL;
 }
@@ -113,9 +119,7 @@ eng_pin_follow(struct eng_pin *p, const pthread_t *th, int n)
 	if (cur < 0 || cur >= ENG_PIN_MAX || cur == p->cpu ||
 	    !(p->allowed[cur / ENG_PIN_WBITS] >> (cur % ENG_PIN_WBITS) & 1))
 		return 0;
-	p->cpu = cur;
-	memcpy(p->others, p->allowed, sizeof(p->others));
-	p->others[cur / ENG_PIN_WBITS] &= ~(1UL << (cur % ENG_PIN_WBITS));
+	set_engine_cpu(p, cur);
 	to_set(p->others, &set);
 	for (int i = 0; i < n; i++)
 		(void)pthread_setaffinity_np(th[i], sizeof(set), &set);
