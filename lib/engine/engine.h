@@ -544,12 +544,10 @@ int eng_buf_printf(struct ckpt_buf *b, const char *fmt, ...)
 /*
  * Thread placement (engine_cpu.c): the run's writer threads on the
  * CPUs the process may use but the engine's, which --pin-threads also
- * keeps the engine's thread on.  CPU sets as plain bit masks, so that
- * this header needs no _GNU_SOURCE.
+ * keeps the engine's thread on.  The CPU sets are cpu_set_t bytes in
+ * plain arrays, so that this header needs no _GNU_SOURCE.
  */
-#define ENG_PIN_MAX	1024		/* CPU_SETSIZE on Linux */
-#define ENG_PIN_WBITS	((int)(8 * sizeof(unsigned long)))
-#define ENG_PIN_WORDS	(ENG_PIN_MAX / (8 * sizeof(unsigned long)))
+#define ENG_PIN_WORDS	(1024 / (8 * sizeof(unsigned long)))	/* CPU_SETSIZE */
 struct eng_pin {
 	int on;			/* a plan was made */
 	int engine;		/* the engine's thread is pinned to cpu */

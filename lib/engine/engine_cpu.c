@@ -30,22 +30,24 @@
 
 #if defined(__linux__)
 
-static void
-to_set(const unsigned long *m, cpu_set_t *s)
-{
-	CPU_ZERO(s);
-	for (int c = 0; c < ENG_PIN_MAX; c++)
-		if (m[c / ENG_PIN_WBITS] >> (c % ENG_PIN_WBITS) & 1)
-			CPU_SET(c, s);
-}
+/* The masks of struct eng_pin hold cpu_set_t bytes (engine.h cannot
+ * name the type without _GNU_SOURCE). */
+_Static_assert(sizeof(cpu_set_t) == sizeof(((struct eng_pin *)0)->allowed),
+    "struct eng_pin holds a cpu_set_t");
 
-static int
-set_self(const unsigned long *m)
+static cpu_set_t
+load(const unsigned long *m)
 {
 	cpu_set_t s;
 
-	to_set(m, &s);
-	return pthread_setaffinity_np(pthread_self(), sizeof(s), &s) == 0 ?
+	memcpy(&s, m, sizeof(s));
+	return s;
+}
+
+static int
+set_self(const cpu_set_t *s)
+{
+	return pthread_setaffinity_np(pthread_self(), sizeof(*s), s) == 0 ?
 	    0 : -1;
 }
 
@@ -53,34 +55,31 @@ set_self(const unsigned long *m)
 static void
 set_engine_cpu(struct eng_pin *p, int cpu)
 {
+	cpu_set_t o = load(p->allowed);
+
+	CPU_CLR(cpu, &o);
+	memcpy(p->others, &o, sizeof(o));
 	p->cpu = cpu;
-	memcpy(p->others, p->allowed, sizeof(p->others));
-	p->others[cpu / ENG_PIN_WBITS] &= ~(1UL << (cpu % ENG_PIN_WBITS));
 }
 
 const char *
 eng_pin_plan(struct eng_pin *p)
 {
 	cpu_set_t s;
-	int n = 0, cur, first = -1;
+	int cur, first = 0;
 
 	memset(p, 0, sizeof(*p));
 	p->cpu = -1;
 	if (sched_getaffinity(0, sizeof(s), &s) != 0)
 		return "the CPUs this process may use are unknown";
-	for (int c = 0; c < ENG_PIN_MAX; c++) {
-		if (!CPU_ISSET(c, &s))
-			continue;
-		p->allowed[c / ENG_PIN_WBITS] |= 1UL << (c % ENG_PIN_WBITS);
-		if (first < 0)
-			first = c;
-		n++;
-	}
-	if (n < 2)
+	if (CPU_COUNT(&s) < 2)
 		return "the process may use only one CPU";
+	memcpy(p->allowed, &s, sizeof(s));
+	while (!CPU_ISSET(first, &s))
+		first++;
 	/* the CPU the engine runs on now: its cache is already warm */
 	cur = sched_getcpu();
-	set_engine_cpu(p, cur >= 0 && cur < ENG_PIN_MAX && CPU_ISSET(cur, &s) ?
+	set_engine_cpu(p, cur >= 0 && cur < CPU_SETSIZE && CPU_ISSET(cur, &s) ?
 	    cur : first);
 	p->on = 1;
 	return NULL;
@@ -89,13 +88,13 @@ eng_pin_plan(struct eng_pin *p)
 int
 eng_pin_engine(struct eng_pin *p)
 {
-	unsigned long one[ENG_PIN_WORDS];
+	cpu_set_t one;
 
 	if (!p->on)
 		return 0;
-	memset(one, 0, sizeof(one));
-	one[p->cpu / ENG_PIN_WBITS] = 1UL << (p->cpu % ENG_PIN_WBITS);
-	if (set_self(one) != 0)
+	CPU_ZERO(&one);
+	CPU_SET(p->cpu, &one);
+	if (set_self(&one) != 0)
 		return -1;
 	p->engine = 1;
 	return 0;
@@ -104,33 +103,43 @@ eng_pin_engine(struct eng_pin *p)
 int
 eng_pin_helper(const struct eng_pin *p)
 {
-	return p->on ? set_self(p->others) : 0;
+	cpu_set_t o;
+
+	if (!p->on)
+		return 0;
+	o = load(p->others);
+	return set_self(&o);
 }
 
 int
 eng_pin_follow(struct eng_pin *p, const pthread_t *th, int n)
 {
+	cpu_set_t a, o;
 	int cur;
-	cpu_set_t set;
 
 	if (!p->on || p->engine)
 		return 0;
 	cur = sched_getcpu();
-	if (cur < 0 || cur >= ENG_PIN_MAX || cur == p->cpu ||
-	    !(p->allowed[cur / ENG_PIN_WBITS] >> (cur % ENG_PIN_WBITS) & 1))
+	a = load(p->allowed);
+	if (cur < 0 || cur >= CPU_SETSIZE || cur == p->cpu ||
+	    !CPU_ISSET(cur, &a))
 		return 0;
 	set_engine_cpu(p, cur);
-	to_set(p->others, &set);
+	o = load(p->others);
 	for (int i = 0; i < n; i++)
-		(void)pthread_setaffinity_np(th[i], sizeof(set), &set);
+		(void)pthread_setaffinity_np(th[i], sizeof(o), &o);
 	return 1;
 }
 
 void
 eng_pin_release(const struct eng_pin *p)
 {
-	if (p->engine)
-		(void)set_self(p->allowed);
+	cpu_set_t a;
+
+	if (!p->engine)
+		return;
+	a = load(p->allowed);
+	(void)set_self(&a);
 }
 
 void
