@@ -534,8 +534,10 @@ add_item(struct run *r, struct ckpart *cp, const struct eng_entry *en,
 	size_t at = b->len, v0;
 	uint8_t *k;
 
-	if (ckpt_buf_reserve(b, sizeof(h) + CKPT_ENC_STRING_MAX(en->klen) +
-	    ENG_VALUE_AT_MAX) != 0)
+	size_t need = sizeof(h) + CKPT_ENC_STRING_MAX(en->klen) +
+	    ENG_VALUE_AT_MAX;
+
+	if (b->cap - b->len < need && ckpt_buf_reserve(b, need) != 0)
 		return -1;
 	k = b->data + at + sizeof(h);
 	h.klen = (uint32_t)eng_key_encode_at(k, en, &cp->v[cp->n].pfx);

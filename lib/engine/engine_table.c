@@ -336,33 +336,6 @@ eng_table_checkpointed(struct eng_table *t, void (*free_ext)(void *))
 }
 
 int
-eng_table_take_dirty(struct eng_table *t,
-    int (*fn)(void *arg, struct eng_entry *e), void *arg)
-{
-	size_t keep = 0;
-
-	for (size_t d = 0; d < t->ndirty; d++) {
-		struct eng_entry *e = t->dirty[d];
-		int rc;
-
-#if defined(__GNUC__)	/* dirty entries are scattered: ask ahead */
-		if (d + 32 < t->ndirty)
-			eng_entry_prefetch(t->dirty[d + 32]);
-#endif
-		if ((rc = fn(arg, e)) != 0)
-			return rc;
-		if (e->flags & ENG_E_DELETED) {
-			t->dirty[keep++] = e;	/* purged after the write */
-			continue;
-		}
-		e->flags &= ~ENG_E_DIRTY;
-		e->flags |= ENG_E_PERSISTED;
-	}
-	t->ndirty = keep;
-	return 0;
-}
-
-int
 eng_table_each(struct eng_table *t,
     int (*fn)(void *arg, struct eng_entry *e), void *arg)
 {
