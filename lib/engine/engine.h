@@ -572,26 +572,55 @@ int eng_buf_printf(struct ckpt_buf *b, const char *fmt, ...)
  * keeps the engine's thread on.  The CPU sets are cpu_set_t bytes in
  * plain arrays, so that this header needs no _GNU_SOURCE.
  */
-#define ENG_PIN_WORDS	(1024 / (8 * sizeof(unsigned long)))	/* CPU_SETSIZE */
+#define ENG_PIN_CPUS	1024	/* CPU_SETSIZE */
+#define ENG_PIN_WORDS	(ENG_PIN_CPUS / (8 * sizeof(unsigned long)))
 struct eng_pin {
 	int on;			/* a plan was made */
 	int engine;		/* the engine's thread is pinned to cpu */
 	int cpu;		/* the engine's CPU; -1 without a plan */
 	unsigned long allowed[ENG_PIN_WORDS];	/* before pinning */
 	unsigned long others[ENG_PIN_WORDS];	/* allowed minus cpu */
+	/* block-I/O softirqs per CPU at the last look (blk_ok) */
+	int blk_ok;
+	int64_t blk_next_ms;	/* when to look again */
+	uint32_t blk[ENG_PIN_CPUS];
 };
-/* Plans; NULL, or why no plan could be made (p->on is then 0). */
+/*
+ * Plans; NULL, or why no plan could be made (p->on is then 0).  The
+ * engine's CPU is the one it runs on, unless that CPU completes most
+ * of the host's block I/O (the disk's interrupts land there) and
+ * another allowed CPU completes little: the engine's thread is then
+ * moved there (not pinned, unless eng_pin_engine follows).
+ */
 const char *eng_pin_plan(struct eng_pin *p);
 /* Moves the calling thread to the engine's CPU, or to the others;
  * 0, or -1 when the system refused (nothing changed then). */
 int eng_pin_engine(struct eng_pin *p);
 int eng_pin_helper(const struct eng_pin *p);
 /*
- * Called by the engine's thread: when it runs on another CPU than
- * planned (and is not pinned), moves the writer threads th[0..n) off
- * its new CPU.  1 when they were moved.
+ * Called by the engine's thread after each batch (unless pinned): at
+ * most once a second, when the CPU it runs on completed most of the
+ * block I/O since the last look and another allowed CPU little, moves
+ * it to the quietest one; then, when it runs on another CPU than
+ * planned, moves the writer threads th[0..n) off its new CPU.  1 when
+ * they were moved.
  */
 int eng_pin_follow(struct eng_pin *p, const pthread_t *th, int n);
+/*
+ * Parses /proc/softirqs text: cnt[c] = the BLOCK count of CPU c, for
+ * the CPUs c < ncnt named in its header (the others are left alone).
+ * The number of CPUs parsed, or -1 when the text has no such line.
+ */
+int eng_softirq_block(const char *text, uint32_t *cnt, int ncnt);
+/*
+ * The CPU for the engine's thread, now on cur, given each CPU's block
+ * softirqs now and at the last look (before NULL: since boot) and the
+ * CPUs allowed (a bit per CPU): the allowed CPU with the fewest, when
+ * cur had at least half of all of them, at least min, and that CPU a
+ * quarter of cur's or fewer; else -1 (stay).
+ */
+int eng_pin_quiet(const uint32_t *now, const uint32_t *before, int ncpu,
+    const unsigned long *allowed, int cur, uint32_t min);
 /* Gives the calling thread back every CPU it was allowed. */
 void eng_pin_release(const struct eng_pin *p);
 /* Names the calling thread (at most 15 bytes; Linux only). */

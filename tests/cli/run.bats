@@ -375,6 +375,56 @@ main_cpus() {
 	diff -r -x meta p u
 }
 
+# noisy_cpu: the CPU this process may use that completed most block I/O
+# since boot (/proc/softirqs BLOCK), by the rule of eng_pin_quiet(): at
+# least 1000 and half of all, and another allowed CPU a quarter of that
+# or fewer; nothing when there is none.
+noisy_cpu() {
+	local allowed
+	allowed=$(cpus "$(awk '$1 == "Cpus_allowed_list:" { print $2 }' /proc/self/status)" | tr '\n' ' ')
+	awk -v allowed="$allowed" '
+	BEGIN { n = split(allowed, a, " "); for (i = 1; i <= n; i++) ok[a[i]] = 1 }
+	NR == 1 { for (i = 1; i <= NF; i++) { c = $i; sub(/^CPU/, "", c); col[i] = c } }
+	$1 == "BLOCK:" {
+		for (i = 2; i <= NF; i++) {
+			c = col[i - 1]
+			if (!(c in ok))
+				continue
+			t += $i
+			if (max == "" || $i > max) { max = $i; m = c }
+		}
+		for (i = 2; i <= NF; i++) {
+			c = col[i - 1]
+			if ((c in ok) && c != m && (min == "" || $i < min))
+				min = $i
+		}
+		if (max >= 1000 && 2 * max >= t && min != "" && 4 * min <= max)
+			print m
+	}' /proc/softirqs
+}
+
+@test "run: the engine's thread keeps off the CPU that completes the disk's I/O" {
+	[[ -r /proc/softirqs ]] || skip "no /proc/softirqs: block I/O by CPU unknown"
+	(($(nproc) >= 2)) || skip "one usable CPU: nowhere else to go"
+	noisy=$(noisy_cpu)
+	[[ -n $noisy ]] || skip "no CPU completes most block I/O here"
+	seq 1 2000 | sed 's/^/w/' > in.txt
+	# pinned: to a quiet CPU, whichever it started on (five tries)
+	for i in 1 2 3 4 5; do
+		run -0 --separate-stderr "$CKPT" run wordcount -c p$i -i in.txt \
+			--rate 500 --pin-threads --json
+		[ -z "$stderr" ]
+		cpu=$(jq .pinned_cpu <<<"$output")
+		[ "$cpu" -ge 0 ]
+		[ "$cpu" != "$noisy" ]
+	done
+	# the noisy CPU's own: the engine may not leave it, and stays
+	run -0 --separate-stderr taskset -c "$noisy" "$CKPT" run wordcount \
+		-c one -i in.txt --rate 500
+	[ -z "$stderr" ]
+	diff -r -x meta p1 one
+}
+
 @test "run: --pin-threads on one CPU or with --sync-checkpoint warns and runs unpinned" {
 	command -v taskset > /dev/null || skip "taskset (util-linux) not installed"
 	printf 'a b a\n' > in.txt
