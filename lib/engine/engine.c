@@ -146,15 +146,6 @@ now_ms(void)
 	return (int64_t)ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
 }
 
-static int64_t
-mono_ms(void)
-{
-	struct timespec ts;
-
-	clock_gettime(CLOCK_MONOTONIC, &ts);
-	return (int64_t)ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
-}
-
 static void
 sleep_ms(int64_t ms)
 {
@@ -697,7 +688,7 @@ capture(struct run *r, int64_t batch, const char **kind,
 	    r->since_snapshot + 1 < r->e.p.snapshot_every;
 	ck->w = r->w;
 	ck->batch = batch;
-	ck->t0 = mono_ms();
+	ck->t0 = eng_mono_ms();
 	ckpt_crash_point(r->e.ctx, "engine.before_checkpoint");
 	for (int p = 0; p < np; p++)
 		if (capture_partition(r, ck, p) != 0)
@@ -866,7 +857,7 @@ ckw_write(struct run *r, struct ckwrite *ck, struct ckpt_error *err)
 	}
 	if (rc == CKPT_OK)	/* the fsyncs too, off the engine's thread */
 		rc = ckpt_nwriter_land_state(ck->w, err);
-	ck->ms = mono_ms() - ck->t0;
+	ck->ms = eng_mono_ms() - ck->t0;
 	return rc;
 }
 
@@ -1092,8 +1083,8 @@ read_batch(struct run *r, const struct eng_pos *end, struct eng_pos *endpos,
 			if (settle_all(r, err) != CKPT_OK)
 				return CKPT_FAILED;
 			if (idle_since < 0)
-				idle_since = mono_ms();
-			else if (mono_ms() - idle_since >=
+				idle_since = eng_mono_ms();
+			else if (eng_mono_ms() - idle_since >=
 			    r->e.o->idle_flush_ms)
 				break;
 			if (s->ops->wait != NULL) {
@@ -1232,7 +1223,7 @@ replay_batch(struct run *r, int64_t batch, struct ckpt_error *err)
 	struct eng_batch_info bi;
 	struct eng_pos endpos;
 	struct bstate bs;
-	int64_t t0 = mono_ms();
+	int64_t t0 = eng_mono_ms();
 
 	if (load_batch(r, batch, 1, &bi, err) != CKPT_OK)
 		return CKPT_FAILED;
@@ -1257,7 +1248,7 @@ replay_batch(struct run *r, int64_t batch, struct ckpt_error *err)
 	bs.malformed = r->b_malformed;
 	bs.out_records = r->e.batch_out;
 	bs.keys = live_keys(r);
-	emit_metrics(r, &bs, mono_ms() - t0, 1);
+	emit_metrics(r, &bs, eng_mono_ms() - t0, 1);
 	return CKPT_OK;
 }
 
@@ -1365,7 +1356,7 @@ compute_batch(struct run *r, struct bstate *bs, int64_t batch,
 	struct eng_pos end;
 
 	bs->start = r->have_pend ? r->pend_pos : r->src->pos;
-	bs->t0 = mono_ms();
+	bs->t0 = eng_mono_ms();
 	bs->sched = 0;
 	bs->batch = batch;
 	bs->time_ms = time_ms;
@@ -1387,7 +1378,7 @@ compute_batch(struct run *r, struct bstate *bs, int64_t batch,
 		bs->sched = now_ms() - deadline;
 		if (bs->sched < 0)
 			bs->sched = 0;
-		bs->t0 = mono_ms();
+		bs->t0 = eng_mono_ms();
 		if (r->src->ops->avail(r->src, &end, err) != CKPT_OK)
 			return CKPT_FAILED;
 	}
@@ -1465,7 +1456,7 @@ persist(struct run *r, struct bstate *bs, struct ckpt_error *err)
 	if (r->e.o->on_output != NULL && bs->out.len > 0)
 		r->e.o->on_output(r->e.o->cb_arg, bs->batch, bs->out.data,
 		    bs->out.len);
-	emit_metrics(r, bs, mono_ms() - bs->t0, 0);
+	emit_metrics(r, bs, eng_mono_ms() - bs->t0, 0);
 	return CKPT_OK;
 }
 

@@ -562,6 +562,9 @@ eng_touch(struct eng *e, struct eng_entry *en)
 void eng_warn(struct eng *e, const char *fmt, ...) CKPT_PRINTF(2, 3);
 /* Appends v in decimal to b; -1 on ENOMEM. */
 int eng_buf_i64(struct ckpt_buf *b, int64_t v);
+/* Milliseconds of the monotonic clock (engine_dur.c). */
+int64_t eng_mono_ms(void);
+
 /* Appends printf output to b; -1 on ENOMEM. */
 int eng_buf_printf(struct ckpt_buf *b, const char *fmt, ...)
     CKPT_PRINTF(2, 3);

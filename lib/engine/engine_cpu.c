@@ -167,15 +167,6 @@ set_self(const cpu_set_t *s)
 	    0 : -1;
 }
 
-static int64_t
-mono_ms(void)
-{
-	struct timespec ts;
-
-	clock_gettime(CLOCK_MONOTONIC, &ts);
-	return (int64_t)ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
-}
-
 /* Each CPU's BLOCK softirqs into cnt; -1 when /proc does not say. */
 static int
 read_block(uint32_t *cnt)
@@ -275,7 +266,7 @@ eng_pin_plan(struct eng_pin *p)
 		cur = first;
 	/* ... unless it completes most block I/O and another does not */
 	p->blk_ok = read_block(p->blk) == 0;
-	p->blk_next_ms = mono_ms() + 1000;
+	p->blk_next_ms = eng_mono_ms() + 1000;
 	if (p->blk_ok) {
 		int q = quiet_cpu(p->blk, NULL, cur, 1000);
 
@@ -322,11 +313,11 @@ eng_pin_follow(struct eng_pin *p, const pthread_t *th, int n)
 	if (!p->on || p->engine)
 		return 0;
 	cur = sched_getcpu();
-	if (p->blk_ok && mono_ms() >= p->blk_next_ms) {
+	if (p->blk_ok && eng_mono_ms() >= p->blk_next_ms) {
 		uint32_t now[ENG_PIN_CPUS];
 		int q;
 
-		p->blk_next_ms = mono_ms() + 1000;
+		p->blk_next_ms = eng_mono_ms() + 1000;
 		if (read_block(now) == 0) {
 			q = quiet_cpu(now, p->blk, cur, 32);
 			memcpy(p->blk, now, sizeof(now));

@@ -2,11 +2,13 @@
  * engine_dur.c - durations as users write them: "500ms", "30s", "10m",
  * "1h", "2d", or a sum of such ("1m30s"); a bare number is seconds.
  * Used by `ckpt run` for batch, window, slide, timeout and checkpoint
- * intervals, and to print them back in messages.
+ * intervals, and to print them back in messages.  Also the engine's
+ * monotonic clock in milliseconds.
  */
 #include <inttypes.h>
 #include <stdio.h>
 #include <string.h>
+#include <time.h>
 
 #include "engine.h"
 
@@ -72,4 +74,13 @@ ckpt_duration_format(int64_t ms, char *buf, size_t len)
 			return;
 		}
 	snprintf(buf, len, "%" PRId64 "ms", ms);
+}
+
+int64_t
+eng_mono_ms(void)
+{
+	struct timespec ts;
+
+	clock_gettime(CLOCK_MONOTONIC, &ts);
+	return (int64_t)ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
 }

@@ -67,15 +67,6 @@ struct ssrc {
 	uint64_t seg_bytes;	/* rotate segments at this size */
 };
 
-static int64_t
-mono(void)
-{
-	struct timespec ts;
-
-	clock_gettime(CLOCK_MONOTONIC, &ts);
-	return (int64_t)ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
-}
-
 static void
 seg_path(const struct ssrc *s, uint64_t seg, char *out, size_t len)
 {
@@ -212,7 +203,7 @@ disconnect(struct ssrc *s)
 	if (s->sock >= 0)
 		close(s->sock);
 	s->sock = -1;
-	s->next_try = mono() + s->backoff;
+	s->next_try = eng_mono_ms() + s->backoff;
 	s->backoff = s->backoff * 2 > BACKOFF_MAX ? BACKOFF_MAX :
 	    s->backoff * 2;
 }
@@ -222,7 +213,7 @@ try_connect(struct ssrc *s)
 {
 	struct addrinfo hints, *res = NULL, *ai;
 
-	if (mono() < s->next_try)
+	if (eng_mono_ms() < s->next_try)
 		return;
 	memset(&hints, 0, sizeof(hints));
 	hints.ai_family = AF_UNSPEC;
@@ -254,12 +245,12 @@ static int
 ssrc_wait(struct eng_source *src, int64_t timeout_ms, struct ckpt_error *err)
 {
 	struct ssrc *s = (struct ssrc *)src;
-	int64_t until = mono() + (timeout_ms > 0 ? timeout_ms : 0);
+	int64_t until = eng_mono_ms() + (timeout_ms > 0 ? timeout_ms : 0);
 	char rb[RBUF];
 
 	do {
 		struct pollfd pf;
-		int64_t left = until - mono();
+		int64_t left = until - eng_mono_ms();
 		int n;
 
 		if (src->stop != NULL && *src->stop)
@@ -267,7 +258,7 @@ ssrc_wait(struct eng_source *src, int64_t timeout_ms, struct ckpt_error *err)
 		if (s->sock < 0)
 			try_connect(s);
 		if (s->sock < 0) {
-			int64_t nap = s->next_try - mono();
+			int64_t nap = s->next_try - eng_mono_ms();
 
 			if (nap > left)
 				nap = left;
@@ -309,7 +300,7 @@ ssrc_wait(struct eng_source *src, int64_t timeout_ms, struct ckpt_error *err)
 				return CKPT_FAILED;
 			return CKPT_OK;	/* input arrived */
 		}
-	} while (mono() < until);
+	} while (eng_mono_ms() < until);
 	return CKPT_OK;
 }
 
