@@ -523,10 +523,9 @@ add_item(struct run *r, struct ckpart *cp, const struct eng_entry *en,
 	struct ckpt_buf *b = &cp->kbuf;
 	struct eng_khdr h;
 	size_t at = b->len, v0;
-	uint8_t *k;
-
 	size_t need = sizeof(h) + CKPT_ENC_STRING_MAX(en->klen) +
 	    ENG_VALUE_AT_MAX;
+	uint8_t *k;
 
 	if (b->cap - b->len < need && ckpt_buf_reserve(b, need) != 0)
 		return -1;

@@ -17,13 +17,12 @@
  * land on completes every block I/O the writers start (/proc/softirqs,
  * BLOCK), an interrupt, a softirq and often a queue kick, a VM exit on
  * a virtual machine, per request.  On a small VM with the device's
- * interrupts on one vCPU, an engine there ran about 5% slower, and
- * slower still while a checkpoint was synced.  So the plan starts the
- * engine's thread on a CPU that completes little block I/O when the
- * one it runs on completes most of it (counted since boot), and after
- * the batches, at most once a second, moves it again when the last
- * second's counts say the same.  It is moved, not pinned: it may still
- * leave a CPU another process keeps busy.
+ * interrupts on one vCPU, an engine there ran about 6% slower.  So the
+ * plan starts the engine's thread on a CPU that completes little block
+ * I/O when the one it runs on completes most of it (counted since
+ * boot), and after the batches, at most once a second, moves it again
+ * when the last second's counts say the same.  It is moved, not
+ * pinned: it may still leave a CPU another process keeps busy.
  *
  * It also names the threads, so that top -H and /proc show which is
  * which.  CPU affinity and thread names are Linux interfaces (not
