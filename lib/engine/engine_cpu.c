@@ -192,45 +192,33 @@ read_block(uint32_t *cnt)
 }
 
 /*
- * The CPU the calling thread should move to, now on cur, or -1: the
- * quietest in block I/O (eng_pin_quiet) of the CPUs its affinity
- * allows now, if that is more than one (a user who pinned it with
- * taskset -p keeps it where it is).  Each CPU's counts now, and at
- * the last look (before, or NULL: since boot).
+ * Moves the calling thread, now on cur, to the CPU that completes the
+ * least block I/O (eng_pin_quiet) of those its affinity allows now, if
+ * that is more than one (a user who pinned it with taskset -p keeps it
+ * where it is), then gives it back the CPUs it had: it stays there
+ * until the scheduler has a reason to move it.  Each CPU's counts now,
+ * and at the last look (before, or NULL: since boot).  The CPU it was
+ * moved to, or -1 when it stays.
  */
 static int
-quiet_cpu(const uint32_t *now, const uint32_t *before, int cur,
-    uint32_t min)
+steer(const uint32_t *now, const uint32_t *before, int cur, uint32_t min)
 {
 	unsigned long m[ENG_PIN_WORDS];
-	cpu_set_t s;
+	cpu_set_t had, one;
+	int q;
 
-	if (pthread_getaffinity_np(pthread_self(), sizeof(s), &s) != 0 ||
-	    CPU_COUNT(&s) < 2)
+	if (pthread_getaffinity_np(pthread_self(), sizeof(had), &had) != 0 ||
+	    CPU_COUNT(&had) < 2)
 		return -1;
-	memcpy(m, &s, sizeof(m));
-	return eng_pin_quiet(now, before, ENG_PIN_CPUS, m, cur, min);
-}
-
-/*
- * Moves the calling thread to cpu, then gives it back the CPUs it had
- * (it stays where it is until the scheduler has a reason to move it);
- * the CPU it runs on then.
- */
-static int
-move_to(int cpu)
-{
-	cpu_set_t one, had;
-
-	if (pthread_getaffinity_np(pthread_self(), sizeof(had), &had) != 0)
-		return sched_getcpu();
+	memcpy(m, &had, sizeof(m));
+	if ((q = eng_pin_quiet(now, before, ENG_PIN_CPUS, m, cur, min)) < 0)
+		return -1;
 	CPU_ZERO(&one);
-	CPU_SET(cpu, &one);
+	CPU_SET(q, &one);
 	if (set_self(&one) != 0)
-		return sched_getcpu();
-	cpu = sched_getcpu();
+		return -1;
 	(void)set_self(&had);
-	return cpu;
+	return q;
 }
 
 /* The engine's CPU is cpu: the writers get the others allowed. */
@@ -267,9 +255,9 @@ eng_pin_plan(struct eng_pin *p)
 	p->blk_ok = read_block(p->blk) == 0;
 	p->blk_next_ms = eng_mono_ms() + 1000;
 	if (p->blk_ok) {
-		int q = quiet_cpu(p->blk, NULL, cur, 1000);
+		int q = steer(p->blk, NULL, cur, 1000);
 
-		if (q >= 0 && move_to(q) == q)
+		if (q >= 0)
 			cur = q;
 	}
 	set_engine_cpu(p, cur);
@@ -307,21 +295,22 @@ int
 eng_pin_follow(struct eng_pin *p, const pthread_t *th, int n)
 {
 	cpu_set_t a, o;
+	int64_t t;
 	int cur;
 
 	if (!p->on || p->engine)
 		return 0;
 	cur = sched_getcpu();
-	if (p->blk_ok && eng_mono_ms() >= p->blk_next_ms) {
+	if (p->blk_ok && (t = eng_mono_ms()) >= p->blk_next_ms) {
 		uint32_t now[ENG_PIN_CPUS];
 		int q;
 
-		p->blk_next_ms = eng_mono_ms() + 1000;
+		p->blk_next_ms = t + 1000;
 		if (read_block(now) == 0) {
-			q = quiet_cpu(now, p->blk, cur, 32);
+			q = steer(now, p->blk, cur, 32);
 			memcpy(p->blk, now, sizeof(now));
 			if (q >= 0)
-				cur = move_to(q);
+				cur = q;
 		}
 	}
 	a = load(p->allowed);
