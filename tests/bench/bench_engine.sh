@@ -56,7 +56,6 @@ best3() {
 	done
 }
 ratio() { awk -v a="$1" -v b="$2" 'BEGIN { printf "%.2f", a / b }'; }
-pct() { awk -v a="$1" -v b="$2" 'BEGIN { printf "%+.1f%%", (a / b - 1) * 100 }'; }
 
 "$CKPT" run wordcount --generate --dump-input --seed 1 --keys 200000 \
 	--skew 50 --events "$LINES" > "$T/in.txt"
