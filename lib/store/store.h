@@ -212,4 +212,19 @@ int64_t ckpt_now_ms(void);
  * .zip): the archive backend's, not yet built. */
 int ckpt_store_archive_name(const char *url);
 
+/*
+ * The local backend's group-commit fsync threads (store_file_sync.c),
+ * kept for the life of a store handle.  run fsyncs fd[0..n-1] on them
+ * and the calling thread; err[i] gets each one's errno (0: durable).
+ * It returns -1, having done nothing, when the pool cannot help (NULL,
+ * n < 2, another commit is using it, no thread could be started, or
+ * this process is a fork of the one that started them): the caller
+ * then fsyncs in turn.
+ */
+struct fs_syncpool;
+struct fs_syncpool *fs_syncpool_new(void);
+void fs_syncpool_free(struct fs_syncpool *p);
+int fs_syncpool_run(struct fs_syncpool *p, const int *fd, int *err,
+    size_t n);
+
 #endif /* CKPT_STORE_H */

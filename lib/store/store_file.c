@@ -65,6 +65,7 @@ struct fs_store {
 	pthread_mutex_t mu;	/* guards clock and dc: handles are shared */
 	unsigned long clock;
 	struct fs_dslot dc[FS_DCACHE];
+	struct fs_syncpool *sync;	/* group commit's fsyncs; NULL: in turn */
 };
 
 struct fs_rfile {
@@ -740,6 +741,7 @@ fs_open(struct ckpt_store *st, struct ckpt_error *err)
 		    "cannot open '%s': out of resources", st->url);
 	}
 	st->priv = f;
+	f->sync = fs_syncpool_new();	/* threads start on first use */
 	f->root = fs_url_path(st->url, err);
 	if (f->root == NULL)
 		goto out_free;
@@ -777,6 +779,7 @@ fs_open(struct ckpt_store *st, struct ckpt_error *err)
 	return CKPT_OK;
 
 out_free:
+	fs_syncpool_free(f->sync);
 	pthread_mutex_destroy(&f->mu);
 	free(f->root);
 	free(f);
@@ -794,6 +797,7 @@ fs_close(struct ckpt_store *st)
 	for (int i = 0; i < FS_DCACHE; i++)
 		if (f->dc[i].fd >= 0)
 			close(f->dc[i].fd);
+	fs_syncpool_free(f->sync);
 	pthread_mutex_destroy(&f->mu);
 	if (f->rootfd >= 0)
 		close(f->rootfd);
@@ -1449,68 +1453,26 @@ out_discard:
 /*
  * Group commit (ckpt_wfile_commit_all): the protocol above for n files
  * with each step done for all of them before the next, so that the
- * waits of their fsyncs overlap.  fsyncs run on up to FS_SYNC_THREADS
- * threads at once, except when a test hook is on (fault plan, crash
+ * waits of their fsyncs overlap: they run on the handle's fsync threads
+ * (store_file_sync.c), except when a test hook is on (fault plan, crash
  * trace, power-loss journal: those count and journal calls in order),
  * when they run in turn.  Each distinct directory is fsynced once.
  */
-#define FS_SYNC_THREADS 8
-
 static void fs_abort(struct ckpt_wfile *f);
-
-struct fs_sync {
-	struct ckpt_ctx *ctx;
-	const int *fd;
-	int *err;		/* errno of each fsync, 0 if it succeeded */
-	size_t n;
-	size_t next;		/* next fd to take, under mu */
-	pthread_mutex_t mu;
-};
-
-static void *
-fs_sync_worker(void *arg)
-{
-	struct fs_sync *s = arg;
-
-	for (;;) {
-		size_t i;
-
-		pthread_mutex_lock(&s->mu);
-		i = s->next++;
-		pthread_mutex_unlock(&s->mu);
-		if (i >= s->n)
-			return NULL;
-		s->err[i] = fsync(s->fd[i]) == 0 ? 0 : errno;
-	}
-}
 
 /* fsyncs fd[0..n-1]; err[i] gets each one's errno (0: durable). */
 static void
-fs_fsync_all(struct ckpt_ctx *ctx, const int *fd, int *err, size_t n)
+fs_fsync_all(struct ckpt_store *st, const int *fd, int *err, size_t n)
 {
-	pthread_t th[FS_SYNC_THREADS];
-	struct fs_sync s;
-	size_t nth = n < FS_SYNC_THREADS ? n : FS_SYNC_THREADS, started = 0;
+	struct ckpt_ctx *ctx = st->ctx;
 
-	memset(&s, 0, sizeof(s));
-	s.ctx = ctx;
-	s.fd = fd;
-	s.err = err;
-	s.n = n;
-	if (n < 2 || (ctx != NULL && (ctx->test != NULL ||
-	    ctx->fault != NULL)) || pthread_mutex_init(&s.mu, NULL) != 0) {
-		for (size_t i = 0; i < n; i++)
-			err[i] = sys_fsync(ctx, fd[i]) == 0 ? 0 : errno;
+	if (ctx != NULL && (ctx->test != NULL || ctx->fault != NULL))
+		goto in_turn;
+	if (fs_syncpool_run(fs(st)->sync, fd, err, n) == 0)
 		return;
-	}
-	/* the caller's thread works too: nth - 1 helpers */
-	while (started + 1 < nth &&
-	    pthread_create(&th[started], NULL, fs_sync_worker, &s) == 0)
-		started++;
-	fs_sync_worker(&s);
-	for (size_t i = 0; i < started; i++)
-		pthread_join(th[i], NULL);
-	pthread_mutex_destroy(&s.mu);
+in_turn:
+	for (size_t i = 0; i < n; i++)
+		err[i] = sys_fsync(ctx, fd[i]) == 0 ? 0 : errno;
 }
 
 static int
@@ -1545,7 +1507,7 @@ fs_commit_all(struct ckpt_wfile **f, size_t n, struct ckpt_error *err)
 			ckpt_crash_point(ctx, "store.before_fsync");
 		fd[i] = w[i]->fd;
 	}
-	fs_fsync_all(ctx, fd, e, n);
+	fs_fsync_all(st, fd, e, n);
 	for (i = 0; i < n; i++) {
 		int ce = close(w[i]->fd);
 
@@ -1620,7 +1582,7 @@ fs_commit_all(struct ckpt_wfile **f, size_t n, struct ckpt_error *err)
 			    "cannot commit %zu files: out of memory", n);
 			goto out;
 		}
-		fs_fsync_all(ctx, fd, de, nd);
+		fs_fsync_all(st, fd, de, nd);
 		for (i = 0; i < nd; i++)
 			if (de[i] != 0) {
 				ckpt_error_set_errno(err, de[i], "cannot "
