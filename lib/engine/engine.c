@@ -516,6 +516,7 @@ struct ckwrite {
  * Appends en's encoded key and (unless a tombstone) value to the
  * partition's arena, with its sort handle.
  */
+#define CAP_AHEAD 512	/* bytes of arena and handles written ahead */
 static int
 add_item(struct run *r, struct ckpart *cp, const struct eng_entry *en,
     int tomb)
@@ -529,6 +530,22 @@ add_item(struct run *r, struct ckpart *cp, const struct eng_entry *en,
 
 	if (b->cap - b->len < need && ckpt_buf_reserve(b, need) != 0)
 		return -1;
+#if defined(__GNUC__)
+	/*
+	 * Ask for the lines a few items ahead, to write: the arena and the
+	 * handles are kept from one checkpoint to the next, and the filler
+	 * read them last, on another CPU, so each line written here is
+	 * first fetched from that CPU's cache.  Asked ahead, those fetches
+	 * overlap: the 10 captures of a make bench run took 25-35 ms
+	 * instead of 43-62 ms (6 runs each; 256 to 2048 bytes ahead did
+	 * alike).
+	 */
+	if (at + CAP_AHEAD < b->cap)
+		__builtin_prefetch(b->data + at + CAP_AHEAD, 1);
+	if (cp->n + CAP_AHEAD / sizeof(*cp->v) < cp->cap)
+		__builtin_prefetch(&cp->v[cp->n + CAP_AHEAD / sizeof(*cp->v)],
+		    1);
+#endif
 	k = b->data + at + sizeof(h);
 	h.klen = (uint32_t)eng_key_encode_at(k, en, &cp->v[cp->n].pfx);
 	cp->v[cp->n].off = at;
