@@ -55,12 +55,33 @@ struct fs_syncpool {
 	const int *fd;
 	int *err;		/* errno of each fsync, 0 if it succeeded */
 	size_t n, next;
-	int active;		/* helpers between taking an fd and its result */
+	int active;		/* threads between taking an fd and its result */
 #if defined(__linux__)
 	cpu_set_t cpus;		/* the helpers' allowed CPUs */
 	int cpus_ok;
 #endif
 };
+
+/*
+ * Under mu: fsyncs the posted job's descriptors, one at a time, until
+ * none is left to take.  The committing thread and the helpers alike.
+ */
+static void
+drain(struct fs_syncpool *p)
+{
+	while (p->busy && p->next < p->n) {
+		size_t i = p->next++;
+		int fd = p->fd[i], e;
+
+		p->active++;
+		pthread_mutex_unlock(&p->mu);
+		e = fsync(fd) == 0 ? 0 : errno;
+		pthread_mutex_lock(&p->mu);
+		p->err[i] = e;
+		if (--p->active == 0 && p->next >= p->n)
+			pthread_cond_signal(&p->idle);
+	}
+}
 
 static void *
 helper(void *arg)
@@ -69,22 +90,11 @@ helper(void *arg)
 
 	pthread_mutex_lock(&p->mu);
 	for (;;) {
-		size_t i;
-		int fd, e;
-
 		while (!p->quit && !(p->busy && p->next < p->n))
 			pthread_cond_wait(&p->work, &p->mu);
 		if (p->quit)
 			break;
-		i = p->next++;
-		fd = p->fd[i];
-		p->active++;
-		pthread_mutex_unlock(&p->mu);
-		e = fsync(fd) == 0 ? 0 : errno;
-		pthread_mutex_lock(&p->mu);
-		p->err[i] = e;
-		if (--p->active == 0 && p->next >= p->n)
-			pthread_cond_signal(&p->idle);
+		drain(p);
 	}
 	pthread_mutex_unlock(&p->mu);
 	return NULL;
@@ -194,15 +204,7 @@ fs_syncpool_run(struct fs_syncpool *p, const int *fd, int *err, size_t n)
 	wake = want < p->nth ? want : p->nth;
 	for (int i = 0; i < wake; i++)
 		pthread_cond_signal(&p->work);
-	while (p->next < p->n) {
-		size_t i = p->next++;
-		int e;
-
-		pthread_mutex_unlock(&p->mu);
-		e = fsync(fd[i]) == 0 ? 0 : errno;
-		pthread_mutex_lock(&p->mu);
-		err[i] = e;
-	}
+	drain(p);
 	while (p->active > 0)
 		pthread_cond_wait(&p->idle, &p->mu);
 	p->busy = 0;
