@@ -1483,8 +1483,7 @@ persister(void *arg)
 	struct run *r = arg;
 	struct ckpt_error err = { 0 };
 
-	eng_thread_name("ckpt-persist");	/* fsync helpers inherit both */
-	(void)eng_pin_helper(&r->pin);
+	eng_thread_name("ckpt-persist");	/* fsync helpers inherit it */
 	pthread_mutex_lock(&r->mu);
 	for (;;) {
 		struct bstate *bs;
@@ -1630,7 +1629,6 @@ filler(void *arg)
 	unsigned seen = 0;
 
 	eng_thread_name("ckpt-fill");
-	(void)eng_pin_helper(&r->pin);
 	pthread_mutex_lock(&r->mu);
 	for (;;) {
 		while (!r->fstop && !(r->ck_help && r->ck_gen != seen))
@@ -1669,19 +1667,28 @@ pin_plan(struct run *r, int loud)
 		eng_warn(&r->e, "--pin-threads: %s; threads not pinned", why);
 }
 
+/* The writer threads running, into th[2]; how many. */
+static int
+writers(const struct run *r, pthread_t *th)
+{
+	int n = 0;
+
+	if (r->pth_on)
+		th[n++] = r->pth;
+	if (r->fth_on)
+		th[n++] = r->fth;
+	return n;
+}
+
 /* After a batch: the writers leave the CPU the engine moved to. */
 static void
 pin_follow(struct run *r)
 {
 	pthread_t th[2];
-	int n = 0;
 
 	if (!r->pin.on || !r->pth_on)
 		return;
-	th[n++] = r->pth;
-	if (r->fth_on)
-		th[n++] = r->fth;
-	(void)eng_pin_follow(&r->pin, th, n);
+	(void)eng_pin_follow(&r->pin, th, writers(r, th));
 }
 
 /* Starts the persister when threads may be used (else runs inline). */
@@ -1706,6 +1713,12 @@ persister_start(struct run *r)
 	if (r->prep_ok) {
 		r->ff.z = ckpt_zstd_new();
 		r->fth_on = pthread_create(&r->fth, NULL, filler, r) == 0;
+	}
+	{
+		pthread_t th[2];
+
+		/* from here: the writers never read r->pin themselves */
+		eng_pin_writers(&r->pin, th, writers(r, th));
 	}
 }
 

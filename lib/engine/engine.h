@@ -596,10 +596,15 @@ struct eng_pin {
  * moved there (not pinned, unless eng_pin_engine follows).
  */
 const char *eng_pin_plan(struct eng_pin *p);
-/* Moves the calling thread to the engine's CPU, or to the others;
- * 0, or -1 when the system refused (nothing changed then). */
+/* Moves the calling thread to the engine's CPU; 0, or -1 when the
+ * system refused (nothing changed then). */
 int eng_pin_engine(struct eng_pin *p);
-int eng_pin_helper(const struct eng_pin *p);
+/*
+ * Puts the writer threads th[0..n) on the CPUs but the engine's.
+ * Called by the engine's thread, the only one that reads or writes p
+ * once the writers run.
+ */
+void eng_pin_writers(const struct eng_pin *p, const pthread_t *th, int n);
 /*
  * Called by the engine's thread after each batch (unless pinned): at
  * most once a second, when the CPU it runs on completed most of the

@@ -280,21 +280,22 @@ eng_pin_engine(struct eng_pin *p)
 	return 0;
 }
 
-int
-eng_pin_helper(const struct eng_pin *p)
+void
+eng_pin_writers(const struct eng_pin *p, const pthread_t *th, int n)
 {
 	cpu_set_t o;
 
 	if (!p->on)
-		return 0;
+		return;
 	o = load(p->others);
-	return set_self(&o);
+	for (int i = 0; i < n; i++)
+		(void)pthread_setaffinity_np(th[i], sizeof(o), &o);
 }
 
 int
 eng_pin_follow(struct eng_pin *p, const pthread_t *th, int n)
 {
-	cpu_set_t a, o;
+	cpu_set_t a;
 	int64_t t;
 	int cur;
 
@@ -318,9 +319,7 @@ eng_pin_follow(struct eng_pin *p, const pthread_t *th, int n)
 	    !CPU_ISSET(cur, &a))
 		return 0;
 	set_engine_cpu(p, cur);
-	o = load(p->others);
-	for (int i = 0; i < n; i++)
-		(void)pthread_setaffinity_np(th[i], sizeof(o), &o);
+	eng_pin_writers(p, th, n);
 	return 1;
 }
 
@@ -360,7 +359,13 @@ eng_pin_follow(struct eng_pin *p, const pthread_t *th, int n)
 	(void)n;
 	return 0;
 }
-int eng_pin_helper(const struct eng_pin *p) { (void)p; return 0; }
+void
+eng_pin_writers(const struct eng_pin *p, const pthread_t *th, int n)
+{
+	(void)p;
+	(void)th;
+	(void)n;
+}
 void eng_pin_release(const struct eng_pin *p) { (void)p; }
 void eng_thread_name(const char *name) { (void)name; }
 
